@@ -1,0 +1,20 @@
+"""Shared test helpers: where the committed test vectors live."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+DATA_DIR = Path(__file__).parent / "data"
+
+
+def load_vector(*parts: str) -> Any:
+    with open(DATA_DIR.joinpath(*parts), encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+@pytest.fixture(scope="session")
+def pkt_vectors() -> Any:
+    """Loader for files under tests/data/pkt."""
+    return lambda name: load_vector("pkt", name)
