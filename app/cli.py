@@ -1,0 +1,157 @@
+"""`pkt-wallet`: with no subcommand it starts the desktop app; otherwise it is the CLI.
+
+Until the desktop window exists, running with no subcommand prints this help.
+Errors are one line on stderr and a non-zero exit status; `--verbose` shows tracebacks.
+"""
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from spv.errors import ChainError
+from spv.params import NETWORKS, NetworkParams, network_by_name
+
+from . import __version__
+from .paths import default_datadir
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+class CLIError(Exception):
+    """An error to report to the user as one line."""
+
+
+@dataclass(frozen=True)
+class Peer:
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+def parse_peer(text: str) -> Peer:
+    """HOST:PORT, [IPv6]:PORT, or HOST alone (the network's default port is used later: 0)."""
+    text = text.strip()
+    if not text:
+        raise argparse.ArgumentTypeError("empty peer address")
+    host, port_text = text, ""
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            raise argparse.ArgumentTypeError(f"bad peer address {text!r}: missing ']'")
+        host, rest = text[1:end], text[end + 1 :]
+        if rest and not rest.startswith(":"):
+            raise argparse.ArgumentTypeError(f"bad peer address {text!r}")
+        port_text = rest[1:]
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+    if not host:
+        raise argparse.ArgumentTypeError(f"bad peer address {text!r}: no host")
+    port = 0
+    if port_text:
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise argparse.ArgumentTypeError(f"bad peer port in {text!r}")
+        port = int(port_text)
+    return Peer(host, port)
+
+
+@dataclass
+class Context:
+    """What every subcommand receives: the parsed options resolved to values."""
+
+    params: NetworkParams
+    datadir: Path
+    json_output: bool
+    peers: list[Peer]
+    verbose: bool
+    args: argparse.Namespace
+
+    def emit(self, data: dict[str, Any], text_lines: Sequence[str]) -> None:
+        if self.json_output:
+            print(json.dumps(data, indent=2, sort_keys=True))
+        else:
+            for line in text_lines:
+                print(line)
+
+
+Command = Callable[[Context], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import commands  # local import: commands import this module's types
+
+    parser = argparse.ArgumentParser(
+        prog="pkt-wallet",
+        description="PKT desktop wallet. Without a command it starts the desktop app "
+        "(not built yet: this help is shown instead).",
+    )
+    parser.add_argument("--version", action="version", version=f"pkt-wallet {__version__}")
+    parser.add_argument(
+        "--network", choices=sorted(NETWORKS), default="mainnet", help="default: mainnet"
+    )
+    parser.add_argument(
+        "--datadir", type=Path, help="data directory (default: per user, per network)"
+    )
+    parser.add_argument(
+        "--json", dest="json_output", action="store_true", help="machine-readable output"
+    )
+    parser.add_argument(
+        "--peer",
+        action="append",
+        type=parse_peer,
+        default=[],
+        metavar="HOST:PORT",
+        help="connect to this peer (repeatable)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging and tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed usage or help
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    handler: Command | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return EXIT_OK
+    try:
+        params = network_by_name(args.network)
+        ctx = Context(
+            params=params,
+            datadir=args.datadir if args.datadir else default_datadir(params.name),
+            json_output=args.json_output,
+            peers=list(args.peer),
+            verbose=args.verbose,
+            args=args,
+        )
+        return handler(ctx)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (CLIError, ChainError, ValueError, OSError) as exc:
+        if args.verbose:
+            raise
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return " ".join(text.split())
