@@ -15,6 +15,7 @@ from spv.tx import Transaction
 from spv.units import format_amount
 from spv.uri import parse_payment_uri
 
+from . import chain_commands
 from .cli import CLIError, Context
 
 
@@ -44,6 +45,8 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     )
     p.add_argument("data")
     p.set_defaults(handler=cmd_decode_block)
+
+    chain_commands.register(sub)
 
 
 def _coins(ctx: Context, units: int) -> str:

@@ -87,7 +87,12 @@ def required_bits(
             return _last_non_min_difficulty_bits(params, prev_height, prev_bits, header_at)
         return prev_bits
     first_time, _ = header_at(new_height - interval)
-    timespan = prev_time - first_time
+    return retarget_bits(params, prev_bits, prev_time - first_time)
+
+
+def retarget_bits(params: NetworkParams, prev_bits: int, timespan: int) -> int:
+    """New bits at a retarget boundary, given the last block's bits and the window's timespan
+    (time of the last block minus time of the block 2015 before it)."""
     lo = params.target_timespan // params.retarget_adjustment_factor
     hi = params.target_timespan * params.retarget_adjustment_factor
     timespan = min(max(timespan, lo), hi)

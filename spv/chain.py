@@ -1,0 +1,353 @@
+"""The header chain: validates headers as pktd's light client does (and a little more), keeps
+the chain with the most work, and stores it in a HeaderStore.
+
+Checks per header: linkage; checkpoints (a header at a checkpoint height with another hash is
+rejected); timestamp above the median of the previous `median_time_blocks` and at most
+`max_future_block_time` ahead of now; 0 < target(bits) <= pow limit; bits equal to the retarget
+rule's value where the ancestors it needs are known. Bitcoin-flavoured networks (regtest) also
+check sha256d(header) <= target; PKT networks never do (their work is PacketCrypt).
+"""
+
+import bisect
+import struct
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .difficulty import retarget_bits, target_from_bits, work_from_bits
+from .errors import ChainError
+from .hashes import hash_to_display, sha256d
+from .headerstore import HEADER_SIZE, HeaderStore, StoreAnchor
+from .params import NetworkParams
+
+_TS_BITS = struct.Struct("<II")  # timestamp, bits at offset 68
+
+
+class HeaderRejected(ChainError):
+    """A header breaks a rule; `misbehaving` says whether the sending peer should be banned."""
+
+    def __init__(self, message: str, misbehaving: bool = True) -> None:
+        super().__init__(message)
+        self.misbehaving = misbehaving
+
+
+@dataclass(frozen=True)
+class ConnectResult:
+    added: int  # headers now in the active chain that were not before
+    reorged_from: int | None  # lowest height whose header changed, when the tip switched branch
+    connected: bool  # False when the first header's parent is unknown (send a locator)
+    better: bool  # False when a valid fork had no more work than the active chain
+
+
+def anchor_for(params: NetworkParams) -> StoreAnchor:
+    """Where the store starts: right after the newest checkpoint, else at the genesis header."""
+    last = params.last_checkpoint
+    if last is not None:
+        return StoreAnchor(first_height=last.height + 1, anchor_hash=last.block_hash)
+    return StoreAnchor(first_height=0, anchor_hash=b"\x00" * 32)
+
+
+class _Tail:
+    """(timestamp, bits, hash) of the most recent headers, for validating the next ones.
+
+    `walk` holds, per height, the bits the min-difficulty rule falls back to: the bits of the
+    nearest block at or below it that is a retarget boundary or not a min-difficulty block
+    (None when that block is below the tail).
+    """
+
+    def __init__(self, first_height: int, interval: int, pow_limit_bits: int) -> None:
+        self.first_height = first_height
+        self.interval = interval
+        self.pow_limit_bits = pow_limit_bits
+        self.times: list[int] = []
+        self.bits: list[int] = []
+        self.hashes: list[bytes] = []
+        self.walk: list[int | None] = []
+
+    @property
+    def end(self) -> int:  # height after the last entry
+        return self.first_height + len(self.times)
+
+    def has(self, height: int) -> bool:
+        return self.first_height <= height < self.end
+
+    def append(self, ts: int, bits: int, h: bytes) -> None:
+        height = self.end
+        if bits != self.pow_limit_bits or height % self.interval == 0:
+            walk: int | None = bits
+        else:
+            walk = self.walk[-1] if self.walk else None
+        self.times.append(ts)
+        self.bits.append(bits)
+        self.hashes.append(h)
+        self.walk.append(walk)
+
+    def trim(self, keep: int) -> None:
+        extra = len(self.times) - keep
+        if extra > 0:
+            del self.times[:extra], self.bits[:extra], self.hashes[:extra], self.walk[:extra]
+            self.first_height += extra
+
+    def cut(self, end_height: int) -> None:
+        n = max(0, end_height - self.first_height)
+        del self.times[n:], self.bits[n:], self.hashes[n:], self.walk[n:]
+
+    def required_bits(self, params: NetworkParams, height: int, ts: int) -> int | None:
+        """Bits the retarget rule requires at `height`; None when an ancestor it needs is
+        not in the tail (then the rule cannot be applied deterministically)."""
+        if not self.has(height - 1):
+            return None
+        j = height - 1 - self.first_height
+        interval = self.interval
+        if height % interval == 0:
+            if not self.has(height - interval):
+                return None
+            first_time = self.times[height - interval - self.first_height]
+            return retarget_bits(params, self.bits[j], self.times[j] - first_time)
+        if params.reduce_min_difficulty or height - 1 < params.pkt_min_difficulty_below_height:
+            if ts > self.times[j] + params.min_diff_reduction_time:
+                return params.pow_limit_bits
+            return self.walk[j]
+        return self.bits[j]
+
+
+class HeaderChain:
+    def __init__(
+        self,
+        params: NetworkParams,
+        directory: Path,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.params = params
+        self.clock = clock
+        anchor = anchor_for(params)
+        self.store = HeaderStore(Path(directory), params.name, anchor)
+        self._tail_len = params.blocks_per_retarget + params.median_time_blocks + 8
+        if self.store.count == 0 and anchor.first_height == 0:
+            genesis = params.genesis_block[:HEADER_SIZE]
+            self.store.append(genesis, [sha256d(genesis)])
+        self._tail = self._load_tail(self.store.tip_height + 1)
+        self._locator_heights: dict[bytes, int] = {}
+
+    # --- queries ---
+
+    @property
+    def height(self) -> int:
+        return self.store.tip_height
+
+    @property
+    def tip_hash(self) -> bytes:
+        return self.store.tip_hash
+
+    @property
+    def first_height(self) -> int:
+        return self.store.first_height
+
+    def hash_at(self, height: int) -> bytes:
+        if self._tail.has(height):
+            return self._tail.hashes[height - self._tail.first_height]
+        return self.store.hash_at(height)
+
+    def header_bytes(self, height: int) -> bytes:
+        return self.store.header_bytes(height)
+
+    def timestamp_at(self, height: int) -> int:
+        if self._tail.has(height):
+            return self._tail.times[height - self._tail.first_height]
+        return int(_TS_BITS.unpack_from(self.store.header_bytes(height), 68)[0])
+
+    def height_of(self, block_hash: bytes, search_depth: int = 2_000) -> int | None:
+        """Height of a block in the active chain: the recent tail, the hashes of the last
+        locator sent (so any fork point a peer answers from is found), then a short search."""
+        tail = self._tail
+        try:
+            i = len(tail.hashes) - 1 - tail.hashes[::-1].index(block_hash)
+            return tail.first_height + i
+        except ValueError:
+            pass
+        if block_hash == self.store.anchor_hash:
+            return self.store.first_height - 1
+        h = self._locator_heights.get(block_hash)
+        if h is not None and self.store.has_height(h) and self.store.hash_at(h) == block_hash:
+            return h
+        low = max(self.store.first_height, tail.first_height - search_depth)
+        for h in range(tail.first_height - 1, low - 1, -1):
+            if self.store.hash_at(h) == block_hash:
+                return h
+        return None
+
+    def locator(self) -> list[bytes]:
+        """Block locator: the last 10 hashes, then exponentially sparser, then the anchor."""
+        entries: list[tuple[int, bytes]] = []
+        low = self.store.first_height
+        h, step = self.height, 1
+        while h >= low:
+            entries.append((h, self.hash_at(h)))
+            if len(entries) >= 10:
+                step *= 2
+            h -= step
+        if entries and entries[-1][0] != low:
+            entries.append((low, self.hash_at(low)))
+        if low > 0:
+            entries.append((low - 1, self.store.anchor_hash))
+        self._locator_heights = {block_hash: height for height, block_hash in entries}
+        return [block_hash for _, block_hash in entries]
+
+    def next_checkpoint_hash(self) -> bytes | None:
+        for cp in self.params.checkpoints:
+            if cp.height > self.height:
+                return cp.block_hash
+        return None
+
+    # --- connecting headers ---
+
+    def connect(self, raw: bytes) -> ConnectResult:
+        """Validate and connect consecutive 80-byte headers (concatenated in `raw`)."""
+        n = len(raw) // HEADER_SIZE
+        if n == 0 or len(raw) % HEADER_SIZE:
+            return ConnectResult(0, None, True, True)
+        prev_hash = raw[4:36]
+        if prev_hash == self.tip_hash:
+            fork = self.height
+        else:
+            found = self.height_of(prev_hash)
+            if found is None:
+                return ConnectResult(0, None, False, False)
+            fork = found
+        # Headers we already have on the active chain are skipped (peers resend them).
+        skip = 0
+        while skip < n and fork + 1 <= self.height:
+            rec = raw[skip * HEADER_SIZE : (skip + 1) * HEADER_SIZE]
+            if sha256d(rec) != self.hash_at(fork + 1):
+                break
+            fork += 1
+            skip += 1
+        if skip == n:
+            return ConnectResult(0, None, True, True)
+        raw = raw[skip * HEADER_SIZE :]
+        self._check_fork_allowed(fork)
+        tail = self._tail if fork == self.height else self._load_tail(fork + 1)
+        tail_end = tail.end
+        try:
+            hashes = self._validate(raw, fork + 1, tail)
+        except HeaderRejected:
+            tail.cut(tail_end)
+            raise
+        if fork < self.height:
+            ours = self.work_between(fork + 1, self.height)
+            theirs = sum(
+                work_from_bits(_TS_BITS.unpack_from(raw, i * HEADER_SIZE + 68)[1])
+                for i in range(len(hashes))
+            )
+            if theirs <= ours:
+                return ConnectResult(0, None, True, False)
+            reorg_from = fork + 1
+        else:
+            reorg_from = None
+        self.store.replace_from(fork + 1, raw, hashes)
+        tail.trim(self._tail_len)
+        self._tail = tail
+        return ConnectResult(len(hashes), reorg_from, True, True)
+
+    def work_between(self, first: int, last: int) -> int:
+        total = 0
+        for h in range(first, last + 1):
+            if self._tail.has(h):
+                bits = self._tail.bits[h - self._tail.first_height]
+            else:
+                bits = _TS_BITS.unpack_from(self.store.header_bytes(h), 68)[1]
+            total += work_from_bits(bits)
+        return total
+
+    def _check_fork_allowed(self, fork: int) -> None:
+        if fork >= self.height:
+            return
+        for cp in self.params.checkpoints:
+            if fork < cp.height <= self.height:
+                raise HeaderRejected(
+                    f"fork at height {fork} is below checkpoint {cp.height}", misbehaving=True
+                )
+        if fork < self.store.first_height - 1:
+            raise HeaderRejected("fork below the start of the header store", misbehaving=True)
+
+    def _validate(self, raw: bytes, start_height: int, tail: _Tail) -> list[bytes]:
+        """Check each header against the rules; extends `tail`; returns the hashes."""
+        params = self.params
+        checkpoints = {cp.height: cp.block_hash for cp in params.checkpoints}
+        max_time = int(self.clock()) + params.max_future_block_time
+        pow_limit = params.pow_limit
+        check_sha256d_pow = not params.has_packetcrypt
+        mtp_n = params.median_time_blocks
+        window = sorted(tail.times[-mtp_n:])
+        have_full_window = len(tail.times) >= mtp_n
+        oldest_in_window = tail.end - len(window)
+        prev_hash = tail.hashes[-1] if tail.times else self._prev_hash_for(start_height)
+        hashes: list[bytes] = []
+        target_cache: dict[int, int] = {}
+        unpack = _TS_BITS.unpack_from
+        for i in range(len(raw) // HEADER_SIZE):
+            off = i * HEADER_SIZE
+            rec = raw[off : off + HEADER_SIZE]
+            height = start_height + i
+            if rec[4:36] != prev_hash:
+                raise HeaderRejected(f"header at height {height} does not link to its parent")
+            h = sha256d(rec)
+            cp = checkpoints.get(height)
+            if cp is not None and cp != h:
+                raise HeaderRejected(
+                    f"header at checkpoint {height} is {hash_to_display(h)}, expected "
+                    f"{hash_to_display(cp)}"
+                )
+            ts, bits = unpack(rec, 68)
+            if ts > max_time:
+                raise HeaderRejected(
+                    f"header at height {height} is more than "
+                    f"{params.max_future_block_time // 60} minutes in the future",
+                    misbehaving=False,
+                )
+            if have_full_window and ts <= window[len(window) // 2]:
+                raise HeaderRejected(f"header at height {height} is older than the median time")
+            target = target_cache.get(bits)
+            if target is None:
+                target = target_from_bits(bits)
+                if not 0 < target <= pow_limit:
+                    raise HeaderRejected(f"header at height {height} has invalid bits {bits:#x}")
+                target_cache[bits] = target
+            if check_sha256d_pow and int.from_bytes(h, "little") > target:
+                raise HeaderRejected(f"header at height {height} lacks proof of work")
+            expected = tail.required_bits(params, height, ts)
+            if expected is not None and expected != bits:
+                raise HeaderRejected(
+                    f"header at height {height} has bits {bits:#010x}, the retarget rule "
+                    f"requires {expected:#010x}"
+                )
+            # slide the median-time window
+            if len(window) >= mtp_n:
+                old_ts = tail.times[oldest_in_window - tail.first_height]
+                del window[bisect.bisect_left(window, old_ts)]
+                oldest_in_window += 1
+            bisect.insort(window, ts)
+            have_full_window = len(window) >= mtp_n
+            tail.append(ts, bits, h)
+            hashes.append(h)
+            prev_hash = h
+        return hashes
+
+    def _prev_hash_for(self, height: int) -> bytes:
+        if height == self.store.first_height:
+            return self.store.anchor_hash
+        return self.store.hash_at(height - 1)
+
+    def _load_tail(self, end_height: int) -> _Tail:
+        """Tail ending just below `end_height`, read from the store."""
+        first = max(self.store.first_height, end_height - self._tail_len)
+        tail = _Tail(first, self.params.blocks_per_retarget, self.params.pow_limit_bits)
+        n = end_height - first
+        if n > 0:
+            data = self.store.headers_bytes(first, n)
+            for i in range(n):
+                rec = data[i * HEADER_SIZE : (i + 1) * HEADER_SIZE]
+                ts, bits = _TS_BITS.unpack_from(rec, 68)
+                tail.append(ts, bits, sha256d(rec))
+        return tail

@@ -1,0 +1,348 @@
+"""A loopback P2P peer that speaks the real wire protocol like pktd in regtest mode.
+
+It serves a RegtestChain: headers, BIP157 filter headers/checkpoints/filters, blocks and
+transactions; accepts transactions (checking that they parse and spend known outputs); and can
+misbehave on request. It runs its own event loop in a thread, on 127.0.0.1 only.
+"""
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from spv.bip158 import build_filter, filter_header
+from spv.bytes_io import ByteWriter
+from spv.errors import ParseError
+from spv.hashes import sha256d
+from spv.messages import (
+    MAX_MESSAGE_PAYLOAD,
+    MSG_BLOCK,
+    MSG_TX,
+    MSG_WITNESS_BLOCK,
+    MSG_WITNESS_TX,
+    CFCheckpt,
+    CFHeaders,
+    CFilter,
+    FrameDecoder,
+    GetCFCheckpt,
+    GetCFHeaders,
+    GetCFilters,
+    GetData,
+    GetHeaders,
+    Inv,
+    InvVector,
+    NetAddress,
+    NotFound,
+    Ping,
+    Pong,
+    RawMessage,
+    Reject,
+    SendHeaders,
+    Verack,
+    Version,
+    encode_frame,
+    encode_message,
+    parse_payload,
+)
+from spv.params import REGTEST, NetworkParams
+from spv.tx import Transaction
+
+from .regtest_chain import RegtestChain
+
+SERVICES = 0x4D  # NETWORK | BLOOM | WITNESS | CF, as pktd
+
+
+@dataclass
+class Misbehaviour:
+    """What the peer does wrong. All off by default."""
+
+    stall: set[str] = field(default_factory=set)  # commands never answered
+    lie_filters_from: int | None = None  # serve filters without the coinbase output from here
+    bad_header_at: int | None = None  # corrupt the bits of the header served at this height
+    oversize_after_handshake: bool = False
+    disconnect_after_messages: int | None = None
+    delay: float = 0.0  # seconds before every answer
+
+
+class TestPeer:
+    __test__ = False  # not a pytest class
+
+    def __init__(
+        self,
+        chain: RegtestChain,
+        params: NetworkParams = REGTEST,
+        misbehaviour: Misbehaviour | None = None,
+        user_agent: str = "/btcwire:0.5.0/testpeer:0.1/",
+    ) -> None:
+        self.params = params
+        self.misbehaviour = misbehaviour or Misbehaviour()
+        self.user_agent = user_agent
+        self.received_txs: list[Transaction] = []
+        self.mempool: dict[bytes, bytes] = {}
+        self.connections = 0
+        self.handshakes = 0
+        self.requests: dict[str, int] = {}
+        self.user_agents: list[str] = []
+        self._loop = asyncio.new_event_loop()
+        self._server: asyncio.AbstractServer | None = None
+        self._thread: threading.Thread | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._sendheaders: dict[asyncio.StreamWriter, bool] = {}
+        self.port = 0
+        self._lock = threading.Lock()
+        self.set_chain(chain, announce=False)
+
+    # --- chain data ---
+
+    def set_chain(self, chain: RegtestChain, announce: bool = True) -> None:
+        """Serve `chain` (e.g. after mining or a reorg) and announce its tip."""
+        headers = [cb.raw[:80] for cb in chain.blocks]
+        hashes = [cb.hash for cb in chain.blocks]
+        filters = [cb.filter for cb in chain.blocks]
+        fheaders = [cb.filter_header for cb in chain.blocks]
+        lie = self.misbehaviour.lie_filters_from
+        if lie is not None:
+            prev = fheaders[lie - 1] if lie > 0 else b"\x00" * 32
+            for h in range(lie, len(filters)):
+                block = chain.blocks[h].block
+                elements = {
+                    o.script for tx in block.transactions[1:] for o in tx.outputs if o.script
+                }
+                filters[h] = build_filter(hashes[h], elements)
+                prev = filter_header(filters[h], prev)
+                fheaders[h] = prev
+        bad = self.misbehaviour.bad_header_at
+        if bad is not None and bad < len(headers):
+            raw = bytearray(headers[bad])
+            raw[72:76] = (0x1D00FFFF).to_bytes(4, "little")
+            headers[bad] = bytes(raw)
+        with self._lock:
+            self.chain = chain
+            self.headers = headers
+            self.hashes = hashes
+            self.height_of = {h: i for i, h in enumerate(hashes)}
+            self.blocks = {cb.hash: cb.raw for cb in chain.blocks}
+            self.filters = filters
+            self.filter_headers = fheaders
+        if announce and self._thread is not None:
+            asyncio.run_coroutine_threadsafe(self._announce_tip(), self._loop).result(5)
+
+    @property
+    def height(self) -> int:
+        return len(self.headers) - 1
+
+    # --- lifecycle ---
+
+    def start(self) -> tuple[str, int]:
+        started = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(self._loop)
+            self._server = self._loop.run_until_complete(
+                asyncio.start_server(self._handle, "127.0.0.1", 0)
+            )
+            self.port = self._server.sockets[0].getsockname()[1]
+            started.set()
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=run, name="test-peer", daemon=True)
+        self._thread.start()
+        started.wait(5)
+        return "127.0.0.1", self.port
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self._thread is None:
+            return
+
+        async def shutdown() -> None:
+            assert self._server is not None
+            self._server.close()
+            for w in list(self._writers):
+                w.close()
+            await asyncio.sleep(0)
+
+        asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(5)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+        self._thread = None
+
+    def disconnect_all(self) -> None:
+        def close() -> None:
+            for w in list(self._writers):
+                w.close()
+
+        self._loop.call_soon_threadsafe(close)
+
+    def __enter__(self) -> "TestPeer":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- protocol ---
+
+    async def _send(self, writer: asyncio.StreamWriter, message: object) -> None:
+        if self.misbehaviour.delay:
+            await asyncio.sleep(self.misbehaviour.delay)
+        writer.write(encode_message(self.params.magic, message))  # type: ignore[arg-type]
+        await writer.drain()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self._writers.add(writer)
+        decoder = FrameDecoder(self.params.magic)
+        handled = 0
+        try:
+            while True:
+                data = await reader.read(1 << 16)
+                if not data:
+                    return
+                for command, payload in decoder.feed(data):
+                    handled += 1
+                    limit = self.misbehaviour.disconnect_after_messages
+                    if limit is not None and handled > limit:
+                        return
+                    self.requests[command] = self.requests.get(command, 0) + 1
+                    if command in self.misbehaviour.stall:
+                        continue
+                    await self._on_message(writer, command, payload)
+        except (ParseError, ConnectionError, OSError):
+            return
+        finally:
+            self._writers.discard(writer)
+            self._sendheaders.pop(writer, None)
+            writer.close()
+
+    async def _on_message(self, writer: asyncio.StreamWriter, command: str, payload: bytes) -> None:
+        msg = parse_payload(command, payload)
+        if isinstance(msg, Version):
+            self.user_agents.append(msg.user_agent)
+            reply = Version(
+                version=70013,
+                services=SERVICES,
+                timestamp=int(time.time()),
+                addr_recv=NetAddress.from_ip("127.0.0.1", 0),
+                addr_from=NetAddress.from_ip("::", 0, services=SERVICES),
+                nonce=0x1234,
+                user_agent=self.user_agent,
+                start_height=self.height,
+                relay=True,
+            )
+            await self._send(writer, reply)
+            await self._send(writer, Verack())
+            self.handshakes += 1
+            if self.misbehaviour.oversize_after_handshake:
+                header = bytearray(encode_frame(self.params.magic, "headers", b""))
+                header[16:20] = (MAX_MESSAGE_PAYLOAD + 1).to_bytes(4, "little")
+                writer.write(bytes(header))
+        elif isinstance(msg, SendHeaders):
+            self._sendheaders[writer] = True
+        elif isinstance(msg, Ping):
+            await self._send(writer, Pong(msg.nonce))
+        elif isinstance(msg, GetHeaders):
+            await self._send_headers(writer, msg)
+        elif isinstance(msg, GetCFHeaders):
+            await self._send_cfheaders(writer, msg)
+        elif isinstance(msg, GetCFCheckpt):
+            await self._send_cfcheckpt(writer, msg)
+        elif isinstance(msg, GetCFilters):
+            await self._send_cfilters(writer, msg)
+        elif isinstance(msg, GetData):
+            await self._send_data(writer, msg.items)
+        elif isinstance(msg, Inv):
+            wanted = [i for i in msg.items if i.inv_type in (MSG_TX, MSG_WITNESS_TX)]
+            if wanted:
+                items = tuple(InvVector(MSG_WITNESS_TX, i.hash) for i in wanted)
+                await self._send(writer, GetData(items))
+        elif isinstance(msg, RawMessage) and command == "tx":
+            await self._accept_tx(writer, msg.payload)
+
+    def _locate(self, locator: Iterable[bytes]) -> int:
+        for h in locator:
+            height = self.height_of.get(h)
+            if height is not None:
+                return height
+        return 0
+
+    async def _send_headers(self, writer: asyncio.StreamWriter, msg: GetHeaders) -> None:
+        start = self._locate(msg.locator) + 1
+        stop_height = self.height_of.get(msg.stop_hash, self.height)
+        end = min(start + 2000, stop_height + 1, len(self.headers))
+        await self._send_raw_headers(writer, self.headers[start:end])
+
+    async def _send_raw_headers(self, writer: asyncio.StreamWriter, headers: list[bytes]) -> None:
+        w = ByteWriter().compact_size(len(headers))
+        body = b"\x00".join(headers) + (b"\x00" if headers else b"")
+        if self.misbehaviour.delay:
+            await asyncio.sleep(self.misbehaviour.delay)
+        writer.write(encode_frame(self.params.magic, "headers", w.getvalue() + body))
+        await writer.drain()
+
+    async def _send_cfheaders(self, writer: asyncio.StreamWriter, msg: GetCFHeaders) -> None:
+        stop = self.height_of.get(msg.stop_hash)
+        if stop is None or msg.start_height > stop or stop - msg.start_height >= 2000:
+            return
+        prev = self.filter_headers[msg.start_height - 1] if msg.start_height > 0 else bytes(32)
+        hashes = tuple(sha256d(self.filters[h]) for h in range(msg.start_height, stop + 1))
+        await self._send(writer, CFHeaders(0, msg.stop_hash, prev, hashes))
+
+    async def _send_cfcheckpt(self, writer: asyncio.StreamWriter, msg: GetCFCheckpt) -> None:
+        stop = self.height_of.get(msg.stop_hash)
+        if stop is None:
+            return
+        headers = tuple(self.filter_headers[h] for h in range(1000, stop + 1, 1000))
+        await self._send(writer, CFCheckpt(0, msg.stop_hash, headers))
+
+    async def _send_cfilters(self, writer: asyncio.StreamWriter, msg: GetCFilters) -> None:
+        stop = self.height_of.get(msg.stop_hash)
+        if stop is None or msg.start_height > stop or stop - msg.start_height >= 1000:
+            return
+        for h in range(msg.start_height, stop + 1):
+            await self._send(writer, CFilter(0, self.hashes[h], self.filters[h]))
+
+    async def _send_data(self, writer: asyncio.StreamWriter, items: Iterable[InvVector]) -> None:
+        missing = []
+        for item in items:
+            if item.inv_type in (MSG_BLOCK, MSG_WITNESS_BLOCK) and item.hash in self.blocks:
+                await self._send(
+                    writer, RawMessage(command="block", payload=self.blocks[item.hash])
+                )
+            elif item.inv_type in (MSG_TX, MSG_WITNESS_TX) and item.hash in self.mempool:
+                await self._send(writer, RawMessage(command="tx", payload=self.mempool[item.hash]))
+            else:
+                missing.append(item)
+        if missing:
+            await self._send(writer, NotFound(tuple(missing)))
+
+    async def _accept_tx(self, writer: asyncio.StreamWriter, raw: bytes) -> None:
+        try:
+            tx = Transaction.parse(raw)
+        except ParseError as exc:
+            await self._send(writer, Reject("tx", 0x01, f"malformed: {exc}", None))
+            return
+        unknown = [i for i in tx.inputs if i.prevout not in self.chain.utxo_scripts]
+        if unknown:
+            await self._send(writer, Reject("tx", 0x10, "missing inputs", tx.txid))
+            return
+        self.received_txs.append(tx)
+        self.mempool[tx.txid] = raw
+        for w in list(self._writers):
+            if w is not writer:
+                await self._send(w, Inv((InvVector(MSG_TX, tx.txid),)))
+
+    async def _announce_tip(self) -> None:
+        tip = self.hashes[-1]
+        for w in list(self._writers):
+            try:
+                if self._sendheaders.get(w):
+                    await self._send_raw_headers(w, [self.headers[-1]])
+                else:
+                    await self._send(w, Inv((InvVector(MSG_BLOCK, tip),)))
+            except (ConnectionError, OSError):
+                pass
