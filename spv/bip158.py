@@ -234,3 +234,39 @@ def filter_header(filter_bytes: bytes, prev_header: bytes) -> bytes:
 
 def filter_header_from_hash(filter_hash: bytes, prev_header: bytes) -> bytes:
     return sha256d(filter_hash + prev_header)
+
+
+# --- batch matching, native when available -------------------------------------------------
+
+
+def _match_many_python(filters: Sequence[tuple[bytes, bytes]], scripts: Sequence[bytes]) -> list[int]:
+    out = []
+    for i, (block_hash, raw) in enumerate(filters):
+        try:
+            matched = CompactFilter.parse(raw).match_any(block_hash, scripts)
+        except FilterError as exc:
+            raise ValueError(f"malformed compact filter at index {i}: {exc}") from None
+        if matched:
+            out.append(i)
+    return out
+
+
+try:
+    from . import _gcs  # type: ignore[attr-defined]
+
+    _native_match_many = _gcs.match_many
+    MATCH_BACKEND = "native (C)"
+except ImportError:  # the optional extension was not built
+    _native_match_many = None
+    MATCH_BACKEND = "pure Python"
+
+
+def match_many(
+    filters: Sequence[tuple[bytes, bytes]], scripts: Sequence[bytes], native: bool = True
+) -> list[int]:
+    """Indexes of the (block hash, serialized filter) pairs that match any of `scripts`.
+    Raises ValueError for a malformed filter. Uses the C matcher (GIL released) if built."""
+    if native and _native_match_many is not None:
+        result: list[int] = _native_match_many(filters, list(scripts))
+        return result
+    return _match_many_python(filters, list(scripts))

@@ -9,6 +9,7 @@ check sha256d(header) <= target; PKT networks never do (their work is PacketCryp
 """
 
 import bisect
+import hashlib
 import struct
 import time
 from collections.abc import Callable
@@ -92,24 +93,6 @@ class _Tail:
     def cut(self, end_height: int) -> None:
         n = max(0, end_height - self.first_height)
         del self.times[n:], self.bits[n:], self.hashes[n:], self.walk[n:]
-
-    def required_bits(self, params: NetworkParams, height: int, ts: int) -> int | None:
-        """Bits the retarget rule requires at `height`; None when an ancestor it needs is
-        not in the tail (then the rule cannot be applied deterministically)."""
-        if not self.has(height - 1):
-            return None
-        j = height - 1 - self.first_height
-        interval = self.interval
-        if height % interval == 0:
-            if not self.has(height - interval):
-                return None
-            first_time = self.times[height - interval - self.first_height]
-            return retarget_bits(params, self.bits[j], self.times[j] - first_time)
-        if params.reduce_min_difficulty or height - 1 < params.pkt_min_difficulty_below_height:
-            if ts > self.times[j] + params.min_diff_reduction_time:
-                return params.pow_limit_bits
-            return self.walk[j]
-        return self.bits[j]
 
 
 class HeaderChain:
@@ -245,10 +228,14 @@ class HeaderChain:
             reorg_from = fork + 1
         else:
             reorg_from = None
-        self.store.replace_from(fork + 1, raw, hashes)
+        self.store.replace_from(fork + 1, raw, hashes, commit=reorg_from is not None)
         tail.trim(self._tail_len)
         self._tail = tail
         return ConnectResult(len(hashes), reorg_from, True, True)
+
+    def flush(self) -> None:
+        """Commit appended headers now (they are committed at least every second anyway)."""
+        self.store.commit()
 
     def work_between(self, first: int, last: int) -> int:
         total = 0
@@ -272,33 +259,54 @@ class HeaderChain:
             raise HeaderRejected("fork below the start of the header store", misbehaving=True)
 
     def _validate(self, raw: bytes, start_height: int, tail: _Tail) -> list[bytes]:
-        """Check each header against the rules; extends `tail`; returns the hashes."""
+        """Check each header against the rules; extends `tail`; returns the hashes.
+
+        This is the hot loop of header sync, so the retarget rule (spv.difficulty) is applied
+        here in its incremental form: bits equal the parent's, except at retarget boundaries
+        (`retarget_bits` over the window in the tail) and where the min-difficulty rule
+        applies (pow limit after a long gap, else the bits the walk-back finds, kept in
+        `tail.walk`). When an ancestor the rule needs is not known, bits are not compared.
+        """
         params = self.params
         checkpoints = {cp.height: cp.block_hash for cp in params.checkpoints}
         max_time = int(self.clock()) + params.max_future_block_time
         pow_limit = params.pow_limit
+        pow_limit_bits = params.pow_limit_bits
         check_sha256d_pow = not params.has_packetcrypt
+        interval = params.blocks_per_retarget
+        reduction = params.min_diff_reduction_time
+        min_diff_always = params.reduce_min_difficulty
+        min_diff_below = params.pkt_min_difficulty_below_height
         mtp_n = params.median_time_blocks
-        window = sorted(tail.times[-mtp_n:])
-        have_full_window = len(tail.times) >= mtp_n
-        oldest_in_window = tail.end - len(window)
-        prev_hash = tail.hashes[-1] if tail.times else self._prev_hash_for(start_height)
+        times, bits_list, hashes_list, walks = tail.times, tail.bits, tail.hashes, tail.walk
+        base = tail.first_height
+        window = sorted(times[-mtp_n:])
+        prev_known = tail.has(start_height - 1)
+        if prev_known:
+            prev_hash, prev_ts, prev_bits = hashes_list[-1], times[-1], bits_list[-1]
+            prev_walk = walks[-1]
+        else:
+            prev_hash, prev_ts, prev_bits, prev_walk = self._prev_hash_for(start_height), 0, 0, None
+        n = len(raw) // HEADER_SIZE
         hashes: list[bytes] = []
-        target_cache: dict[int, int] = {}
+        targets: dict[int, int] = {}
         unpack = _TS_BITS.unpack_from
-        for i in range(len(raw) // HEADER_SIZE):
+        sha = hashlib.sha256
+        insort, bisect_left = bisect.insort, bisect.bisect_left
+        for i in range(n):
             off = i * HEADER_SIZE
             rec = raw[off : off + HEADER_SIZE]
             height = start_height + i
             if rec[4:36] != prev_hash:
                 raise HeaderRejected(f"header at height {height} does not link to its parent")
-            h = sha256d(rec)
-            cp = checkpoints.get(height)
-            if cp is not None and cp != h:
-                raise HeaderRejected(
-                    f"header at checkpoint {height} is {hash_to_display(h)}, expected "
-                    f"{hash_to_display(cp)}"
-                )
+            h = sha(sha(rec).digest()).digest()
+            if checkpoints:
+                cp = checkpoints.get(height)
+                if cp is not None and cp != h:
+                    raise HeaderRejected(
+                        f"header at checkpoint {height} is {hash_to_display(h)}, expected "
+                        f"{hash_to_display(cp)}"
+                    )
             ts, bits = unpack(rec, 68)
             if ts > max_time:
                 raise HeaderRejected(
@@ -306,32 +314,43 @@ class HeaderChain:
                     f"{params.max_future_block_time // 60} minutes in the future",
                     misbehaving=False,
                 )
-            if have_full_window and ts <= window[len(window) // 2]:
+            full_window = len(window) >= mtp_n
+            if full_window and ts <= window[mtp_n // 2]:
                 raise HeaderRejected(f"header at height {height} is older than the median time")
-            target = target_cache.get(bits)
+            target = targets.get(bits)
             if target is None:
                 target = target_from_bits(bits)
                 if not 0 < target <= pow_limit:
                     raise HeaderRejected(f"header at height {height} has invalid bits {bits:#x}")
-                target_cache[bits] = target
+                targets[bits] = target
             if check_sha256d_pow and int.from_bytes(h, "little") > target:
                 raise HeaderRejected(f"header at height {height} lacks proof of work")
-            expected = tail.required_bits(params, height, ts)
+            boundary = height % interval == 0
+            expected: int | None = None
+            if prev_known:
+                if boundary:
+                    j = height - interval - base
+                    if j >= 0:
+                        expected = retarget_bits(params, prev_bits, prev_ts - times[j])
+                elif min_diff_always or height - 1 < min_diff_below:
+                    expected = pow_limit_bits if ts > prev_ts + reduction else prev_walk
+                else:
+                    expected = prev_bits
             if expected is not None and expected != bits:
                 raise HeaderRejected(
                     f"header at height {height} has bits {bits:#010x}, the retarget rule "
                     f"requires {expected:#010x}"
                 )
-            # slide the median-time window
-            if len(window) >= mtp_n:
-                old_ts = tail.times[oldest_in_window - tail.first_height]
-                del window[bisect.bisect_left(window, old_ts)]
-                oldest_in_window += 1
-            bisect.insort(window, ts)
-            have_full_window = len(window) >= mtp_n
-            tail.append(ts, bits, h)
+            if full_window:
+                del window[bisect_left(window, times[-mtp_n])]
+            insort(window, ts)
+            walk = bits if (bits != pow_limit_bits or boundary) else prev_walk
+            times.append(ts)
+            bits_list.append(bits)
+            hashes_list.append(h)
+            walks.append(walk)
             hashes.append(h)
-            prev_hash = h
+            prev_hash, prev_ts, prev_bits, prev_walk, prev_known = h, ts, bits, walk, True
         return hashes
 
     def _prev_hash_for(self, height: int) -> bytes:

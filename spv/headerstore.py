@@ -13,9 +13,10 @@ interrupted a reorg (the committed tip is gone) the longest linked prefix is kep
 
 import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .atomic import atomic_write
 from .errors import ChainError
@@ -50,6 +51,9 @@ class HeaderStore:
         self.anchor_hash = anchor.anchor_hash
         self._count = 0
         self._hashes: dict[int, bytes] = {}  # height -> hash, for a window near the tip
+        self._fh: BinaryIO | None = None
+        self._dirty = False
+        self._last_commit = time.monotonic()
         self._open(anchor)
 
     # --- opening and recovery ---
@@ -156,6 +160,8 @@ class HeaderStore:
         return self.hash_at(self.tip_height)
 
     def _read_records(self, first: int, n: int) -> bytes:
+        if self._fh is not None:
+            self._fh.flush()
         with open(self._data_path, "rb") as fh:
             fh.seek(first * HEADER_SIZE)
             return fh.read(n * HEADER_SIZE)
@@ -190,32 +196,63 @@ class HeaderStore:
 
     def append(self, records: bytes, hashes: list[bytes] | None = None) -> None:
         """Append whole 80-byte records (already validated and linked) and commit them."""
-        self.replace_from(self.tip_height + 1, records, hashes)
+        self.replace_from(self.tip_height + 1, records, hashes, commit=True)
 
-    def replace_from(self, height: int, records: bytes, hashes: list[bytes] | None = None) -> None:
+    def replace_from(
+        self, height: int, records: bytes, hashes: list[bytes] | None = None, commit: bool = True
+    ) -> None:
         """Drop the headers at `height` and above, then append `records` (a reorg when
-        `height` <= tip). Commits with one index write."""
+        `height` <= tip).
+
+        A reorg is always committed at once. Plain appends may be left uncommitted
+        (`commit=False`): they are committed by `commit()`, at the latest one second later;
+        a crash before that only loses them (they are dropped on open and fetched again).
+        """
         if len(records) % HEADER_SIZE:
             raise ValueError("records must be whole 80-byte headers")
         keep = height - self.first_height
         if not 0 <= keep <= self._count:
             raise ValueError(f"cannot write at height {height}")
+        reorg = keep < self._count
         n_new = len(records) // HEADER_SIZE
-        with open(self._data_path, "r+b") as fh:
-            if keep < self._count:
-                fh.truncate(keep * HEADER_SIZE)
-            fh.seek(keep * HEADER_SIZE)
-            fh.write(records)
-            fh.flush()
-            os.fsync(fh.fileno())
+        fh = self._handle()
+        if reorg:
+            fh.truncate(keep * HEADER_SIZE)
+        fh.seek(keep * HEADER_SIZE)
+        fh.write(records)
         for h in [h for h in self._hashes if h >= height]:
             del self._hashes[h]
         self._count = keep + n_new
+        self._dirty = True
         if hashes is not None:
-            for j, hh in enumerate(hashes[-_HASH_CACHE:]):
-                self._hashes[height + n_new - min(n_new, _HASH_CACHE) + j] = hh
+            shown = min(n_new, _HASH_CACHE)
+            for j, hh in enumerate(hashes[-shown:]):
+                self._hashes[height + n_new - shown + j] = hh
             self._trim_cache()
+        if commit or reorg or time.monotonic() - self._last_commit >= 1.0:
+            self.commit()
+
+    def commit(self) -> None:
+        """Make every record written so far durable and record it in the index."""
+        if not self._dirty:
+            return
+        fh = self._handle()
+        fh.flush()
+        os.fsync(fh.fileno())
         self._write_index()
+        self._dirty = False
+        self._last_commit = time.monotonic()
+
+    def close(self) -> None:
+        self.commit()
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+    def _handle(self) -> BinaryIO:
+        if self._fh is None:
+            self._fh = open(self._data_path, "r+b")  # noqa: SIM115 - kept open across calls
+        return self._fh
 
     def _trim_cache(self) -> None:
         if len(self._hashes) > 2 * _HASH_CACHE:

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from .addrbook import AddressBook
 from .atomic import atomic_write
-from .bip158 import CompactFilter, filter_header, filter_header_from_hash
+from .bip158 import filter_header, filter_header_from_hash, match_many
 from .block import Block
 from .chain import HeaderChain, HeaderRejected
 from .errors import ChainError, ParseError, ValidationError
@@ -196,6 +196,7 @@ class SpvNode:
         await asyncio.gather(*(p.close("shutting down") for p in list(self.peers.values())))
         self.peers.clear()
         self.addrbook.save()
+        self.chain.flush()
 
     async def __aenter__(self) -> "SpvNode":
         await self.start()
@@ -456,6 +457,12 @@ class SpvNode:
             self.on_progress(self.progress)
 
     async def _sync_headers(self) -> None:
+        try:
+            await self._sync_headers_from_peers()
+        finally:
+            self.chain.flush()
+
+    async def _sync_headers_from_peers(self) -> None:
         tried: set[int] = set()
         while True:
             peer = self._best_peer(exclude=[p for p in self.peers.values() if id(p) in tried])
@@ -672,36 +679,24 @@ class SpvNode:
             if len(filters) != stop - start + 1:
                 await peer.close("incomplete cfilters answer")
                 continue
-            scripts = set(self.watcher.watched_scripts())
-            matched = []
-            expected = (
-                self.filter_headers.get_range(start - 1, stop - start + 2)
-                if start - 1 >= self.filter_headers.first_height
-                else [
-                    self.filter_headers.base,
-                    *self.filter_headers.get_range(start, stop - start + 1),
-                ]
-            )
-            bad = False
+            scripts = list(self.watcher.watched_scripts())
+            expected = self._filter_headers_around(start, stop)
+            bad_height = None
             for i, cf in enumerate(filters):
-                height = start + i
-                block_hash = self.chain.hash_at(height)
-                if (
-                    cf.block_hash != block_hash
-                    or filter_header(cf.filter_data, expected[i]) != expected[i + 1]
-                ):
-                    bad = True
+                prev_fh, fh = expected[i], expected[i + 1]
+                if cf.block_hash != self.chain.hash_at(start + i) or filter_header(cf.filter_data, prev_fh) != fh:
+                    bad_height = start + i
                     break
-                if scripts:
-                    try:
-                        if CompactFilter.parse(cf.filter_data).match_any(block_hash, scripts):
-                            matched.append(height)
-                    except ParseError:
-                        bad = True
-                        break
-            if bad:
-                self.ban(peer, f"filter for block {height} does not match its filter header")
+            if bad_height is not None:
+                self.ban(peer, f"filter for block {bad_height} does not match its filter header")
                 continue
+            batch = [(cf.block_hash, cf.filter_data) for cf in filters]
+            try:
+                hits = await asyncio.to_thread(match_many, batch, scripts) if scripts else []
+            except ValueError as exc:
+                self.ban(peer, f"malformed filter: {exc}")
+                continue
+            matched = [start + i for i in hits]
             await self._process_matches(matched)
             self.scan_height = stop
             self._save_scan_height()
@@ -712,6 +707,13 @@ class SpvNode:
                 self.filter_headers.tip_height,
                 scanned / max(time.monotonic() - started, 1e-6),
             )
+
+    def _filter_headers_around(self, start: int, stop: int) -> list[bytes]:
+        """Filter headers for heights start-1 .. stop (the one below `start` may be the base)."""
+        fh = self.filter_headers
+        if start - 1 >= fh.first_height:
+            return fh.get_range(start - 1, stop - start + 2)
+        return [fh.base, *fh.get_range(start, stop - start + 1)]
 
     async def _process_matches(self, heights: list[int]) -> None:
         assert self.watcher is not None

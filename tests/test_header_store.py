@@ -21,6 +21,7 @@ def chain3000() -> RegtestChain:
 def _sync(hc: HeaderChain, c: RegtestChain, first: int, last: int) -> None:
     for start in range(first, last + 1, 2000):
         hc.connect(c.headers_bytes(start, min(start + 1999, last)))
+    hc.flush()
 
 
 def test_sync_reopen_and_locator(tmp_path: Path, chain3000: RegtestChain) -> None:
@@ -129,6 +130,17 @@ def test_interrupted_reorg_keeps_a_linked_chain(tmp_path: Path, chain3000: Regte
     assert reopened.height == 993 and reopened.tip_hash == fork.blocks[993].hash
     reopened.connect(chain3000.headers_bytes(991, 1000))  # the old branch has more work
     assert reopened.tip_hash == chain3000.blocks[1000].hash
+
+
+def test_unflushed_appends_are_lost_but_the_store_stays_consistent(
+    tmp_path: Path, chain3000: RegtestChain
+) -> None:
+    hc = HeaderChain(REGTEST, tmp_path)
+    _sync(hc, chain3000, 1, 100)
+    hc.connect(chain3000.headers_bytes(101, 200))  # written, not yet committed
+    reopened = HeaderChain(REGTEST, tmp_path)  # as after a crash
+    assert reopened.height in (100, 200)
+    assert reopened.tip_hash == chain3000.blocks[reopened.height].hash
 
 
 def test_store_refuses_another_network(tmp_path: Path) -> None:
