@@ -27,6 +27,7 @@ from .filtercheck import filter_is_consistent, known_elements
 from .filterheaders import FilterHeaderStore
 from .hashes import hash_to_display, sha256d
 from .messages import (
+    MAX_HEADERS_PER_MSG,
     MSG_BLOCK,
     MSG_TX,
     MSG_WITNESS_BLOCK,
@@ -472,13 +473,16 @@ class SpvNode:
                 return
             started = time.monotonic()
             start_height = self.chain.height
+            stop = self.chain.next_checkpoint_hash() or b"\x00" * 32
+            prefetch: asyncio.Task[bytes] | None = None
             try:
-                while True:
-                    raw = await peer.get_headers(
-                        self.chain.locator(), self.chain.next_checkpoint_hash() or b"\x00" * 32
-                    )
-                    if not raw:
-                        break
+                raw = await peer.get_headers(self.chain.locator(), stop)
+                while raw:
+                    # Ask for the next batch before validating this one, so the peer prepares
+                    # it while we work; a full batch means there is probably more.
+                    if len(raw) == MAX_HEADERS_PER_MSG * 80:
+                        last = sha256d(raw[-80:])
+                        prefetch = asyncio.create_task(peer.get_headers([last], stop))
                     result = self.chain.connect(raw)
                     if not result.connected:
                         raise PeerMisbehaving("headers that connect to nothing we sent")
@@ -492,8 +496,12 @@ class SpvNode:
                         peer.info.best_height,
                         (self.chain.height - start_height) / elapsed,
                     )
-                    if len(raw) < 2000 * 80 and self.chain.next_checkpoint_hash() is None:
-                        break
+                    if prefetch is None:
+                        if self.chain.next_checkpoint_hash() is None:
+                            break
+                        raw = await peer.get_headers(self.chain.locator(), stop)
+                        continue
+                    raw, prefetch = await prefetch, None
             except HeaderRejected as exc:
                 if exc.misbehaving:
                     self.ban(peer, str(exc))
@@ -507,6 +515,11 @@ class SpvNode:
                 log.info("header sync with %s stopped: %s", peer.info.address, exc)
                 tried.add(id(peer))
                 continue
+            finally:
+                if prefetch is not None:
+                    prefetch.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, PeerError):
+                        await prefetch
             tried.add(id(peer))
             behind = [
                 p
@@ -684,7 +697,10 @@ class SpvNode:
             bad_height = None
             for i, cf in enumerate(filters):
                 prev_fh, fh = expected[i], expected[i + 1]
-                if cf.block_hash != self.chain.hash_at(start + i) or filter_header(cf.filter_data, prev_fh) != fh:
+                if (
+                    cf.block_hash != self.chain.hash_at(start + i)
+                    or filter_header(cf.filter_data, prev_fh) != fh
+                ):
                     bad_height = start + i
                     break
             if bad_height is not None:
