@@ -63,6 +63,8 @@ class RegtestChain:
     utxo_scripts: dict[OutPoint, bytes] = field(default_factory=dict)
     start_time: int = 0
     _values: dict[OutPoint, int] = field(default_factory=dict)
+    base_height: int = 0  # height of blocks[0]
+    base_filter_header: bytes = b"\x00" * 32  # filter header below blocks[0]
 
     def __post_init__(self) -> None:
         if not self.blocks:

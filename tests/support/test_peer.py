@@ -97,40 +97,46 @@ class TestPeer:
 
     def set_chain(self, chain: RegtestChain, announce: bool = True) -> None:
         """Serve `chain` (e.g. after mining or a reorg) and announce its tip."""
+        base = chain.base_height
         headers = [cb.raw[:80] for cb in chain.blocks]
         hashes = [cb.hash for cb in chain.blocks]
         filters = [cb.filter for cb in chain.blocks]
         fheaders = [cb.filter_header for cb in chain.blocks]
         lie = self.misbehaviour.lie_filters_from
         if lie is not None:
-            prev = fheaders[lie - 1] if lie > 0 else b"\x00" * 32
-            for h in range(lie, len(filters)):
-                block = chain.blocks[h].block
+            i0 = lie - base
+            prev = fheaders[i0 - 1] if i0 > 0 else chain.base_filter_header
+            for i in range(i0, len(filters)):
+                block = chain.blocks[i].block
                 elements = {
                     o.script for tx in block.transactions[1:] for o in tx.outputs if o.script
                 }
-                filters[h] = build_filter(hashes[h], elements)
-                prev = filter_header(filters[h], prev)
-                fheaders[h] = prev
+                filters[i] = build_filter(hashes[i], elements)
+                prev = filter_header(filters[i], prev)
+                fheaders[i] = prev
         bad = self.misbehaviour.bad_header_at
-        if bad is not None and bad < len(headers):
-            raw = bytearray(headers[bad])
+        if bad is not None and 0 <= bad - base < len(headers):
+            raw = bytearray(headers[bad - base])
             raw[72:76] = (0x1D00FFFF).to_bytes(4, "little")
-            headers[bad] = bytes(raw)
+            headers[bad - base] = bytes(raw)
         with self._lock:
             self.chain = chain
+            self.base = base
             self.headers = headers
             self.hashes = hashes
-            self.height_of = {h: i for i, h in enumerate(hashes)}
+            self.height_of = {h: base + i for i, h in enumerate(hashes)}
+            if base > 0:  # the block below the first one served (a checkpoint)
+                self.height_of[chain.blocks[0].block.header.prev_hash] = base - 1
             self.blocks = {cb.hash: cb.raw for cb in chain.blocks}
             self.filters = filters
             self.filter_headers = fheaders
+            self.base_filter_header = chain.base_filter_header
         if announce and self._thread is not None:
             asyncio.run_coroutine_threadsafe(self._announce_tip(), self._loop).result(5)
 
     @property
     def height(self) -> int:
-        return len(self.headers) - 1
+        return self.base + len(self.headers) - 1
 
     # --- lifecycle ---
 
@@ -268,13 +274,13 @@ class TestPeer:
             height = self.height_of.get(h)
             if height is not None:
                 return height
-        return 0
+        return self.base
 
     async def _send_headers(self, writer: asyncio.StreamWriter, msg: GetHeaders) -> None:
         start = self._locate(msg.locator) + 1
         stop_height = self.height_of.get(msg.stop_hash, self.height)
-        end = min(start + 2000, stop_height + 1, len(self.headers))
-        await self._send_raw_headers(writer, self.headers[start:end])
+        end = min(start + 2000, stop_height + 1, self.height + 1)
+        await self._send_raw_headers(writer, self.headers[start - self.base : end - self.base])
 
     async def _send_raw_headers(self, writer: asyncio.StreamWriter, headers: list[bytes]) -> None:
         w = ByteWriter().compact_size(len(headers))
@@ -286,25 +292,37 @@ class TestPeer:
 
     async def _send_cfheaders(self, writer: asyncio.StreamWriter, msg: GetCFHeaders) -> None:
         stop = self.height_of.get(msg.stop_hash)
-        if stop is None or msg.start_height > stop or stop - msg.start_height >= 2000:
+        first = msg.start_height
+        if stop is None or first > stop or stop - first >= 2000 or first < self.base:
             return
-        prev = self.filter_headers[msg.start_height - 1] if msg.start_height > 0 else bytes(32)
-        hashes = tuple(sha256d(self.filters[h]) for h in range(msg.start_height, stop + 1))
+        prev = (
+            self.filter_headers[first - 1 - self.base]
+            if first - 1 >= self.base
+            else self.base_filter_header
+        )
+        hashes = tuple(
+            sha256d(self.filters[h - self.base]) for h in range(first, stop + 1)
+        )
         await self._send(writer, CFHeaders(0, msg.stop_hash, prev, hashes))
 
     async def _send_cfcheckpt(self, writer: asyncio.StreamWriter, msg: GetCFCheckpt) -> None:
         stop = self.height_of.get(msg.stop_hash)
         if stop is None:
             return
-        headers = tuple(self.filter_headers[h] for h in range(1000, stop + 1, 1000))
+        first = max(1000, -(-self.base // 1000) * 1000)
+        headers = tuple(
+            self.filter_headers[h - self.base] for h in range(first, stop + 1, 1000)
+        )
         await self._send(writer, CFCheckpt(0, msg.stop_hash, headers))
 
     async def _send_cfilters(self, writer: asyncio.StreamWriter, msg: GetCFilters) -> None:
         stop = self.height_of.get(msg.stop_hash)
-        if stop is None or msg.start_height > stop or stop - msg.start_height >= 1000:
+        first = msg.start_height
+        if stop is None or first > stop or stop - first >= 1000 or first < self.base:
             return
-        for h in range(msg.start_height, stop + 1):
-            await self._send(writer, CFilter(0, self.hashes[h], self.filters[h]))
+        for h in range(first, stop + 1):
+            i = h - self.base
+            await self._send(writer, CFilter(0, self.hashes[i], self.filters[i]))
 
     async def _send_data(self, writer: asyncio.StreamWriter, items: Iterable[InvVector]) -> None:
         missing = []
