@@ -277,3 +277,107 @@ def test_services_advertised_like_neutrino() -> None:
     from spv.peer import CLIENT_SERVICES
 
     assert CLIENT_SERVICES == 0x48 and CLIENT_SERVICES & NODE_COMPACT_FILTERS
+
+
+def test_mainnet_parameters_genesis_and_sync_from_the_newest_checkpoint(tmp_path: Path) -> None:
+    """PKT mainnet magic and rules: the real genesis block and its filter from a PKT-mode peer,
+    and a header/filter sync that starts right after the real checkpoint 524288."""
+    from spv.bip158 import filter_header
+    from spv.block import Block
+    from spv.params import MAINNET
+    from spv.peer import Peer
+    from tests.conftest import load_vector
+    from tests.support.pkt_chain import CHECKPOINT, PktChain
+
+    g = load_vector("pkt", "genesis.json")
+    chain = PktChain()
+    for i in range(1200):
+        chain.mine(pay_to=WALLET_SCRIPT if i == 700 else b"\x51")
+    watcher = RecordingWatcher([WALLET_SCRIPT], start=CHECKPOINT.height + 1)
+    with TestPeer(chain, params=MAINNET) as peer:
+        # the genesis block is served in PKT layout, exactly as pktd does
+        peer.blocks[MAINNET.genesis_hash] = MAINNET.genesis_block
+
+        async def go() -> None:
+            p = Peer(MAINNET, "127.0.0.1", peer.port, timeout=5)
+            await p.connect()
+            (raw,) = await p.get_blocks([MAINNET.genesis_hash])
+            block = Block.parse(raw, has_packetcrypt=True)
+            assert raw.hex() == g["block_hex"] and block.proof is not None
+            block.check_merkle_root()
+            await p.close()
+            node = SpvNode(
+                MAINNET, tmp_path, peers=[("127.0.0.1", peer.port)], watcher=watcher, peer_timeout=5
+            )
+            async with node:
+                await node.sync(timeout=60)
+                assert node.chain.first_height == CHECKPOINT.height + 1
+                assert node.chain.height == chain.height == CHECKPOINT.height + 1200
+                assert node.chain.tip_hash == chain.tip.hash
+                assert node.filter_headers.get(chain.height) == chain.tip.filter_header
+
+        run(go())
+    paid = chain.blocks[700].block.transactions[0].txid
+    assert watcher.seen == {paid: CHECKPOINT.height + 701}
+    genesis_filter = bytes.fromhex(g["bip158_basic"]["filter_hex"])
+    assert (
+        filter_header(genesis_filter, bytes(32)).hex()
+        == g["bip158_basic"]["filter_header_internal"]
+    )
+
+
+def test_a_peer_contradicting_a_checkpoint_is_banned(tmp_path: Path) -> None:
+    """A chain that reaches checkpoint 524288's height with another block is refused."""
+    import dataclasses
+
+    from spv.params import MAINNET, Checkpoint
+    from tests.support.pkt_chain import CHECKPOINT, PktChain
+
+    chain = PktChain()
+    for _ in range(300):
+        chain.mine()
+    # pretend the network has one more checkpoint, at a height this chain contradicts
+    params = dataclasses.replace(MAINNET)
+    with TestPeer(chain, params=params) as liar:
+
+        async def go() -> None:
+            node = SpvNode(params, tmp_path, peers=[("127.0.0.1", liar.port)], peer_timeout=3)
+            object.__setattr__(
+                params,
+                "checkpoints",
+                (*MAINNET.checkpoints, Checkpoint(CHECKPOINT.height + 100, b"\x33" * 32)),
+            )
+            async with node:
+                await node.wait_for_peers(1)
+                await node._sync_headers()
+                assert node.chain.height < CHECKPOINT.height + 100
+                assert node.addrbook.is_banned("127.0.0.1", liar.port)
+                assert "checkpoint" in node.addrbook.get("127.0.0.1", liar.port).ban_reason
+
+        run(go())
+
+
+def test_dns_seeds_address_book_and_persistent_bans(tmp_path: Path, chain: RegtestChain) -> None:
+    """Peers found through DNS (the system resolver, on "localhost"), remembered across
+    restarts; a banned peer stays banned after a restart."""
+    import dataclasses
+
+    with TestPeer(chain) as peer:
+        params = dataclasses.replace(REGTEST, dns_seeds=("localhost",), default_port=peer.port)
+
+        async def go() -> None:
+            async with SpvNode(params, tmp_path, target_peers=1, peer_timeout=5) as node:
+                assert node.use_dns_seeds
+                await node.wait_for_peers(1, timeout=20)
+                await node.sync(timeout=60)
+                key = next(iter(node.peers))
+                assert key.endswith(f":{peer.port}")
+                node.ban(node.peers[key], "test ban")
+            book = (tmp_path / "chain" / "peers.json").read_text()
+            assert f'"port": {peer.port}' in book and "test ban" in book
+            async with SpvNode(params, tmp_path, target_peers=1, peer_timeout=2) as again:
+                assert again.addrbook.is_banned(key.rsplit(":", 1)[0].strip("[]"), peer.port)
+                with pytest.raises(Exception, match="no peer reachable"):
+                    await again.wait_for_peers(1, timeout=2)
+
+        run(go())

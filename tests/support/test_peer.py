@@ -300,9 +300,7 @@ class TestPeer:
             if first - 1 >= self.base
             else self.base_filter_header
         )
-        hashes = tuple(
-            sha256d(self.filters[h - self.base]) for h in range(first, stop + 1)
-        )
+        hashes = tuple(sha256d(self.filters[h - self.base]) for h in range(first, stop + 1))
         await self._send(writer, CFHeaders(0, msg.stop_hash, prev, hashes))
 
     async def _send_cfcheckpt(self, writer: asyncio.StreamWriter, msg: GetCFCheckpt) -> None:
@@ -310,9 +308,7 @@ class TestPeer:
         if stop is None:
             return
         first = max(1000, -(-self.base // 1000) * 1000)
-        headers = tuple(
-            self.filter_headers[h - self.base] for h in range(first, stop + 1, 1000)
-        )
+        headers = tuple(self.filter_headers[h - self.base] for h in range(first, stop + 1, 1000))
         await self._send(writer, CFCheckpt(0, msg.stop_hash, headers))
 
     async def _send_cfilters(self, writer: asyncio.StreamWriter, msg: GetCFilters) -> None:
