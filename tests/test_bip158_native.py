@@ -22,7 +22,7 @@ def test_native_and_python_matching_agree_on_random_filters() -> None:
     rng = random.Random(158)
     filters = []
     members = []
-    for i in range(300):
+    for _ in range(300):
         block_hash = rng.randbytes(32)
         elements = [rng.randbytes(rng.choice((22, 25, 34))) for _ in range(rng.randint(0, 60))]
         filters.append((block_hash, build_filter(block_hash, elements)))
