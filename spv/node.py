@@ -539,6 +539,7 @@ class SpvNode:
             self.watcher.on_chain_rewound(height)
 
     async def _sync_filter_headers(self) -> None:
+        await self._check_cfcheckpts()
         fh = self.filter_headers
         while True:
             target = self.chain.height
@@ -577,6 +578,72 @@ class SpvNode:
                 headers.append(prev)
             fh.append(headers)
             self._stage("filter headers", fh.tip_height, target)
+
+    async def _check_cfcheckpt_answers(self) -> dict[Peer, tuple[bytes, ...]]:
+        """The filter-header checkpoints (every 1000 blocks) of every filter-serving peer."""
+        top = self.chain.height - self.chain.height % CFCHECKPT_INTERVAL
+        if top < max(CFCHECKPT_INTERVAL, self.chain.first_height):
+            return {}
+        stop_hash = self.chain.hash_at(top)
+        peers = [p for p in self.peers.values() if p.info.serves_filters and not p.closed]
+
+        async def ask(peer: Peer) -> tuple[Peer, tuple[bytes, ...] | None]:
+            try:
+                return peer, (await peer.get_cfcheckpt(stop_hash)).filter_headers
+            except PeerMisbehaving as exc:
+                self.ban(peer, str(exc))
+            except PeerError as exc:
+                log.info("cfcheckpt from %s: %s", peer.info.address, exc)
+            return peer, None
+
+        results = await asyncio.gather(*(ask(p) for p in peers))
+        return {peer: ans for peer, ans in results if ans is not None}
+
+    async def _check_cfcheckpts(self) -> None:
+        """Compare the peers' filter-header checkpoints. Where they disagree, fetch that
+        1000-block stretch from the disagreeing peers and let the block decide who lied; then
+        make sure our stored filter headers agree with the peers left."""
+        answers = await self._check_cfcheckpt_answers()
+        if len(answers) < 2:
+            return
+        count = min(len(a) for a in answers.values())
+        for k in range(count):
+            height = (k + 1) * CFCHECKPT_INTERVAL
+            if height - CFCHECKPT_INTERVAL + 1 < self.chain.first_height:
+                continue
+            values = {a[k] for a in answers.values()}
+            if len(values) == 1:
+                continue
+            start = height - CFCHECKPT_INTERVAL + 1
+            replies = await self._ask_cfheaders(list(answers), start, self.chain.hash_at(height))
+            await self._agree_on_cfheaders(replies, start, height)
+            break
+        fh = self.filter_headers
+        survivors = [a for p, a in answers.items() if self.peers.get(p.info.address) is p]
+        for k in range(min((len(a) for a in survivors), default=0)):
+            height = (k + 1) * CFCHECKPT_INTERVAL
+            values = {a[k] for a in survivors}
+            if (
+                len(values) == 1
+                and fh.is_initialized
+                and fh.first_height <= height <= fh.tip_height
+            ):
+                if fh.get(height) != next(iter(values)):
+                    log.warning(
+                        "stored filter headers disagree with peers at %d; refetching", height
+                    )
+                    back = height - CFCHECKPT_INTERVAL
+                    if back < fh.first_height:
+                        fh.reset()
+                    else:
+                        fh.truncate_above(back)
+                    self._rewind_scan(fh.tip_height)
+                    return
+
+    def _rewind_scan(self, height: int) -> None:
+        if self.scan_height > height:
+            self.scan_height = max(height, self.chain.first_height - 1)
+            self._save_scan_height()
 
     async def _ask_cfheaders(
         self, peers: list[Peer], start: int, stop_hash: bytes

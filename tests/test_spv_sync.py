@@ -381,3 +381,28 @@ def test_dns_seeds_address_book_and_persistent_bans(tmp_path: Path, chain: Regte
                     await again.wait_for_peers(1, timeout=2)
 
         run(go())
+
+
+def test_filter_headers_learned_from_a_liar_are_repaired_when_an_honest_peer_appears(
+    tmp_path: Path, chain: RegtestChain
+) -> None:
+    liar = TestPeer(chain, misbehaviour=Misbehaviour(lie_filters_from=1500))
+    honest = TestPeer(chain)
+    with liar, honest:
+
+        async def alone_with_the_liar() -> None:
+            async with node_for(tmp_path, [liar]) as node:
+                await node.sync()
+                assert node.filter_headers.get(3000) != chain.tip.filter_header
+
+        run(alone_with_the_liar())
+
+        async def honest_arrives() -> None:
+            async with node_for(tmp_path, [liar, honest]) as node:
+                await node.wait_for_peers(2)
+                await node.sync()
+                assert node.addrbook.is_banned("127.0.0.1", liar.port)
+                assert node.filter_headers.get(3000) == chain.tip.filter_header
+                assert node.filter_headers.get(1499) == chain.blocks[1499].filter_header
+
+        run(honest_arrives())
