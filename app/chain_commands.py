@@ -30,6 +30,11 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     )
     p.add_argument("--timeout", type=float, default=None, help="give up after this many seconds")
     p.add_argument("--no-dns", action="store_true", help="do not ask the DNS seeds for peers")
+    p.add_argument(
+        "--no-proof-checks",
+        action="store_true",
+        help="skip PacketCrypt proof spot checks of new blocks (not recommended)",
+    )
     p.set_defaults(handler=cmd_sync)
 
     p = sub.add_parser("chain-info", help="height, tip, filter height and peers of the local chain")
@@ -70,15 +75,32 @@ class ProgressPrinter:
 
 
 def _node(
-    ctx: Context, extra_peers: list[Any], use_dns: bool, printer: ProgressPrinter | None
+    ctx: Context,
+    extra_peers: list[Any],
+    use_dns: bool,
+    printer: ProgressPrinter | None,
+    proof_checks: bool = True,
 ) -> SpvNode:
     peers = [(p.host, p.port) for p in [*ctx.peers, *extra_peers]]
-    return SpvNode(ctx.params, ctx.datadir, peers=peers, use_dns_seeds=use_dns, on_progress=printer)
+    return SpvNode(
+        ctx.params,
+        ctx.datadir,
+        peers=peers,
+        use_dns_seeds=use_dns,
+        on_progress=printer,
+        verify_packetcrypt_proofs=proof_checks,
+    )
 
 
 def cmd_sync(ctx: Context) -> int:
     printer = ProgressPrinter(enabled=not ctx.json_output)
-    node = _node(ctx, ctx.args.sync_peers, not ctx.args.no_dns, printer)
+    node = _node(
+        ctx,
+        ctx.args.sync_peers,
+        not ctx.args.no_dns,
+        printer,
+        proof_checks=not ctx.args.no_proof_checks,
+    )
     if not node.manual_peers and not node.use_dns_seeds:
         raise CLIError("no peers: give --peer HOST:PORT or allow DNS seeds")
 

@@ -233,6 +233,15 @@ class HeaderChain:
         self._tail = tail
         return ConnectResult(len(hashes), reorg_from, True, True)
 
+    def rewind(self, height: int) -> None:
+        """Drop every header above `height` (e.g. a block whose PacketCrypt proof failed)."""
+        if height >= self.height:
+            return
+        if height < self.store.first_height - 1:
+            raise ValueError("cannot rewind below the start of the header store")
+        self.store.replace_from(height + 1, b"", [], commit=True)
+        self._tail = self._load_tail(height + 1)
+
     def flush(self) -> None:
         """Commit appended headers now (they are committed at least every second anyway)."""
         self.store.commit()

@@ -38,6 +38,7 @@ from .messages import (
 )
 from .params import NetworkParams
 from .peer import Peer, PeerError, PeerEvents, PeerMisbehaving, PeerTimeout
+from .proofcheck import ProofInvalid, ProofSampler, check_block_proof
 from .script import split_vote
 from .tx import OutPoint, Transaction
 
@@ -112,7 +113,7 @@ class SpvNode:
         watcher: ChainWatcher | None = None,
         on_progress: Callable[[SyncProgress], None] | None = None,
         peer_timeout: float = 20.0,
-        verify_packetcrypt_proofs: bool = False,
+        verify_packetcrypt_proofs: bool = True,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.params = params
@@ -129,8 +130,7 @@ class SpvNode:
         self.watcher = watcher
         self.on_progress = on_progress
         self.peer_timeout = peer_timeout
-        # PacketCrypt proof spot checks need the announcement validator from miner/.
-        # Until it lands this switch stays off and proofs are only parsed and kept.
+        # PacketCrypt proof spot checks (PKT networks only), as pktd's neutrino does them.
         self.verify_packetcrypt_proofs = verify_packetcrypt_proofs
         self.clock = clock
         self.peers: dict[str, Peer] = {}
@@ -151,6 +151,10 @@ class SpvNode:
             self.scan_height,
         )
         self._stopping = False
+        self._header_sources: list[tuple[int, int, Peer]] = []  # (first, last, peer)
+        self._proofs_checked_to = self.chain.height  # headers below are not sampled again
+        self.proof_sampler = ProofSampler()
+        self.proofs_checked: list[int] = []  # heights whose PacketCrypt proof was validated
 
     # --- persistence of the filter scan position ---
 
@@ -411,6 +415,7 @@ class SpvNode:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             await self._sync_headers()
+            await self._check_packetcrypt_proofs()
             await self._sync_filter_headers()
             await self._scan_filters()
             best = max((p.info.best_height for p in self.peers.values()), default=0)
@@ -483,9 +488,15 @@ class SpvNode:
                     if len(raw) == MAX_HEADERS_PER_MSG * 80:
                         last = sha256d(raw[-80:])
                         prefetch = asyncio.create_task(peer.get_headers([last], stop))
+                    before = self.chain.height
                     result = self.chain.connect(raw)
                     if not result.connected:
                         raise PeerMisbehaving("headers that connect to nothing we sent")
+                    if result.added:
+                        first = (
+                            result.reorged_from if result.reorged_from is not None else before + 1
+                        )
+                        self._header_sources.append((first, self.chain.height, peer))
                     if result.reorged_from is not None:
                         self._rewound(result.reorged_from - 1)
                     peer.info.best_height = max(peer.info.best_height, self.chain.height)
@@ -528,6 +539,50 @@ class SpvNode:
             ]
             if not behind:
                 return
+
+    async def _check_packetcrypt_proofs(self) -> None:
+        """Spot-check the PacketCrypt proofs of newly received headers (see spv.proofcheck)."""
+        if not (self.verify_packetcrypt_proofs and self.params.has_packetcrypt):
+            self._proofs_checked_to = self.chain.height
+            self._header_sources.clear()
+            return
+        tip = max([self.chain.height] + [p.info.best_height for p in self.peers.values()])
+        start = max(self._proofs_checked_to + 1, self.chain.first_height)
+        heights = [
+            h
+            for h in range(start, self.chain.height + 1)
+            if self.proof_sampler.should_check(h, tip - h + 1)
+        ]
+        for height in heights:
+            if height > self.chain.height:
+                break  # rewound below it meanwhile
+            block_hash = self.chain.hash_at(height)
+            raw = (await self._fetch_raw_blocks([block_hash]))[0]
+            try:
+                await asyncio.to_thread(check_block_proof, raw, height, self.chain.hash_at)
+            except KeyError:
+                log.info(
+                    "block %d: an announcement's parent is below our headers; not checked", height
+                )
+                continue
+            except ProofInvalid as exc:
+                source = self._source_of(height)
+                log.warning("%s", exc)
+                self.chain.rewind(height - 1)
+                self._rewound(height - 1)
+                if source is not None:
+                    self.ban(source, str(exc))
+                self._proofs_checked_to = height - 1
+                return
+            self.proofs_checked.append(height)
+        self._proofs_checked_to = self.chain.height
+        self._header_sources.clear()
+
+    def _source_of(self, height: int) -> Peer | None:
+        for first, last, peer in reversed(self._header_sources):
+            if first <= height <= last:
+                return peer
+        return None
 
     def _rewound(self, height: int) -> None:
         """The active chain changed above `height`."""
@@ -627,18 +682,16 @@ class SpvNode:
                 len(values) == 1
                 and fh.is_initialized
                 and fh.first_height <= height <= fh.tip_height
+                and fh.get(height) != next(iter(values))
             ):
-                if fh.get(height) != next(iter(values)):
-                    log.warning(
-                        "stored filter headers disagree with peers at %d; refetching", height
-                    )
-                    back = height - CFCHECKPT_INTERVAL
-                    if back < fh.first_height:
-                        fh.reset()
-                    else:
-                        fh.truncate_above(back)
-                    self._rewind_scan(fh.tip_height)
-                    return
+                log.warning("stored filter headers disagree with peers at %d; refetching", height)
+                back = height - CFCHECKPT_INTERVAL
+                if back < fh.first_height:
+                    fh.reset()
+                else:
+                    fh.truncate_above(back)
+                self._rewind_scan(fh.tip_height)
+                return
 
     def _rewind_scan(self, height: int) -> None:
         if self.scan_height > height:
@@ -819,6 +872,11 @@ class SpvNode:
             self._stage("blocks", batch[-1], self.filter_headers.tip_height)
 
     async def _fetch_blocks(self, hashes: list[bytes]) -> list[Block]:
+        raws = await self._fetch_raw_blocks(hashes)
+        return [Block.parse(r, self.params.has_packetcrypt) for r in raws]
+
+    async def _fetch_raw_blocks(self, hashes: list[bytes]) -> list[bytes]:
+        """Raw blocks for `hashes`, each checked: parses, has the asked hash, merkle root."""
         for _ in range(len(self.peers) + 2):
             peer = self._best_peer()
             if peer is None:
@@ -826,12 +884,14 @@ class SpvNode:
                 continue
             try:
                 raws = await peer.get_blocks(hashes)
-                blocks = [Block.parse(r, self.params.has_packetcrypt) for r in raws]
-                for want, block in zip(hashes, blocks, strict=True):
+                if len(raws) != len(hashes):
+                    raise PeerError("incomplete block answer")
+                for want, raw in zip(hashes, raws, strict=True):
+                    block = Block.parse(raw, self.params.has_packetcrypt)
                     if block.hash != want:
                         raise PeerMisbehaving("sent a block we did not ask for")
                     block.check_merkle_root()
-                return blocks
+                return raws
             except (ParseError, ValidationError, PeerMisbehaving, ValueError) as exc:
                 self.ban(peer, f"bad block: {exc}")
             except PeerError as exc:

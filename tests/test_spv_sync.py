@@ -307,7 +307,12 @@ def test_mainnet_parameters_genesis_and_sync_from_the_newest_checkpoint(tmp_path
             block.check_merkle_root()
             await p.close()
             node = SpvNode(
-                MAINNET, tmp_path, peers=[("127.0.0.1", peer.port)], watcher=watcher, peer_timeout=5
+                MAINNET,
+                tmp_path,
+                peers=[("127.0.0.1", peer.port)],
+                watcher=watcher,
+                peer_timeout=5,
+                verify_packetcrypt_proofs=False,  # the synthetic blocks carry placeholder proofs
             )
             async with node:
                 await node.sync(timeout=60)

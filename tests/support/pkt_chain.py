@@ -51,7 +51,10 @@ class PktChain(RegtestChain):
         coinbase = cb.__class__(cb.version, cb.inputs, outputs, cb.locktime)
         ts = timestamp if timestamp is not None else self.start_time + len(self.blocks) * SPACING
         header = BlockHeader(0x20000000, prev_hash, merkle_root([coinbase.txid]), ts, BITS, height)
-        pcp = height.to_bytes(4, "little") + bytes(4096) + b"\x01" * 64
+        ann = bytearray(1024)
+        ann[0] = 1  # version 1, parent = the previous block: parseable, but no real work
+        ann[12:16] = (height - 1).to_bytes(4, "little")
+        pcp = height.to_bytes(4, "little") + bytes(ann) * 4 + b"\x01" * 64
         proof = PacketCryptProof((ProofRecord(1, pcp), ProofRecord(4, b"\x02")), 0)
         block = Block(header, proof, (coinbase,))
         raw = block.serialize()
