@@ -1,8 +1,9 @@
 """A loopback P2P peer that speaks the real wire protocol like pktd in regtest mode.
 
 It serves a RegtestChain: headers, BIP157 filter headers/checkpoints/filters, blocks and
-transactions; accepts transactions (checking that they parse and spend known outputs); and can
-misbehave on request. It runs its own event loop in a thread, on 127.0.0.1 only.
+transactions; accepts transactions (checking that they parse, spend known outputs and carry valid
+signatures: `script_verify`); and can misbehave on request. It runs its own event loop in a
+thread, on 127.0.0.1 only.
 """
 
 import asyncio
@@ -49,6 +50,7 @@ from spv.params import REGTEST, NetworkParams
 from spv.tx import Transaction
 
 from .regtest_chain import RegtestChain
+from .script_verify import VerifyError, verify_transaction
 
 SERVICES = 0x4D  # NETWORK | BLOOM | WITNESS | CF, as pktd
 
@@ -79,6 +81,7 @@ class TestPeer:
         self.misbehaviour = misbehaviour or Misbehaviour()
         self.user_agent = user_agent
         self.received_txs: list[Transaction] = []
+        self.rejected_txs: list[tuple[Transaction, str]] = []  # with the verifier's reason
         self.mempool: dict[bytes, bytes] = {}
         self.connections = 0
         self.handshakes = 0
@@ -344,6 +347,14 @@ class TestPeer:
         if unknown:
             await self._send(writer, Reject("tx", 0x10, "missing inputs", tx.txid))
             return
+        # --- script verification (tests/support/script_verify.py) ---
+        try:
+            verify_transaction(tx, lambda p: (self.chain.utxo_scripts[p], self.chain.value_of(p)))
+        except VerifyError as exc:
+            self.rejected_txs.append((tx, str(exc)))
+            await self._send(writer, Reject("tx", 0x10, exc.reason, tx.txid))
+            return
+        # --- end of script verification ---
         self.received_txs.append(tx)
         self.mempool[tx.txid] = raw
         for w in list(self._writers):
