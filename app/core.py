@@ -1,0 +1,160 @@
+"""The application core: owns the one asyncio network thread and the services on it.
+
+The GUI and the CLI call the core's thread-safe methods; results come back as
+`concurrent.futures.Future`s, and events (sync progress, wallet changes, ...) as calls of the
+`on_event(kind, payload)` callback, made on the network thread (the GUI turns them into Qt
+signals). Nothing here imports Qt.
+"""
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Coroutine, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from spv.node import ChainWatcher, SpvNode, SyncProgress
+from spv.params import NetworkParams
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+EventCallback = Callable[[str, object], None]
+
+
+class AppCore:
+    def __init__(
+        self,
+        params: NetworkParams,
+        datadir: Path,
+        *,
+        peers: Iterable[tuple[str, int]] = (),
+        use_dns_seeds: bool = True,
+        on_event: EventCallback | None = None,
+        verify_packetcrypt_proofs: bool = True,
+    ) -> None:
+        self.params = params
+        self.datadir = Path(datadir)
+        self._peers = list(peers)
+        self._use_dns = use_dns_seeds
+        self._verify_proofs = verify_packetcrypt_proofs
+        self._on_event = on_event
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._startup_error: BaseException | None = None
+        self.node: SpvNode | None = None
+        self._run_task: asyncio.Task[None] | None = None
+        self.last_progress: SyncProgress | None = None
+
+    # --- lifecycle ---
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start the network thread and the light client; returns once they run."""
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._thread_main, name="network", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise RuntimeError("the network thread did not start")
+        if self._startup_error is not None:
+            raise self._startup_error
+
+    def _thread_main(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            self.node = SpvNode(
+                self.params,
+                self.datadir,
+                peers=self._peers,
+                use_dns_seeds=self._use_dns,
+                on_progress=self._progress,
+                verify_packetcrypt_proofs=self._verify_proofs,
+            )
+            loop.run_until_complete(self.node.start())
+            self._run_task = loop.create_task(self.node.run())
+        except BaseException as exc:  # reported to start()'s caller
+            self._startup_error = exc
+            self._ready.set()
+            loop.close()
+            return
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(self._shutdown())
+            loop.close()
+
+    async def _shutdown(self) -> None:
+        if self._run_task is not None:
+            self._run_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._run_task
+        if self.node is not None:
+            await self.node.stop()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the light client and the network thread (stores are flushed)."""
+        if self._loop is None or self._thread is None:
+            return
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout)
+        self._thread = None
+
+    # --- calling into the network thread ---
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> "concurrent.futures.Future[T]":
+        """Run a coroutine on the network thread; returns a future for its result."""
+        if self._loop is None:
+            raise RuntimeError("the core is not started")
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    def call(self, fn: Callable[[], T]) -> "concurrent.futures.Future[T]":
+        """Run a plain function on the network thread (to read or change service state)."""
+
+        async def run() -> T:
+            return fn()
+
+        return self.submit(run())
+
+    # --- services ---
+
+    def set_watcher(self, watcher: ChainWatcher | None, rescan_from: int | None = None) -> None:
+        """Attach the wallet (or detach it) to the light client."""
+
+        def attach() -> None:
+            assert self.node is not None
+            self.node.watcher = watcher
+            if rescan_from is not None:
+                self.node.rescan_from(rescan_from)
+            self.node._wake.set()
+
+        self.call(attach).result(10)
+
+    def chain_info(self) -> dict[str, object]:
+        def info() -> dict[str, object]:
+            assert self.node is not None
+            return self.node.chain_info()
+
+        return self.call(info).result(10)
+
+    def broadcast(self, raw_tx: bytes) -> "concurrent.futures.Future[Any]":
+        assert self.node is not None
+        return self.submit(self.node.broadcast(raw_tx))
+
+    # --- events ---
+
+    def _progress(self, progress: SyncProgress) -> None:
+        self.last_progress = progress
+        self.emit("sync", progress)
+
+    def emit(self, kind: str, payload: object) -> None:
+        if self._on_event is not None:
+            try:
+                self._on_event(kind, payload)
+            except Exception:  # a broken listener must not break the network thread
+                log.exception("event listener failed for %s", kind)
