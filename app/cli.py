@@ -1,12 +1,12 @@
-"""`pkt-wallet`: with no subcommand it starts the desktop app; otherwise it is the CLI.
+"""`pkt-wallet`: with no subcommand it opens the desktop window; otherwise it is the CLI.
 
-Until the desktop window exists, running with no subcommand prints this help.
 Errors are one line on stderr and a non-zero exit status; `--verbose` shows tracebacks.
 """
 
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -90,8 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="pkt-wallet",
-        description="PKT desktop wallet. Without a command it starts the desktop app "
-        "(not built yet: this help is shown instead).",
+        description="PKT desktop wallet. Without a command it opens the desktop window.",
     )
     parser.add_argument("--version", action="version", version=f"pkt-wallet {__version__}")
     parser.add_argument(
@@ -129,8 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     handler: Command | None = getattr(args, "handler", None)
     if handler is None:
-        parser.print_help()
-        return EXIT_OK
+        handler = _start_desktop_app
     try:
         params = network_by_name(args.network)
         ctx = Context(
@@ -150,6 +148,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _start_desktop_app(ctx: Context) -> int:
+    """No subcommand: open the desktop window."""
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY")
+        or os.environ.get("WAYLAND_DISPLAY")
+        or os.environ.get("QT_QPA_PLATFORM")
+    ):
+        raise CLIError("no display to open the window on; use a command (pkt-wallet --help)")
+    try:
+        from .gui.app import run_gui
+    except ImportError as exc:
+        raise CLIError(
+            f"the desktop window is not available ({exc}); use a command (pkt-wallet --help)"
+        ) from None
+    return run_gui(
+        ctx.params, ctx.datadir, [(p.host, p.port or ctx.params.default_port) for p in ctx.peers]
+    )
 
 
 def _one_line(exc: BaseException) -> str:

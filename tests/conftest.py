@@ -1,10 +1,14 @@
 """Shared test helpers: where the committed test vectors live."""
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+# GUI tests draw offscreen unless a display was chosen explicitly (e.g. Xvfb for screenshots).
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 DATA_DIR = Path(__file__).parent / "data"
 

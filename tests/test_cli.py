@@ -21,10 +21,19 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_no_subcommand_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys)
+def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--help")
     assert code == 0
     assert "usage: pkt-wallet" in out and "--network" in out and "decode-tx" in out
+
+
+def test_no_subcommand_without_a_display_is_a_clear_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(var, raising=False)
+    code, out, err = run(capsys)
+    assert code == 1 and "no display" in err and err.count("\n") == 1
 
 
 def test_network_info_json_and_datadir(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
