@@ -14,5 +14,23 @@ setup(
             extra_compile_args=["-O3", "-std=c99"],
             optional=True,
         ),
+        Extension(
+            "miner._kernel",
+            sources=[
+                "miner/native/module.c",
+                "miner/native/ann.c",
+                "miner/native/blake2b.c",
+                "miner/native/chacha.c",
+                "miner/native/cryptocycle.c",
+                "miner/native/poly1305.c",
+                "miner/native/randgen.c",
+                "miner/native/randhash.c",
+                "miner/native/simd.c",
+                "miner/native/simd_x86.c",
+            ],
+            depends=["miner/native/pc.h", "miner/native/ann.h"],
+            extra_compile_args=["-O3", "-std=gnu11", "-fno-strict-aliasing"],
+            optional=True,
+        ),
     ],
 )

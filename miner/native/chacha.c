@@ -1,0 +1,91 @@
+/*
+ * ChaCha20 (RFC 8439): 20 rounds, 32-bit block counter, 96-bit nonce. Portable version; the
+ * SIMD versions live in simd_x86.c and are selected at run time.
+ */
+#include "pc.h"
+
+PC_INLINE uint32_t rotl32(uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
+
+#define QR(a, b, c, d)                                                                        \
+    do {                                                                                      \
+        a += b;                                                                               \
+        d = rotl32(d ^ a, 16);                                                                \
+        c += d;                                                                               \
+        b = rotl32(b ^ c, 12);                                                                \
+        a += b;                                                                               \
+        d = rotl32(d ^ a, 8);                                                                 \
+        c += d;                                                                               \
+        b = rotl32(b ^ c, 7);                                                                 \
+    } while (0)
+
+static void block_words(const uint32_t in[16], uint32_t out[16]) {
+    uint32_t x[16];
+    memcpy(x, in, sizeof x);
+    for (int i = 0; i < 10; i++) {
+        QR(x[0], x[4], x[8], x[12]);
+        QR(x[1], x[5], x[9], x[13]);
+        QR(x[2], x[6], x[10], x[14]);
+        QR(x[3], x[7], x[11], x[15]);
+        QR(x[0], x[5], x[10], x[15]);
+        QR(x[1], x[6], x[11], x[12]);
+        QR(x[2], x[7], x[8], x[13]);
+        QR(x[3], x[4], x[9], x[14]);
+    }
+    for (int i = 0; i < 16; i++) out[i] = x[i] + in[i];
+}
+
+static void setup(uint32_t st[16], const uint8_t key[32], const uint8_t nonce[12],
+                  uint32_t counter) {
+    st[0] = 0x61707865;
+    st[1] = 0x3320646e;
+    st[2] = 0x79622d32;
+    st[3] = 0x6b206574;
+    for (int i = 0; i < 8; i++) st[4 + i] = ld32(key + 4 * i);
+    st[12] = counter;
+    st[13] = ld32(nonce);
+    st[14] = ld32(nonce + 4);
+    st[15] = ld32(nonce + 8);
+}
+
+void chacha20_block(const uint8_t key[32], const uint8_t nonce[12], uint32_t counter,
+                    uint8_t out[64]) {
+    uint32_t st[16], ks[16];
+    setup(st, key, nonce, counter);
+    block_words(st, ks);
+    for (int i = 0; i < 16; i++) st32(out + 4 * i, ks[i]);
+}
+
+void chacha20_xor_portable(const uint8_t key[32], const uint8_t nonce[12], uint32_t counter,
+                           uint8_t *buf, size_t len) {
+    uint32_t st[16], ks[16];
+    setup(st, key, nonce, counter);
+    while (len >= 64) {
+        block_words(st, ks);
+        for (int i = 0; i < 16; i++) st32(buf + 4 * i, ld32(buf + 4 * i) ^ ks[i]);
+        st[12]++;
+        buf += 64;
+        len -= 64;
+    }
+    if (len) {
+        uint8_t tmp[64];
+        block_words(st, ks);
+        for (int i = 0; i < 16; i++) st32(tmp + 4 * i, ks[i]);
+        for (size_t i = 0; i < len; i++) buf[i] ^= tmp[i];
+    }
+}
+
+void (*chacha20_xor)(const uint8_t key[32], const uint8_t nonce[12], uint32_t counter,
+                     uint8_t *buf, size_t len) = chacha20_xor_portable;
+
+void chacha20_keystream(const uint8_t key[32], const uint8_t nonce[12], uint32_t counter,
+                        uint8_t *out, size_t len) {
+    memset(out, 0, len);
+    chacha20_xor(key, nonce, counter, out, len);
+}
+
+void pc_expand(uint8_t *out, size_t len, const uint8_t seed[32], uint32_t num) {
+    uint8_t nonce[12];
+    st32(nonce, num);
+    memcpy(nonce + 4, "PC_EXPND", 8);
+    chacha20_keystream(seed, nonce, 0, out, len);
+}

@@ -1,0 +1,407 @@
+/*
+ * RandHash, the interpreter of RandGen programs (spec section 5).
+ *
+ * Programs are decoded once (operands, immediates and jump targets pre-computed) and then run
+ * for every item of a table. The interpreter keeps the reference's structure: a recursive
+ * run(pc) per frame, register numbers as absolute indexes into the variable stack (scope
+ * markers included), one global loopCycle, and at most 20000 executed instructions per cycle,
+ * every instruction counted. The limit is always enforced.
+ */
+#include <stdlib.h>
+
+#include "pc.h"
+
+typedef unsigned __int128 u128;
+typedef __int128 s128;
+
+#define MARKER 0xFFFFFFFFu
+#define VARS_CAP 16384
+
+enum {
+    OP_POPCNT8 = 1, OP_POPCNT16, OP_POPCNT32, OP_CLZ8, OP_CLZ16, OP_CLZ32, OP_CTZ8, OP_CTZ16,
+    OP_CTZ32, OP_BSWAP16, OP_BSWAP32,
+    OP_ADD8, OP_ADD16, OP_ADD32, OP_SUB8, OP_SUB16, OP_SUB32, OP_SHLL8, OP_SHLL16, OP_SHLL32,
+    OP_SHRL8, OP_SHRL16, OP_SHRL32, OP_SHRA8, OP_SHRA16, OP_SHRA32, OP_ROTL8, OP_ROTL16,
+    OP_ROTL32, OP_MUL8, OP_MUL16, OP_MUL32, OP_AND, OP_OR, OP_XOR,
+    OP_ADD8C, OP_ADD16C, OP_ADD32C, OP_SUB8C, OP_SUB16C, OP_SUB32C, OP_MUL8C, OP_MUL16C,
+    OP_MUL32C, OP_MULSU8C, OP_MULSU16C, OP_MULSU32C, OP_MULU8C, OP_MULU16C, OP_MULU32C,
+    OP_ADD64, OP_SUB64, OP_SHLL64, OP_SHRL64, OP_SHRA64, OP_ROTL64, OP_ROTR64, OP_MUL64,
+    OP_ADD64C, OP_SUB64C, OP_MUL64C, OP_MULSU64C, OP_MULU64C,
+    OP_IN, OP_MEMORY, OP_LOOP, OP_IF_LIKELY, OP_IF_RANDOM, OP_JMP, OP_END,
+};
+
+struct rh_insn {
+    uint8_t op;
+    uint8_t has_imm;
+    uint16_t a;   /* regA (IF: the tested register) */
+    uint16_t b;   /* regB */
+    uint32_t arg; /* IN: word index; LOOP: count; JMP: offset; IF: mask; MEMORY: base */
+    uint32_t carry, step; /* MEMORY */
+    uint64_t imm; /* decoded immediate, 64 bits */
+};
+
+static uint64_t decode_imm(uint32_t insn) {
+    uint32_t v = (insn >> 20) & 0xfff;
+    if (insn & (1u << 19)) {
+        uint32_t a = v & 31, b = (v >> 5) & 31, i = (v >> 10) & 1, s = v >> 11;
+        uint64_t out = (((uint64_t)i << 63) - 1) ^ (1ULL << b) ^ (1ULL << a);
+        return out | ((uint64_t)s << 63);
+    }
+    return (uint64_t)(int64_t)((int32_t)insn >> 20);
+}
+
+int rh_decode(rh_program *p, const uint32_t *words, int len) {
+    p->insns = NULL;
+    p->len = 0;
+    if (len <= 0) return -1;
+    rh_insn *d = calloc((size_t)len, sizeof *d);
+    if (!d) return -1;
+    for (int i = 0; i < len; i++) {
+        uint32_t w = words[i];
+        uint32_t op = w & 0xff;
+        rh_insn *x = &d[i];
+        if (op == 0 || op > OP_END) {
+            free(d);
+            return -1;
+        }
+        x->op = (uint8_t)op;
+        x->a = (w >> 9) & 0x1ff;
+        x->b = (w >> 20) & 0x1ff;
+        x->has_imm = (w >> 18) & 1;
+        x->imm = decode_imm(w);
+        switch (op) {
+        case OP_IN:
+            x->arg = (uint32_t)x->imm & 0xff;
+            break;
+        case OP_MEMORY:
+            x->arg = w >> 17;
+            x->carry = (w >> 9) & 15;
+            x->step = (w >> 13) & 15;
+            break;
+        case OP_LOOP: {
+            int32_t count = (int32_t)(uint32_t)x->imm;
+            x->arg = count < 0 ? 0 : (uint32_t)count;
+            break;
+        }
+        case OP_IF_LIKELY:
+            x->arg = 7;
+            break;
+        case OP_IF_RANDOM:
+            x->arg = 1;
+            break;
+        case OP_JMP:
+            x->arg = w >> 8;
+            break;
+        default:
+            break;
+        }
+    }
+    p->insns = d;
+    p->len = len;
+    return 0;
+}
+
+void rh_free(rh_program *p) {
+    free(p->insns);
+    p->insns = NULL;
+    p->len = 0;
+}
+
+typedef struct {
+    const rh_insn *prog;
+    int last_pc;
+    const uint32_t *mem;
+    const uint32_t *hin;
+    uint32_t *hout;
+    uint32_t *vars; /* vars[-1] exists (zero) so a 64-bit operand at register 0 is defined */
+    int nvars;
+    uint32_t op_ctr, hash_ctr, loop_cycle;
+} machine;
+
+/* ---- operation semantics (spec section 5.4) ---------------------------------------------- */
+
+PC_INLINE uint32_t popcnt8(uint32_t a) {
+    uint32_t x = a - ((a >> 1) & 0x55555555u);
+    x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+    return (x + (x >> 4)) & 0x0f0f0f0fu;
+}
+PC_INLINE uint32_t popcnt16(uint32_t a) {
+    uint32_t x = popcnt8(a);
+    return (x & 0x00ff00ffu) + ((x >> 8) & 0x00ff00ffu);
+}
+PC_INLINE uint32_t clz8(uint32_t a) {
+    uint32_t r = 0;
+    for (int i = 0; i < 32; i += 8) {
+        uint32_t x = (a >> i) & 0xff;
+        r |= (x ? (uint32_t)__builtin_clz(x) - 24 : 8u) << i;
+    }
+    return r;
+}
+PC_INLINE uint32_t clz16(uint32_t a) {
+    uint32_t lo = a & 0xffff, hi = a >> 16;
+    return (lo ? (uint32_t)__builtin_clz(lo) - 16 : 16u) |
+           ((hi ? (uint32_t)__builtin_clz(hi) - 16 : 16u) << 16);
+}
+PC_INLINE uint32_t ctz8(uint32_t a) {
+    uint32_t r = 0;
+    for (int i = 0; i < 32; i += 8) {
+        uint32_t x = (a >> i) & 0xff;
+        r |= (x ? (uint32_t)__builtin_ctz(x) : 8u) << i;
+    }
+    return r;
+}
+PC_INLINE uint32_t ctz16(uint32_t a) {
+    uint32_t lo = a & 0xffff, hi = a >> 16;
+    return (lo ? (uint32_t)__builtin_ctz(lo) : 16u) | ((hi ? (uint32_t)__builtin_ctz(hi) : 16u) << 16);
+}
+
+#define LANES2(W, EXPR)                                                                       \
+    do {                                                                                      \
+        uint32_t r_ = 0;                                                                      \
+        for (int i_ = 0; i_ < 32; i_ += (W)) {                                                \
+            uint32_t x = (a >> i_) & ((1u << (W)) - 1), y = (b >> i_) & ((1u << (W)) - 1);    \
+            r_ |= ((uint32_t)(EXPR) & ((1u << (W)) - 1)) << i_;                               \
+            (void)x;                                                                          \
+            (void)y;                                                                          \
+        }                                                                                     \
+        out = r_;                                                                             \
+    } while (0)
+
+#define CARRY(W, EXPR)                                                                        \
+    do {                                                                                      \
+        uint64_t r_ = 0;                                                                      \
+        for (int l_ = 0; l_ < 32 / (W); l_++) {                                               \
+            uint32_t x = (a >> (l_ * (W))) & ((1u << (W)) - 1);                               \
+            uint32_t y = (b >> (l_ * (W))) & ((1u << (W)) - 1);                               \
+            r_ |= ((uint64_t)(EXPR) & ((1ULL << (2 * (W))) - 1)) << (2 * (W) * l_);           \
+            (void)x;                                                                          \
+            (void)y;                                                                          \
+        }                                                                                     \
+        out = r_;                                                                             \
+    } while (0)
+
+static uint32_t op_2_1(int op, uint32_t a, uint32_t b) {
+    uint32_t out = 0;
+    switch (op) {
+    case OP_ADD8: LANES2(8, x + y); break;
+    case OP_ADD16: LANES2(16, x + y); break;
+    case OP_ADD32: out = a + b; break;
+    case OP_SUB8: LANES2(8, x - y); break;
+    case OP_SUB16: LANES2(16, x - y); break;
+    case OP_SUB32: out = a - b; break;
+    case OP_SHLL8: LANES2(8, x << (y & 7)); break;
+    case OP_SHLL16: LANES2(16, x << (y & 15)); break;
+    case OP_SHLL32: out = a << (b & 31); break;
+    case OP_SHRL8: LANES2(8, x >> (y & 7)); break;
+    case OP_SHRL16: LANES2(16, x >> (y & 15)); break;
+    case OP_SHRL32: out = a >> (b & 31); break;
+    case OP_SHRA8: LANES2(8, (int32_t)(int8_t)x >> (y & 7)); break;
+    case OP_SHRA16: LANES2(16, (int32_t)(int16_t)x >> (y & 15)); break;
+    case OP_SHRA32: out = (uint32_t)((int32_t)a >> (b & 31)); break;
+    case OP_ROTL8: LANES2(8, (x << (y & 7)) | (x >> (8 - (y & 7)))); break;
+    case OP_ROTL16: LANES2(16, (x << (y & 15)) | (x >> (16 - (y & 15)))); break;
+    case OP_ROTL32: out = (a << (b & 31)) | (a >> ((32 - (b & 31)) & 31)); break;
+    case OP_MUL8: LANES2(8, x * y); break;
+    case OP_MUL16: LANES2(16, x * y); break;
+    case OP_MUL32: out = a * b; break;
+    case OP_AND: out = a & b; break;
+    case OP_OR: out = a | b; break;
+    case OP_XOR: out = a ^ b; break;
+    default: break;
+    }
+    return out;
+}
+
+static uint64_t op_2_2(int op, uint32_t a, uint32_t b) {
+    uint64_t out = 0;
+    switch (op) {
+    case OP_ADD8C: CARRY(8, x + y); break;
+    case OP_ADD16C: CARRY(16, (uint64_t)x + y); break;
+    case OP_ADD32C: out = (uint64_t)a + b; break;
+    case OP_SUB8C: CARRY(8, x - y); break;
+    case OP_SUB16C: CARRY(16, (uint64_t)x - y); break;
+    case OP_SUB32C: out = (uint64_t)a - b; break;
+    case OP_MUL8C: CARRY(8, (int32_t)(int8_t)x * (int32_t)(int8_t)y); break;
+    case OP_MUL16C: CARRY(16, (int64_t)(int16_t)x * (int16_t)y); break;
+    case OP_MUL32C: out = (uint64_t)((int64_t)(int32_t)a * (int32_t)b); break;
+    case OP_MULSU8C: CARRY(8, (int32_t)(int8_t)x * (int32_t)y); break;
+    case OP_MULSU16C: CARRY(16, (int64_t)(int16_t)x * (int64_t)y); break;
+    case OP_MULSU32C: out = (uint64_t)((int64_t)(int32_t)a * (int64_t)b); break;
+    case OP_MULU8C: CARRY(8, x * y); break;
+    case OP_MULU16C: CARRY(16, (uint64_t)x * y); break;
+    case OP_MULU32C: out = (uint64_t)a * b; break;
+    default: break;
+    }
+    return out;
+}
+
+static uint64_t op_4_2(int op, uint64_t a, uint64_t b) {
+    switch (op) {
+    case OP_ADD64: return a + b;
+    case OP_SUB64: return a - b;
+    case OP_SHLL64: return a << (b & 63);
+    case OP_SHRL64: return a >> (b & 63);
+    case OP_SHRA64: return (uint64_t)((int64_t)a >> (b & 63));
+    case OP_ROTL64: return (a << (b & 63)) | (a >> ((64 - (b & 63)) & 63));
+    case OP_ROTR64: return (a >> (b & 63)) | (a << ((64 - (b & 63)) & 63));
+    case OP_MUL64: return a * b;
+    default: return 0;
+    }
+}
+
+static u128 op_4_4(int op, uint64_t a, uint64_t b) {
+    switch (op) {
+    case OP_ADD64C: return (u128)a + b;
+    case OP_SUB64C: return (u128)a - (u128)b;
+    case OP_MUL64C: return (u128)((s128)(int64_t)a * (s128)(int64_t)b);
+    case OP_MULSU64C: return (u128)(s128)(int64_t)a * (u128)b;
+    case OP_MULU64C: return (u128)a * b;
+    default: return 0;
+    }
+}
+
+/* ---- the interpreter ----------------------------------------------------------------------- */
+
+#define PUSH(v)                                                                               \
+    do {                                                                                      \
+        if (PC_UNLIKELY(m->nvars >= VARS_CAP)) return -1;                                     \
+        vars[m->nvars++] = (v);                                                               \
+    } while (0)
+
+static int run(machine *m, int pc) {
+    uint32_t *vars = m->vars;
+    const rh_insn *prog = m->prog;
+    if (pc != 0) PUSH(MARKER);
+    int base = m->nvars;
+    for (;;) {
+        if (PC_UNLIKELY(m->op_ctr > RH_MAX_OPS)) return -1;
+        m->op_ctr++;
+        const rh_insn *in = &prog[pc];
+        int op = in->op;
+        if (op <= OP_BSWAP32) {
+            uint32_t a = vars[in->a], r;
+            switch (op) {
+            case OP_POPCNT8: r = popcnt8(a); break;
+            case OP_POPCNT16: r = popcnt16(a); break;
+            case OP_POPCNT32: r = (uint32_t)__builtin_popcount(a); break;
+            case OP_CLZ8: r = clz8(a); break;
+            case OP_CLZ16: r = clz16(a); break;
+            case OP_CLZ32: r = a ? (uint32_t)__builtin_clz(a) : 32u; break;
+            case OP_CTZ8: r = ctz8(a); break;
+            case OP_CTZ16: r = ctz16(a); break;
+            case OP_CTZ32: r = a ? (uint32_t)__builtin_ctz(a) : 32u; break;
+            case OP_BSWAP16: r = ((a & 0x00ff00ffu) << 8) | ((a >> 8) & 0x00ff00ffu); break;
+            default: r = __builtin_bswap32(a); break;
+            }
+            PUSH(r);
+        } else if (op <= OP_XOR) {
+            uint32_t b = in->has_imm ? (uint32_t)in->imm : vars[in->b];
+            PUSH(op_2_1(op, vars[in->a], b));
+        } else if (op <= OP_MULU32C) {
+            uint32_t b = in->has_imm ? (uint32_t)in->imm : vars[in->b];
+            uint64_t r = op_2_2(op, vars[in->a], b);
+            PUSH((uint32_t)r);
+            PUSH((uint32_t)(r >> 32));
+        } else if (op <= OP_MUL64) {
+            uint64_t a = (uint64_t)vars[(int)in->a - 1] | (uint64_t)vars[in->a] << 32;
+            uint64_t b = in->has_imm ? in->imm
+                                     : (uint64_t)vars[(int)in->b - 1] | (uint64_t)vars[in->b] << 32;
+            uint64_t r = op_4_2(op, a, b);
+            PUSH((uint32_t)r);
+            PUSH((uint32_t)(r >> 32));
+        } else if (op <= OP_MULU64C) {
+            uint64_t a = (uint64_t)vars[(int)in->a - 1] | (uint64_t)vars[in->a] << 32;
+            uint64_t b = in->has_imm ? in->imm
+                                     : (uint64_t)vars[(int)in->b - 1] | (uint64_t)vars[in->b] << 32;
+            u128 r = op_4_4(op, a, b);
+            PUSH((uint32_t)r);
+            PUSH((uint32_t)(r >> 32));
+            PUSH((uint32_t)(r >> 64));
+            PUSH((uint32_t)(r >> 96));
+        } else {
+            switch (op) {
+            case OP_IN:
+                PUSH(m->hin[in->arg]);
+                break;
+            case OP_MEMORY:
+                PUSH(m->mem[(in->arg + (m->loop_cycle + in->carry) * in->step) & 0xff]);
+                break;
+            case OP_LOOP: {
+                int ret = pc;
+                for (uint32_t i = 0; i < in->arg; i++) {
+                    m->loop_cycle = i;
+                    ret = run(m, pc + 1);
+                    if (ret < 0) return -1;
+                }
+                if (m->op_ctr > RH_MAX_OPS) return -1;
+                pc = ret;
+                if (pc == m->last_pc) return pc;
+                break;
+            }
+            case OP_IF_LIKELY:
+            case OP_IF_RANDOM:
+                pc = run(m, (vars[in->a] & in->arg) ? pc + 2 : pc + 1);
+                if (pc < 0) return -1;
+                break;
+            case OP_JMP:
+                pc += (int)in->arg;
+                break;
+            case OP_END: {
+                uint32_t ctr = m->hash_ctr;
+                for (int i = base; i < m->nvars; i++) {
+                    m->hout[ctr] += vars[i];
+                    ctr = (ctr + 1) & 0xff;
+                }
+                m->hash_ctr = ctr;
+                /* pop the frame's values and its marker (the reference's del vars[base-1:]) */
+                if (base > 0)
+                    m->nvars = base - 1;
+                else if (m->nvars > 0)
+                    m->nvars = m->nvars - 1;
+                return pc;
+            }
+            default:
+                return -1;
+            }
+        }
+        pc++;
+        if (PC_UNLIKELY(pc > m->last_pc || pc < 0)) return -1;
+    }
+}
+
+int rh_run(const rh_program *p, const uint32_t mem[256], uint8_t *S, int cycles,
+           uint32_t *op_counts) {
+    uint32_t lo[256], hi[256];
+    uint32_t stack[VARS_CAP + 1];
+    memcpy(lo, S, 1024);
+    memcpy(hi, S + 1024, 1024);
+    uint32_t *hin = lo, *hout = hi;
+    int rc = 0;
+    for (int c = 0; c < cycles; c++) {
+        machine m;
+        m.prog = p->insns;
+        m.last_pc = p->len - 1;
+        m.mem = mem;
+        m.hin = hin;
+        m.hout = hout;
+        stack[0] = 0;
+        memset(stack + 1, 0, 1024 * sizeof(uint32_t));
+        m.vars = stack + 1;
+        m.nvars = 0;
+        m.op_ctr = 0;
+        m.hash_ctr = 0;
+        m.loop_cycle = 0;
+        int r = run(&m, 0);
+        if (op_counts) op_counts[c] = m.op_ctr;
+        if (r < 0 || m.op_ctr > RH_MAX_OPS) {
+            rc = -1;
+            break;
+        }
+        uint32_t *t = hin;
+        hin = hout;
+        hout = t;
+    }
+    memcpy(S, lo, 1024);
+    memcpy(S + 1024, hi, 1024);
+    return rc;
+}
