@@ -5,7 +5,10 @@ hash in internal order. Elements are every non-empty output script that does not
 OP_RETURN, plus every spent prevout script; duplicates removed.
 """
 
-from collections.abc import Iterable, Sequence
+import os
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from .block import Block
 from .bytes_io import ByteReader, encode_compact_size
@@ -239,7 +242,9 @@ def filter_header_from_hash(filter_hash: bytes, prev_header: bytes) -> bytes:
 # --- batch matching, native when available -------------------------------------------------
 
 
-def _match_many_python(filters: Sequence[tuple[bytes, bytes]], scripts: Sequence[bytes]) -> list[int]:
+def _match_many_python(
+    filters: Sequence[tuple[bytes, bytes]], scripts: Sequence[bytes]
+) -> list[int]:
     out = []
     for i, (block_hash, raw) in enumerate(filters):
         try:
@@ -254,19 +259,99 @@ def _match_many_python(filters: Sequence[tuple[bytes, bytes]], scripts: Sequence
 try:
     from . import _gcs  # type: ignore[attr-defined]
 
-    _native_match_many = _gcs.match_many
+    _native_match_many: Callable[..., list[int]] | None = _gcs.match_many
     MATCH_BACKEND = "native (C)"
 except ImportError:  # the optional extension was not built
+    _gcs = None
     _native_match_many = None
     MATCH_BACKEND = "pure Python"
 
+# Batches are split across threads (the C matcher releases the GIL) when they hold at least
+# this many filter x script pairs per thread; below that a thread hand-off costs more than it
+# saves.
+MATCH_THREADS = max(1, min(4, os.cpu_count() or 1))
+_MIN_PAIRS_PER_THREAD = 100_000
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def native_kernel() -> str | None:
+    """The SipHash kernel the native matcher uses ("avx512", "avx2", "portable"), or None
+    when the extension is not built. PKT_GCS_BACKEND (read at import) or
+    `set_native_kernel` chooses it; the default is the best one the CPU supports."""
+    if _gcs is None:
+        return None
+    name: str = _gcs.backend()
+    return name
+
+
+def native_kernels() -> list[str]:
+    """Kernels the native matcher can run on this CPU (empty when it is not built)."""
+    if _gcs is None:
+        return []
+    names: list[str] = _gcs.backends()
+    return names
+
+
+def set_native_kernel(name: str | None) -> None:
+    """Make the native matcher use kernel `name` by default (None: the best available)."""
+    if _gcs is None:
+        raise RuntimeError("the native filter matcher is not built")
+    _gcs.set_backend(name)
+
+
+def _thread_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(
+                max_workers=max(1, MATCH_THREADS - 1), thread_name_prefix="gcs-match"
+            )
+        return _pool
+
 
 def match_many(
-    filters: Sequence[tuple[bytes, bytes]], scripts: Sequence[bytes], native: bool = True
+    filters: Sequence[tuple[bytes, bytes]],
+    scripts: Sequence[bytes],
+    native: bool = True,
+    threads: int | None = None,
 ) -> list[int]:
     """Indexes of the (block hash, serialized filter) pairs that match any of `scripts`.
-    Raises ValueError for a malformed filter. Uses the C matcher (GIL released) if built."""
-    if native and _native_match_many is not None:
-        result: list[int] = _native_match_many(filters, list(scripts))
-        return result
-    return _match_many_python(filters, list(scripts))
+
+    Raises ValueError for a malformed filter (the first one, by index). Uses the C matcher if
+    built; a large batch is then split across up to `threads` threads (default
+    MATCH_THREADS: the CPUs, at most 4), the calling thread doing one part, so one call uses
+    every core. The result does not depend on the split."""
+    script_list = list(scripts)
+    if not (native and _native_match_many is not None):
+        return _match_many_python(filters, script_list)
+    matcher = _native_match_many
+    if not isinstance(filters, list | tuple):
+        filters = list(filters)
+    n = len(filters)
+    wanted = MATCH_THREADS if threads is None else max(1, threads)
+    parts = max(1, min(wanted, n, n * len(script_list) // _MIN_PAIRS_PER_THREAD))
+    if parts == 1:
+        return matcher(filters, script_list)
+    bounds = [n * i // parts for i in range(parts + 1)]
+    pool = _thread_pool()
+    futures = [
+        pool.submit(matcher, filters, script_list, bounds[i], bounds[i + 1])
+        for i in range(1, parts)
+    ]
+    results: list[list[int]] = []
+    error: BaseException | None = None
+    try:
+        results.append(matcher(filters, script_list, 0, bounds[1]))
+    except BaseException as exc:  # re-raised below, after the other parts finished
+        error = exc
+    for future in futures:
+        try:
+            part = future.result()
+        except BaseException as exc:
+            error = error or exc
+            continue
+        results.append(part)
+    if error is not None:
+        raise error  # the lowest part's error: the first malformed filter by index
+    return [i for part in results for i in part]
