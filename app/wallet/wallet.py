@@ -454,6 +454,7 @@ class Wallet:
         wallet.recovered_from_backup = recovered
         if lock:
             wallet._lock.acquire()
+            wallet._remove_stale_temporaries()
         if recovered:
             log.warning("wallet %s: the state file was damaged; its backup was used", name)
         return wallet
@@ -588,6 +589,13 @@ class Wallet:
                 spath.replace(spath.with_name(spath.name + ".damaged"))
         wallet.save()
         return wallet
+
+    def _remove_stale_temporaries(self) -> None:
+        """Temporary files left by a crash during a write (atomic_write names them
+        ``.<name>.*.tmp``); only called with the lock held."""
+        for p in self.state_path.parent.glob(f".{self.state_path.name}.*.tmp"):
+            with contextlib.suppress(OSError):
+                p.unlink()
 
     def close(self) -> None:
         if self._dirty:

@@ -1,0 +1,628 @@
+"""CLI commands of the HD wallet (`create`, `restore`, `address`, `balance`, `send`, ...).
+
+Automation contract:
+
+* ``--wallet NAME`` picks ``<datadir>/wallets/NAME.wallet`` (default ``default``).
+* ``--password-stdin`` reads the password from the first line of stdin (``restore``: three lines,
+  the new wallet password, the seed words, the seed's own passphrase (may be empty);
+  ``change-password``: the old then the new password). Without it, secrets are asked on the
+  terminal; they are never taken from the command line and never printed (except the new
+  mnemonic, once, by ``create``).
+* ``balance``, ``history``, ``coins``, ``send``, ``consolidate``, ``vote`` and ``sweep`` first sync
+  with the peers (``--peer``, or the DNS seeds) until caught up, unless ``--offline``.
+* Amounts in JSON are integers in units; in text, coins. Errors are one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import sys
+from collections.abc import Callable, Coroutine
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+from spv.address import address_from_script
+from spv.node import SpvNode, SyncProgress
+from spv.units import format_amount, parse_amount
+
+from .chain_commands import ProgressPrinter
+from .cli import CLIError, Context
+from .wallet import wallet as wallet_mod
+from .wallet.ledger import outpoint_text
+from .wallet.sync import broadcast, sync_wallet
+from .wallet.wallet import TxPreview, Wallet
+
+T = TypeVar("T")
+
+
+# --- registration --------------------------------------------------------------------------------
+
+
+def _common(p: argparse.ArgumentParser, *, password: bool = False, chain: bool = False) -> None:
+    p.add_argument(
+        "--wallet", default="default", metavar="NAME", help='wallet name (default "default")'
+    )
+    p.add_argument(
+        "--json",
+        dest="json_output",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="machine-readable output",
+    )
+    if password:
+        p.add_argument(
+            "--password-stdin",
+            action="store_true",
+            help="read the password from the first line of stdin",
+        )
+    if chain:
+        p.add_argument("--offline", action="store_true", help="do not sync with the network first")
+        p.add_argument(
+            "--timeout", type=float, default=300.0, help="give up syncing after this many seconds"
+        )
+
+
+def _spend_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--fee-rate", metavar="R", help="fee in units per vbyte (default 1 = the minimum relay fee)"
+    )
+    p.add_argument(
+        "--coin",
+        action="append",
+        default=[],
+        metavar="TXID:N",
+        help="spend exactly these coins (repeatable)",
+    )
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("create", help="create a new HD wallet (BIP39 seed words)")
+    _common(p, password=True)
+    p.add_argument("--words", type=int, choices=(12, 24), default=12)
+    p.set_defaults(handler=cmd_create)
+
+    p = sub.add_parser(
+        "restore", help="restore a wallet from BIP39 or pktwallet (15-word) seed words"
+    )
+    _common(p, password=True)
+    p.add_argument("--birthday", type=_parse_date, help="YYYY-MM-DD: scan the chain from this day")
+    p.set_defaults(handler=cmd_restore)
+
+    p = sub.add_parser("wallets", help="list the wallets of the data directory")
+    p.add_argument("--json", dest="json_output", action="store_true", default=argparse.SUPPRESS)
+    p.set_defaults(handler=cmd_wallets)
+
+    p = sub.add_parser("address", help="show the current receive address")
+    _common(p)
+    p.add_argument("--new", action="store_true", help="a new address after every handed-out one")
+    p.add_argument("--legacy", action="store_true", help="a legacy P2PKH address")
+    p.add_argument("--uri", action="store_true", help="print a pkt: payment URI instead")
+    p.add_argument("--amount", help="amount for the URI, in coins")
+    p.add_argument("--label", help="label for the URI")
+    p.set_defaults(handler=cmd_address)
+
+    p = sub.add_parser("addresses", help="every derived address with its path")
+    _common(p)
+    p.set_defaults(handler=cmd_addresses)
+
+    p = sub.add_parser("balance", help="confirmed, unconfirmed and immature balance")
+    _common(p, chain=True)
+    p.set_defaults(handler=cmd_balance)
+
+    p = sub.add_parser("history", help="transactions, oldest first")
+    _common(p, chain=True)
+    p.add_argument("--csv", metavar="FILE", help="write CSV to FILE (- for stdout)")
+    p.set_defaults(handler=cmd_history)
+
+    p = sub.add_parser("coins", help="unspent coins (for --coin and freeze)")
+    _common(p, chain=True)
+    p.set_defaults(handler=cmd_coins)
+
+    p = sub.add_parser("send", help="send coins to an address")
+    _common(p, password=True, chain=True)
+    p.add_argument("address", help="destination address or pkt: URI")
+    p.add_argument("amount", help='amount in coins, or "max"')
+    _spend_options(p)
+    p.set_defaults(handler=cmd_send)
+
+    p = sub.add_parser("consolidate", help="merge small coins (batches of standard size)")
+    _common(p, password=True, chain=True)
+    _spend_options(p)
+    p.add_argument("--max-value", help="only coins worth at most this many coins")
+    p.set_defaults(handler=cmd_consolidate)
+
+    p = sub.add_parser("vote", help="Network Steward vote (pays the coins to yourself, voting)")
+    _common(p, password=True, chain=True)
+    p.add_argument("vote_for", metavar="FOR_ADDR", help='candidate address ("none" for no vote)')
+    p.add_argument("vote_against", metavar="AGAINST_ADDR", nargs="?", help="address voted against")
+    _spend_options(p)
+    p.set_defaults(handler=cmd_vote)
+
+    p = sub.add_parser("import-key", help="import a WIF private key (read from the terminal/stdin)")
+    _common(p, password=True)
+    p.add_argument("--label", default="")
+    p.set_defaults(handler=cmd_import_key)
+
+    p = sub.add_parser("sweep", help="move the coins of imported keys into the HD wallet")
+    _common(p, password=True, chain=True)
+    p.add_argument("--fee-rate", metavar="R")
+    p.add_argument("--yes", action="store_true")
+    p.set_defaults(handler=cmd_sweep)
+
+    p = sub.add_parser("change-password", help="change the wallet password")
+    _common(p, password=True)
+    p.set_defaults(handler=cmd_change_password)
+
+    p = sub.add_parser("confirm-backup", help="type back seed words to mark the wallet backed up")
+    _common(p, password=True)
+    p.set_defaults(handler=cmd_confirm_backup)
+
+    p = sub.add_parser("label", help="label an address or a transaction")
+    _common(p)
+    p.add_argument("target", help="address or txid")
+    p.add_argument("text", help='the label ("" removes it)')
+    p.set_defaults(handler=cmd_label)
+
+    for name, frozen in (("freeze", True), ("unfreeze", False)):
+        p = sub.add_parser(name, help=f"{name} coins (coin control)")
+        _common(p)
+        p.add_argument("coins", nargs="+", metavar="TXID:N")
+        p.set_defaults(handler=cmd_freeze, frozen=frozen)
+
+    p = sub.add_parser("repair", help="rebuild a damaged state file from the key file")
+    _common(p, password=True)
+    p.set_defaults(handler=cmd_repair)
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad date {text!r}: use YYYY-MM-DD") from None
+
+
+def _coins(ctx: Context, units: int) -> str:
+    return f"{format_amount(units, ctx.params.units_per_coin)} {ctx.params.coin_symbol}"
+
+
+class _Secrets:
+    """Reads secrets from stdin lines (--password-stdin) or the terminal."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.from_stdin = bool(getattr(ctx.args, "password_stdin", False))
+
+    def line(self, prompt: str, *, secret: bool = True) -> str:
+        if self.from_stdin:
+            text = sys.stdin.readline()
+            if not text:
+                raise CLIError(f"stdin ended before the {prompt.rstrip(': ').lower()}")
+            return text.rstrip("\r\n")
+        if secret:
+            return getpass.getpass(prompt)
+        print(prompt, end="", file=sys.stderr, flush=True)
+        return sys.stdin.readline().rstrip("\r\n")
+
+    def new_password(self) -> str:
+        first = self.line("New wallet password: ")
+        if not first:
+            raise CLIError("the password cannot be empty")
+        if not self.from_stdin and getpass.getpass("Repeat the password: ") != first:
+            raise CLIError("the passwords differ")
+        return first
+
+
+def _open(ctx: Context) -> Wallet:
+    return Wallet.open(ctx.datadir, ctx.args.wallet, ctx.params)
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+def _node(ctx: Context) -> SpvNode:
+    peers = [(p.host, p.port) for p in ctx.peers]
+    if not peers and not ctx.params.dns_seeds:
+        raise CLIError("no peers: give --peer HOST:PORT (or --offline)")
+    printer: Callable[[SyncProgress], None] | None = None
+    if sys.stderr.isatty() and not ctx.json_output:
+        printer = ProgressPrinter(enabled=True)
+    return SpvNode(
+        ctx.params, ctx.datadir, peers=peers, use_dns_seeds=not peers, on_progress=printer
+    )
+
+
+def _sync(ctx: Context, wallet: Wallet) -> None:
+    if getattr(ctx.args, "offline", False):
+        return
+    node = _node(ctx)
+    timeout = getattr(ctx.args, "timeout", None)
+
+    async def go() -> None:
+        async with node:
+            await sync_wallet(wallet, node, timeout=timeout)
+
+    try:
+        _run(go())
+    except TimeoutError:
+        raise CLIError(f"sync did not finish within {timeout:g} s") from None
+    finally:
+        if isinstance(node.on_progress, ProgressPrinter):
+            node.on_progress.done()
+
+
+def _broadcast_all(ctx: Context, wallet: Wallet, txs: list[Any]) -> None:
+    node = _node(ctx)
+
+    async def go() -> None:
+        async with node:
+            await node.wait_for_peers(1, timeout=30)
+            for tx in txs:
+                await broadcast(wallet, node, tx)
+
+    _run(go())
+
+
+def _preview_lines(ctx: Context, preview: TxPreview) -> list[str]:
+    lines = [
+        f"{preview.purpose}: {len(preview.inputs)} input(s), {_coins(ctx, preview.input_total)}"
+    ]
+    for coin in preview.inputs[:20]:
+        lines.append(f"  in  {outpoint_text(coin.outpoint)}  {_coins(ctx, coin.value)}")
+    if len(preview.inputs) > 20:
+        lines.append(f"  ... and {len(preview.inputs) - 20} more")
+    for out in preview.outputs:
+        tag = " (change)" if out.is_change else " (yours)" if out.is_mine else ""
+        lines.append(f"  out {out.address or out.script.hex()}  {_coins(ctx, out.value)}{tag}")
+    lines.append(
+        f"  fee {_coins(ctx, preview.fee)} ({preview.fee} units, {preview.vsize} vbytes at most, "
+        f"{float(preview.fee_rate):g} unit/vbyte)"
+    )
+    return lines
+
+
+def _confirm_and_send(ctx: Context, wallet: Wallet, previews: list[TxPreview]) -> int:
+    secrets = _Secrets(ctx)
+    password: str | None = None
+    if secrets.from_stdin:
+        password = secrets.line("Password: ")
+    if not ctx.args.yes:
+        for preview in previews:
+            for line in _preview_lines(ctx, preview):
+                print(line, file=sys.stderr)
+        print(f"Sign and broadcast {len(previews)} transaction(s)? [y/N] ", end="", file=sys.stderr)
+        sys.stderr.flush()
+        answer = sys.stdin.readline()
+        if answer.strip().lower() not in ("y", "yes"):
+            raise CLIError("cancelled")
+    if password is None:
+        password = secrets.line("Password: ")
+    signed = [wallet.sign(p, password) for p in previews]
+    _broadcast_all(ctx, wallet, signed)
+    if ctx.json_output:
+        print(
+            json.dumps(
+                {
+                    "txids": [t.txid_hex for t in signed],
+                    "fees": [p.fee for p in previews],
+                    "previews": [p.to_json(ctx.params) for p in previews],
+                },
+                indent=2,
+            )
+        )
+    else:
+        for tx in signed:
+            print(tx.txid_hex)
+    return 0
+
+
+def _with_wallet(fn: Callable[[Context, Wallet], int]) -> Callable[[Context], int]:
+    def handler(ctx: Context) -> int:
+        wallet = _open(ctx)
+        try:
+            return fn(ctx, wallet)
+        finally:
+            wallet.close()
+
+    return handler
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+
+def cmd_create(ctx: Context) -> int:
+    secrets = _Secrets(ctx)
+    password = secrets.new_password()
+    wallet, mnemonic = Wallet.create(
+        ctx.datadir, ctx.args.wallet, ctx.params, password, words=ctx.args.words
+    )
+    try:
+        address = wallet.receive_address()
+        if ctx.json_output:
+            print(
+                json.dumps(
+                    {"wallet": wallet.name, "mnemonic": mnemonic, "address": address}, indent=2
+                )
+            )
+        else:
+            if not secrets.from_stdin:
+                print(
+                    "Write these words down, in order, and keep them offline. They are the "
+                    "only way to restore the wallet:",
+                    file=sys.stderr,
+                )
+            print(mnemonic)
+            print(address)
+        if not secrets.from_stdin and sys.stdin.isatty():
+            _interactive_backup_check(wallet)
+    finally:
+        wallet.close()
+    return 0
+
+
+def _interactive_backup_check(wallet: Wallet) -> None:
+    positions = wallet.backup_challenge(3)
+    print("Check your backup now (or later with confirm-backup).", file=sys.stderr)
+    answers = {}
+    for position in positions:
+        answers[position] = input(f"Word #{position}: ")
+    try:
+        wallet.confirm_backup(answers)
+        print("Backup confirmed.", file=sys.stderr)
+    except wallet_mod.BackupCheckError as exc:
+        print(f"{exc}; run confirm-backup once you have checked them", file=sys.stderr)
+
+
+def cmd_restore(ctx: Context) -> int:
+    secrets = _Secrets(ctx)
+    password = secrets.new_password()
+    words = secrets.line("Seed words: ")
+    passphrase = secrets.line("Seed passphrase (empty if none): ")
+    if len(words.split()) == 15 and not secrets.from_stdin:
+        print("Decoding pktwallet seed words (a few seconds)...", file=sys.stderr)
+    wallet = Wallet.restore(
+        ctx.datadir,
+        ctx.args.wallet,
+        ctx.params,
+        password,
+        words,
+        passphrase,
+        birthday=ctx.args.birthday,
+    )
+    try:
+        address = wallet.receive_address()
+        data = {
+            "wallet": wallet.name,
+            "seed_type": wallet.seed_type,
+            "birthday": wallet.birthday.isoformat() if wallet.birthday else None,
+            "address": address,
+        }
+        if ctx.json_output:
+            print(json.dumps(data, indent=2))
+        else:
+            born = f", birthday {data['birthday']}" if data["birthday"] else ""
+            print(f"restored {wallet.seed_type} wallet {wallet.name!r}{born}", file=sys.stderr)
+            print(address)
+    finally:
+        wallet.close()
+    return 0
+
+
+def cmd_wallets(ctx: Context) -> int:
+    names = wallet_mod.list_wallets(ctx.datadir)
+    if ctx.json_output:
+        print(json.dumps(names))
+    else:
+        for name in names:
+            print(name)
+    return 0
+
+
+@_with_wallet
+def cmd_address(ctx: Context, wallet: Wallet) -> int:
+    address = wallet.receive_address(new=ctx.args.new, legacy=ctx.args.legacy)
+    if ctx.args.uri:
+        amount = (
+            parse_amount(ctx.args.amount, ctx.params.units_per_coin) if ctx.args.amount else None
+        )
+        address = wallet.payment_uri(address, amount, ctx.args.label)
+    if ctx.json_output:
+        print(json.dumps({"address": address}))
+    else:
+        print(address)
+    return 0
+
+
+@_with_wallet
+def cmd_addresses(ctx: Context, wallet: Wallet) -> int:
+    infos = wallet.addresses()
+    if ctx.json_output:
+        print(json.dumps([i.to_json() for i in infos], indent=1))
+        return 0
+    for i in infos:
+        used = "used" if i.used else "unused"
+        label = f"  {i.label}" if i.label else ""
+        print(
+            f"{i.path:<22} {i.address:<64} {i.kind:<12} {used:<6} {_coins(ctx, i.balance)}{label}"
+        )
+    return 0
+
+
+@_with_wallet
+def cmd_balance(ctx: Context, wallet: Wallet) -> int:
+    _sync(ctx, wallet)
+    bal = wallet.balance()
+    data: dict[str, Any] = bal.to_json() | {"height": wallet.tip_height}
+    lines = [
+        f"confirmed    {_coins(ctx, bal.confirmed)}",
+        f"unconfirmed  {_coins(ctx, bal.unconfirmed)}",
+        f"immature     {_coins(ctx, bal.immature)}",
+    ]
+    if bal.frozen:
+        lines.append(f"frozen       {_coins(ctx, bal.frozen)}")
+    if bal.ns_expired:
+        lines.append(f"expired NS   {_coins(ctx, bal.ns_expired)}")
+    lines.append(f"height       {wallet.tip_height}")
+    ctx.emit(data, lines)
+    return 0
+
+
+@_with_wallet
+def cmd_history(ctx: Context, wallet: Wallet) -> int:
+    _sync(ctx, wallet)
+    if ctx.args.csv:
+        if ctx.args.csv == "-":
+            sys.stdout.write(wallet.export_csv())
+        else:
+            wallet.export_csv(Path(ctx.args.csv))
+        return 0
+    entries = wallet.history()
+    if ctx.json_output:
+        print(json.dumps([e.to_json() for e in entries], indent=1))
+        return 0
+    for e in entries:
+        height = str(e.height) if e.height is not None else "pending"
+        fee = f" fee {_coins(ctx, e.fee)}" if e.fee else ""
+        label = f"  {e.label}" if e.label else ""
+        print(f"{height:>8} {e.txid} {_coins(ctx, e.amount):>24}{fee}{label}")
+    return 0
+
+
+@_with_wallet
+def cmd_coins(ctx: Context, wallet: Wallet) -> int:
+    _sync(ctx, wallet)
+    coins = wallet.coins()
+    rows = [
+        {
+            "coin": outpoint_text(c.outpoint),
+            "value": c.value,
+            "height": c.height,
+            "confirmations": c.confirmations,
+            "coinbase": c.coinbase,
+            "mature": c.mature,
+            "frozen": c.frozen,
+            "ns_expired": c.ns_expired,
+            "address": address_from_script(c.script, ctx.params),
+        }
+        for c in coins
+    ]
+    if ctx.json_output:
+        print(json.dumps(rows, indent=1))
+        return 0
+    for r, c in zip(rows, coins, strict=True):
+        flags = [f for f, on in (("frozen", c.frozen), ("immature", not c.mature)) if on]
+        print(f"{r['coin']} {_coins(ctx, c.value):>24} {r['address']} {' '.join(flags)}".rstrip())
+    return 0
+
+
+@_with_wallet
+def cmd_send(ctx: Context, wallet: Wallet) -> int:
+    _sync(ctx, wallet)
+    amount: int | str
+    if ctx.args.amount.strip().lower() == "max":
+        amount = "max"
+    else:
+        amount = parse_amount(ctx.args.amount, ctx.params.units_per_coin)
+    preview = wallet.create_send(
+        [(ctx.args.address, amount)], fee_rate=ctx.args.fee_rate, coins=ctx.args.coin or None
+    )
+    return _confirm_and_send(ctx, wallet, [preview])
+
+
+@_with_wallet
+def cmd_consolidate(ctx: Context, wallet: Wallet) -> int:
+    _sync(ctx, wallet)
+    max_value = (
+        parse_amount(ctx.args.max_value, ctx.params.units_per_coin) if ctx.args.max_value else None
+    )
+    previews = wallet.create_consolidation(
+        fee_rate=ctx.args.fee_rate, coins=ctx.args.coin or None, max_coin_value=max_value
+    )
+    return _confirm_and_send(ctx, wallet, previews)
+
+
+@_with_wallet
+def cmd_vote(ctx: Context, wallet: Wallet) -> int:
+    _sync(ctx, wallet)
+    previews = wallet.create_vote(
+        ctx.args.vote_for,
+        ctx.args.vote_against,
+        fee_rate=ctx.args.fee_rate,
+        coins=ctx.args.coin or None,
+    )
+    return _confirm_and_send(ctx, wallet, previews)
+
+
+@_with_wallet
+def cmd_sweep(ctx: Context, wallet: Wallet) -> int:
+    _sync(ctx, wallet)
+    ctx.args.coin = []
+    previews = wallet.create_sweep_imported(fee_rate=ctx.args.fee_rate)
+    return _confirm_and_send(ctx, wallet, previews)
+
+
+@_with_wallet
+def cmd_import_key(ctx: Context, wallet: Wallet) -> int:
+    secrets = _Secrets(ctx)
+    password = secrets.line("Password: ")
+    wif = secrets.line("Private key (WIF): ")
+    address = wallet.import_key(wif, password, label=ctx.args.label)
+    ctx.emit(
+        {"address": address},
+        [address, "imported; the next sync rescans the chain, then `sweep` moves its coins"],
+    )
+    return 0
+
+
+@_with_wallet
+def cmd_change_password(ctx: Context, wallet: Wallet) -> int:
+    secrets = _Secrets(ctx)
+    old = secrets.line("Current password: ")
+    new = secrets.new_password()
+    wallet.change_password(old, new)
+    ctx.emit({"changed": True}, ["password changed"])
+    return 0
+
+
+@_with_wallet
+def cmd_confirm_backup(ctx: Context, wallet: Wallet) -> int:
+    secrets = _Secrets(ctx)
+    password = secrets.line("Password: ")
+    if secrets.from_stdin:
+        words = secrets.line("Seed words: ").split()
+        answers = {i + 1: w for i, w in enumerate(words)}
+    else:
+        answers = {p: input(f"Word #{p}: ") for p in wallet.backup_challenge(3)}
+    wallet.confirm_backup(answers, password)
+    ctx.emit({"backed_up": True}, ["backup confirmed"])
+    return 0
+
+
+@_with_wallet
+def cmd_label(ctx: Context, wallet: Wallet) -> int:
+    wallet.set_label(ctx.args.target, ctx.args.text)
+    return 0
+
+
+@_with_wallet
+def cmd_freeze(ctx: Context, wallet: Wallet) -> int:
+    wallet.freeze(ctx.args.coins, frozen=ctx.args.frozen)
+    return 0
+
+
+def cmd_repair(ctx: Context) -> int:
+    password = _Secrets(ctx).line("Password: ")
+    wallet = Wallet.repair(ctx.datadir, ctx.args.wallet, ctx.params, password)
+    wallet.close()
+    ctx.emit(
+        {"repaired": True},
+        ["state file rebuilt; the next sync rescans the chain from the wallet's birthday"],
+    )
+    return 0

@@ -1,0 +1,151 @@
+"""The wallet CLI's automation contract, run as a program against the loopback regtest peer."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from spv.address import p2pkh_address, script_for_address
+from spv.params import REGTEST
+from tests.support.regtest_chain import RegtestChain
+from tests.support.test_peer import TestPeer
+
+ROOT = Path(__file__).resolve().parents[2]
+COIN = REGTEST.units_per_coin
+
+
+class Cli:
+    def __init__(self, datadir: Path, peer: TestPeer | None = None) -> None:
+        self.datadir = datadir
+        self.peer = peer
+
+    def __call__(
+        self, *args: str, stdin: str = "", peer: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "app", "--network", "regtest", "--datadir", str(self.datadir)]
+        if peer and self.peer is not None:
+            argv += ["--peer", self.peer.address]
+        return subprocess.run(
+            [*argv, *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=ROOT,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        )
+
+    def ok(self, *args: str, stdin: str = "") -> str:
+        proc = self(*args, stdin=stdin)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+
+def test_wallet_cli_automation_contract(tmp_path: Path) -> None:
+    chain = RegtestChain()
+    cli = Cli(tmp_path)
+    created = cli.ok("create", "--password-stdin", stdin="alice pw\n").splitlines()
+    assert len(created) == 2 and len(created[0].split()) == 12
+    mnemonic, first = created
+    assert cli.ok("address").strip() == first
+    assert cli.ok("address", "--new").strip() != first
+    listed = json.loads(cli.ok("addresses", "--json"))
+    assert {"address": first, "path": "m/84'/1'/0'/0/0"}.items() <= listed[0].items()
+    bob_address = cli.ok("create", "--wallet", "bob", "--password-stdin", stdin="bob pw\n").split()[
+        -1
+    ]
+
+    chain.mine(pay_to=script_for_address(first, REGTEST))
+    chain.mine_many(100)
+    with TestPeer(chain) as peer:
+        cli.peer = peer
+        balance = json.loads(cli.ok("balance", "--json"))
+        assert (balance["confirmed"], balance["unconfirmed"], balance["immature"]) == (
+            50 * COIN,
+            0,
+            0,
+        )
+        assert json.loads(cli.ok("--json", "balance"))["height"] == 101
+
+        # send: syncs, broadcasts, prints only the txid
+        out = cli.ok("send", bob_address, "1.5", "--yes", "--password-stdin", stdin="alice pw\n")
+        txid = out.strip()
+        assert len(txid) == 64 and out == txid + "\n"
+        assert [t.txid_hex for t in peer.received_txs] == [txid] and not peer.rejected_txs
+        tx = peer.received_txs[0]
+        chain.mine(txs=[tx])
+        peer.set_chain(chain)
+
+        bob_balance = json.loads(cli.ok("balance", "--wallet", "bob", "--json"))
+        assert bob_balance["confirmed"] == 150_000_000
+        history = json.loads(cli.ok("history", "--json"))
+        assert [(e["txid"], e["height"]) for e in history][-1] == (txid, 102)
+        assert history[-1]["amount"] == -150_000_000 - history[-1]["fee"]
+        assert history[-1]["fee"] > 0
+        csv_path = tmp_path / "history.csv"
+        cli.ok("history", "--csv", str(csv_path), "--offline")
+        rows = csv_path.read_text().splitlines()
+        assert rows[0] == "date,txid,amount,fee,balance,label,confirmations"
+        assert rows[-1].split(",")[1] == txid and rows[-1].split(",")[2].startswith("-1.5")
+
+        # errors are one line, never a traceback; secrets are not echoed
+        wrong = cli("send", bob_address, "1", "--yes", "--password-stdin", stdin="nope\n")
+        assert wrong.returncode == 1 and wrong.stderr == "error: wrong password\n"
+        bad = cli(
+            "send", "bcrt1qnotanaddress", "1", "--yes", "--offline", "--password-stdin", stdin="x\n"
+        )
+        assert bad.returncode == 1 and bad.stderr.startswith("error: invalid regtest address")
+        other_net = cli(
+            "send",
+            "pkt1q6hqsqhqdgqfd8t3xwgceulu7k9d9w5t2amath0qxyfjlvl3s3u4sjza2g2",
+            "1",
+            "--yes",
+            "--offline",
+        )
+        assert (
+            other_net.returncode == 1
+            and "mainnet" in other_net.stderr
+            and len(other_net.stderr.splitlines()) == 1
+        )
+        too_much = cli(
+            "send",
+            bob_address,
+            "1000",
+            "--yes",
+            "--offline",
+            "--password-stdin",
+            stdin="alice pw\n",
+        )
+        assert too_much.returncode == 1 and "insufficient funds" in too_much.stderr
+
+        # restore the same words elsewhere: same balance after its own sync
+        restored = cli.ok(
+            "restore", "--wallet", "copy", "--password-stdin", stdin=f"copy pw\n{mnemonic}\n\n"
+        )
+        assert restored.strip() == first
+        copy_balance = json.loads(cli.ok("balance", "--wallet", "copy", "--json"))
+        assert (
+            copy_balance["confirmed"]
+            == json.loads(cli.ok("balance", "--json", "--offline"))["confirmed"]
+        )
+
+        # vote from the CLI: one transaction, output with OP_VOTE
+        candidate = p2pkh_address(b"\x02" + b"\x11" * 32, REGTEST).encode(REGTEST)
+        vote_txid = cli.ok(
+            "vote", candidate, "--yes", "--password-stdin", "--offline", stdin="alice pw\n"
+        ).strip()
+        voted = next(t for t in peer.received_txs if t.txid_hex == vote_txid)
+        assert voted.outputs[0].script.endswith(b"\x66")
+
+    changed = cli("change-password", "--password-stdin", stdin="alice pw\nnew pw\n", peer=False)
+    assert changed.returncode == 0, changed.stderr
+    again = cli("change-password", "--password-stdin", stdin="alice pw\nx\n", peer=False)
+    assert again.stderr == "error: wrong password\n"
+    missing = cli("balance", "--wallet", "nobody", "--offline", peer=False)
+    assert missing.returncode == 1 and missing.stderr.startswith("error: no wallet named 'nobody'")
+    assert "Traceback" not in missing.stderr + again.stderr
+    for proc in (changed, again):
+        assert "new pw" not in proc.stdout + proc.stderr

@@ -1,0 +1,236 @@
+"""Wallet files: create/open, backup confirmation, restore from BIP39 and pktwallet seeds
+(vectors), wrong password, damaged/truncated key and state files, kill -9 during state writes,
+locking, labels and CSV export."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.wallet import bip39, pktseed
+from app.wallet.wallet import (
+    BackupCheckError,
+    KeyFileError,
+    PasswordError,
+    StateFileError,
+    Wallet,
+    WalletError,
+    WalletExistsError,
+    WalletLockedError,
+    WalletNotFoundError,
+    list_wallets,
+)
+from spv.address import decode_address
+from spv.params import MAINNET, REGTEST
+
+ROOT = Path(__file__).resolve().parents[2]
+FAST_KDF = {"n": 1024, "r": 8, "p": 1}
+PASSWORD = "pw 1"
+ABANDON = "abandon " * 11 + "about"
+
+
+def make(tmp_path: Path, name: str = "w") -> tuple[Wallet, str]:
+    return Wallet.create(tmp_path, name, REGTEST, PASSWORD, kdf_params=FAST_KDF)
+
+
+def test_create_open_backup_confirmation(tmp_path: Path) -> None:
+    wallet, mnemonic = make(tmp_path)
+    words = mnemonic.split()
+    assert len(words) == 12 and bip39.is_valid_mnemonic(mnemonic)
+    assert not wallet.backed_up
+    first = wallet.receive_address()
+    assert first.startswith("bcrt1q") and wallet.receive_address() == first
+    with pytest.raises(BackupCheckError, match="word 2 is not right"):
+        wallet.confirm_backup({1: words[0], 2: words[3] if words[3] != words[1] else "zoo"})
+    wallet.confirm_backup({3: words[2], 7: words[6].upper(), 12: words[11]})
+    wallet.close()
+    with pytest.raises(WalletExistsError):
+        make(tmp_path)
+    again = Wallet.open(tmp_path, "w", REGTEST)
+    assert again.backed_up and again.receive_address() == first
+    assert again.receive_address(new=True) != first
+    # the secrets are not in the state file
+    text = again.state_path.read_text()
+    assert words[0] + " " + words[1] not in text and "xprv" not in text and "tprv" not in text
+    # later confirmations need the password
+    with pytest.raises(BackupCheckError, match="password"):
+        again.confirm_backup({1: words[0], 2: words[1]})
+    with pytest.raises(PasswordError, match="wrong password"):
+        again.confirm_backup({1: words[0], 2: words[1]}, "bad")
+    again.confirm_backup({1: words[0], 2: words[1]}, PASSWORD)
+    assert list_wallets(tmp_path) == ["w"]
+    with pytest.raises(WalletLockedError):
+        Wallet.open(tmp_path, "w", REGTEST)
+    again.close()
+    with pytest.raises(WalletNotFoundError, match="no wallet named 'x'"):
+        Wallet.open(tmp_path, "x", REGTEST)
+    with pytest.raises(StateFileError, match="regtest wallet, not mainnet"):
+        Wallet.open(tmp_path, "w", MAINNET)
+    with pytest.raises(WalletError, match="bad wallet name"):
+        Wallet.open(tmp_path, "../x", REGTEST)
+
+
+def test_bip39_restore_matches_published_bip84_vector(tmp_path: Path) -> None:
+    wallet = Wallet.restore(tmp_path, "r", MAINNET, PASSWORD, ABANDON, kdf_params=FAST_KDF)
+    assert wallet.seed_type == "bip39" and wallet.restoring and wallet.backed_up
+    # BIP84 m/84'/0'/0'/0/0 of "abandon ... about": bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu
+    address = decode_address(wallet.receive_address(), MAINNET)
+    assert address.to_script().hex() == "0014c0cebcd6c3d3ca8c75dc5ec62ebe55330ef910e2"
+    paths = {a.path for a in wallet.addresses()}
+    assert {"m/84'/0'/0'/0/19", "m/84'/0'/0'/1/19", "m/49'/0'/0'/0/0", "m/44'/0'/0'/1/0"} <= paths
+    wallet.close()
+    with pytest.raises(WalletError, match="invalid seed words"):
+        Wallet.restore(tmp_path, "bad", MAINNET, PASSWORD, ABANDON.replace("about", "abandon"))
+
+
+def test_fifteen_bip39_words_are_not_taken_for_a_pktwallet_seed(tmp_path: Path) -> None:
+    mnemonic = bip39.entropy_to_mnemonic(bytes(20))
+    with pytest.raises(pktseed.SeedWordsError):
+        pktseed.parse_seed_words(mnemonic)
+    wallet = Wallet.restore(tmp_path, "r15", REGTEST, PASSWORD, mnemonic, kdf_params=FAST_KDF)
+    assert wallet.seed_type == "bip39"
+    wallet.close()
+
+
+def test_pktwallet_restore_matches_vectors(
+    tmp_path: Path, seed_vectors: Any, seed_kdf: Callable[[bytes], bytes]
+) -> None:
+    vector = next(v for v in seed_vectors["seedwords_vectors"] if not v["passphrase"])
+    wallet = Wallet.restore(
+        tmp_path,
+        "pkt",
+        MAINNET,
+        PASSWORD,
+        vector["words"],
+        "",
+        seed_kdf=seed_kdf,
+        kdf_params=FAST_KDF,
+    )
+    assert wallet.seed_type == "pktwallet"
+    assert wallet.birthday == date.fromisoformat(vector["birthday_utc"][:10])
+    known = {(a.path, a.address) for a in wallet.addresses()}
+    for entry in vector["addresses"]:
+        assert (entry["Path"], entry["Address"]) in known, entry["Path"]
+    # m/49' change keys are watched in both forms
+    kinds = {a.kind for a in wallet.addresses() if a.path == "m/49'/0'/0'/1/0"}
+    assert kinds == {"p2wpkh", "p2sh-p2wpkh"}
+    assert wallet.receive_address().startswith("pkt1q")
+    assert wallet.receive_address(legacy=True).startswith("p")
+    wallet.close()
+
+
+def test_wrong_password_and_damaged_or_truncated_key_file(tmp_path: Path) -> None:
+    make(tmp_path)[0].close()
+    wallet = Wallet.open(tmp_path, "w", REGTEST)  # no mnemonic in memory: checks need the keys
+    with pytest.raises(PasswordError, match="^wrong password$"):
+        wallet.change_password("nope", "new")
+    wallet.change_password(PASSWORD, "new pw")
+    with pytest.raises(PasswordError):
+        wallet.confirm_backup({1: "a", 2: "b"}, PASSWORD)
+    raw = wallet.key_path.read_text()
+    marker = '"ciphertext": "'
+    at = raw.index(marker) + len(marker) + 10
+    flipped = raw[:at] + ("0" if raw[at] != "0" else "1") + raw[at + 1 :]
+    wallet.key_path.write_text(flipped)
+    with pytest.raises(KeyFileError, match="damaged or modified"):
+        wallet.confirm_backup({1: "a", 2: "b"}, "new pw")
+    wallet.key_path.write_text(raw[: len(raw) // 2])
+    with pytest.raises(KeyFileError, match="truncated or damaged"):
+        wallet.confirm_backup({1: "a", 2: "b"}, "new pw")
+    wallet.key_path.unlink()
+    with pytest.raises(KeyFileError, match="missing"):
+        wallet.confirm_backup({1: "a", 2: "b"}, "new pw")
+    # the wallet still opens (watch-only) without its key file
+    wallet.close()
+    Wallet.open(tmp_path, "w", REGTEST).close()
+
+
+def test_damaged_state_falls_back_to_backup_then_repair(tmp_path: Path) -> None:
+    wallet, _ = make(tmp_path)
+    wallet.set_label(wallet.receive_address(), "shop")
+    wallet.save()  # a second version: the first is the .bak
+    first = wallet.receive_address()
+    wallet.close()
+    state = wallet.state_path
+    backup = state.with_name(state.name + ".bak")
+    assert backup.exists()
+    state.write_bytes(state.read_bytes()[:100])  # truncated
+    reopened = Wallet.open(tmp_path, "w", REGTEST)
+    assert reopened.recovered_from_backup and reopened.receive_address() == first
+    reopened.close()
+    state.write_bytes(b"\x00garbage")
+    backup.write_bytes(b"{")
+    with pytest.raises(StateFileError, match="damaged.*pkt-wallet repair --wallet w"):
+        Wallet.open(tmp_path, "w", REGTEST)
+    with pytest.raises(PasswordError):
+        Wallet.repair(tmp_path, "w", REGTEST, "bad")
+    repaired = Wallet.repair(tmp_path, "w", REGTEST, PASSWORD)
+    assert repaired.receive_address() == first and repaired.restoring
+    repaired.close()
+    state.unlink()
+    backup.unlink()
+    with pytest.raises(StateFileError, match="missing"):
+        Wallet.open(tmp_path, "w", REGTEST)
+
+
+WRITER = """
+import sys, time
+from pathlib import Path
+from spv.params import REGTEST
+from app.wallet.wallet import Wallet
+w = Wallet.open(Path(sys.argv[1]), "w", REGTEST)
+print("ready", flush=True)
+n = 0
+while True:
+    n += 1
+    w.labels = {f"label{i}": "x" * (n % 500) for i in range(200)}
+    w.save()
+"""
+
+
+def test_kill_9_during_state_writes_leaves_a_readable_wallet(tmp_path: Path) -> None:
+    wallet, _ = make(tmp_path)
+    first = wallet.receive_address()
+    wallet.close()
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    for delay in (0.05, 0.13, 0.21, 0.34):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(tmp_path)],
+            stdout=subprocess.PIPE,
+            env=env,
+            cwd=ROOT,
+        )
+        assert proc.stdout is not None and proc.stdout.readline().strip() == b"ready"
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        reopened = Wallet.open(tmp_path, "w", REGTEST)
+        assert not reopened.recovered_from_backup
+        assert reopened.receive_address() == first
+        reopened.close()
+        assert not list(tmp_path.glob("wallets/.*.tmp"))  # crash leftovers are cleaned up
+
+
+def test_labels_and_csv_export(tmp_path: Path) -> None:
+    wallet, _ = make(tmp_path)
+    address = wallet.receive_address()
+    wallet.set_label(address, "savings")
+    assert next(a for a in wallet.addresses() if a.address == address).label == "savings"
+    with pytest.raises(WalletError, match="not a txid or address"):
+        wallet.set_label("nonsense", "x")
+    csv_path = tmp_path / "h.csv"
+    text = wallet.export_csv(csv_path)
+    assert text.splitlines() == ["date,txid,amount,fee,balance,label,confirmations"]
+    assert csv_path.read_text() == text
+    uri = wallet.payment_uri(amount=150_000_000, label="tea")
+    assert uri == f"pkt:{address}?amount=1.5&label=tea"
+    wallet.close()
