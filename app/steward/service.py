@@ -1,0 +1,389 @@
+"""The Network Steward service: the headless API the CLI and the desktop window use.
+
+* `refresh()` reads `pkt-cash/ns-projects` from GitHub into the cache (`sync.Refresher`);
+  `proposals()` and `find()` only read the cache, so the viewer works offline.
+* `election()` asks the explorer API for the on-chain state and caches the last answer.
+* `plan_vote()` checks a vote's candidates; the wallet builds the transaction
+  (`app.wallet.wallet.Wallet.create_vote`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from spv.params import NetworkParams
+
+from .errors import NotFoundError, RateLimitedError, StewardError, format_local_time
+from .explorer import DEFAULT_EXPLORER_API, ElectionState, ExplorerClient
+from .http import DEFAULT_GITHUB_API, GitHubClient, normalise_base_url
+from .proposal import (
+    ACCEPTED,
+    CANCELLED,
+    COMPLETE,
+    IN_PROGRESS,
+    PROPOSED,
+    REJECTED,
+    STATUSES,
+    Proposal,
+)
+from .store import Store
+from .sync import DEFAULT_BRANCH, DEFAULT_REPO, PROJECT_LABEL, Refresher, RefreshReport
+from .vote import VotePlan, plan_vote
+
+log = logging.getLogger(__name__)
+
+KEYRING_SERVICE = "pkt-wallet"
+KEYRING_TOKEN_USER = "github-token"
+
+SETTING_GITHUB_API = "github_api_url"
+SETTING_RAW_BASE = "github_raw_url"
+SETTING_EXPLORER = "explorer_api_url"
+SETTING_TOKEN = "github_token"
+SETTING_REPO = "repository"
+SETTING_BRANCH = "branch"
+
+_STATUS_ALIASES = {
+    "open": PROPOSED,
+    "under review": PROPOSED,
+    "review": PROPOSED,
+    "submitted": PROPOSED,
+    "approved": ACCEPTED,
+    "funded": ACCEPTED,
+    "in-progress": IN_PROGRESS,
+    "in_progress": IN_PROGRESS,
+    "inprogress": IN_PROGRESS,
+    "progress": IN_PROGRESS,
+    "completed": COMPLETE,
+    "done": COMPLETE,
+    "closed": REJECTED,
+    "canceled": CANCELLED,
+}
+SORT_KEYS = ("date", "amount", "title", "status")
+
+
+def parse_status(text: str) -> str:
+    t = re.sub(r"\s+", " ", text.strip().casefold())
+    if t in STATUSES:
+        return t
+    if t in _STATUS_ALIASES:
+        return _STATUS_ALIASES[t]
+    raise StewardError(f"unknown status {text!r}; choose from: {', '.join(STATUSES)}")
+
+
+def age_text(seconds: float) -> str:
+    """`just now`, `5 min ago`, `3 h ago`, `2 days ago`."""
+    s = max(0.0, seconds)
+    if s < 60:
+        return "just now"
+    if s < 3600:
+        return f"{int(s // 60)} min ago"
+    if s < 2 * 86400:
+        return f"{int(s // 3600)} h ago"
+    return f"{int(s // 86400)} days ago"
+
+
+@dataclass(frozen=True)
+class CacheStatus:
+    last_refreshed: float | None
+    last_attempt: float | None
+    last_error: str | None
+    rate_limit_reset: float | None
+    proposals: int
+    complete: bool
+    source: str | None
+
+    def describe(self, now: float) -> str:
+        if self.last_refreshed is None:
+            return "never refreshed (run `pkt-wallet steward refresh`)"
+        text = (
+            f"last refreshed {format_local_time(self.last_refreshed)} "
+            f"({age_text(now - self.last_refreshed)})"
+        )
+        if not self.complete:
+            text += ", incomplete"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "last_refreshed": self.last_refreshed,
+            "last_attempt": self.last_attempt,
+            "last_error": self.last_error,
+            "rate_limit_reset": self.rate_limit_reset,
+            "proposals": self.proposals,
+            "complete": self.complete,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class ElectionView:
+    state: ElectionState | None
+    from_cache: bool
+    error: str | None  # why fresh data could not be had (when from_cache or state is None)
+
+
+def _keyring_token() -> str | None:
+    try:
+        import keyring
+    except ImportError:
+        return None
+    try:
+        return keyring.get_password(KEYRING_SERVICE, KEYRING_TOKEN_USER)
+    except Exception as exc:  # no backend, locked keychain, D-Bus trouble: no token then
+        log.debug("no GitHub token from the OS keyring: %s", exc)
+        return None
+
+
+class StewardService:
+    def __init__(
+        self,
+        datadir: Path,
+        params: NetworkParams,
+        *,
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.time,
+        timeout: float = 20.0,
+        keyring_lookup: Callable[[], str | None] = _keyring_token,
+    ) -> None:
+        self.params = params
+        self.store = Store(datadir)
+        self.session = session
+        self.clock = clock
+        self.timeout = timeout
+        self._keyring_lookup = keyring_lookup
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> StewardService:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- settings ---------------------------------------------------------------------------
+
+    def github_api_url(self) -> str:
+        return self.store.setting(SETTING_GITHUB_API) or DEFAULT_GITHUB_API
+
+    def explorer_api_url(self) -> str | None:
+        saved = self.store.setting(SETTING_EXPLORER)
+        if saved:
+            return saved
+        return DEFAULT_EXPLORER_API if self.params.name == "mainnet" else None
+
+    def set_setting(self, key: str, value: str | None) -> None:
+        if value is not None and key in (SETTING_GITHUB_API, SETTING_RAW_BASE, SETTING_EXPLORER):
+            value = normalise_base_url(value)
+        self.store.set_setting(key, value)
+
+    def settings(self) -> dict[str, Any]:
+        saved = self.store.settings()
+        token_source = (
+            "settings" if saved.get(SETTING_TOKEN) else ("keyring" if self._token() else None)
+        )
+        return {
+            "github_api_url": self.github_api_url(),
+            "github_raw_url": saved.get(SETTING_RAW_BASE),
+            "explorer_api_url": self.explorer_api_url(),
+            "repository": saved.get(SETTING_REPO, DEFAULT_REPO),
+            "branch": saved.get(SETTING_BRANCH, DEFAULT_BRANCH),
+            "github_token": token_source,
+        }
+
+    def _token(self) -> str | None:
+        return self.store.setting(SETTING_TOKEN) or self._keyring_lookup()
+
+    def save_token(self, token: str | None) -> str:
+        """Keep a GitHub token in the OS keyring (else in the cache's settings); say where."""
+        try:
+            import keyring
+
+            if token:
+                keyring.set_password(KEYRING_SERVICE, KEYRING_TOKEN_USER, token)
+            else:
+                try:
+                    keyring.delete_password(KEYRING_SERVICE, KEYRING_TOKEN_USER)
+                except Exception as exc:  # nothing stored, or no backend
+                    log.debug("keyring delete: %s", exc)
+            self.store.set_setting(SETTING_TOKEN, None)
+            return "OS keyring"
+        except Exception as exc:  # keyring missing or without a usable backend
+            log.debug("keyring unavailable: %s", exc)
+        self.store.set_setting(SETTING_TOKEN, token or None)
+        return f"{self.store.path} (no OS keyring available; stored unencrypted)"
+
+    # --- proposals --------------------------------------------------------------------------
+
+    def cache_status(self) -> CacheStatus:
+        s = self.store
+        report = s.meta("last_report")
+        return CacheStatus(
+            last_refreshed=s.meta("last_refreshed"),
+            last_attempt=s.meta("last_attempt"),
+            last_error=s.meta("last_error"),
+            rate_limit_reset=s.meta("rate_limit_reset"),
+            proposals=len(s.proposals()),
+            complete=bool(report.get("complete", True)) if isinstance(report, dict) else True,
+            source=s.meta("source"),
+        )
+
+    def refresh(
+        self, api_url: str | None = None, raw_url: str | None = None, force: bool = False
+    ) -> RefreshReport:
+        """Read the repository into the cache. Overrides given here are saved as settings."""
+        api = normalise_base_url(api_url) if api_url else self.github_api_url()
+        raw = normalise_base_url(raw_url) if raw_url else self.store.setting(SETTING_RAW_BASE)
+
+        def save_overrides() -> None:  # once the server has answered
+            if api_url:
+                self.store.set_setting(SETTING_GITHUB_API, api)
+            if raw_url:
+                self.store.set_setting(SETTING_RAW_BASE, raw)
+
+        now = self.clock()
+        reset = self.store.meta("rate_limit_reset")
+        if not force and isinstance(reset, (int, float)) and now < reset:
+            raise RateLimitedError(float(reset))
+        client = GitHubClient(
+            self.store,
+            api,
+            token=self._token(),
+            session=self.session,
+            timeout=self.timeout,
+        )
+        refresher = Refresher(
+            client,
+            repo=self.store.setting(SETTING_REPO) or DEFAULT_REPO,
+            branch=self.store.setting(SETTING_BRANCH) or DEFAULT_BRANCH,
+            label=PROJECT_LABEL,
+            raw_base=raw,
+            clock=self.clock,
+        )
+        self.store.set_meta(last_attempt=now)
+        try:
+            proposals, report = refresher.run()
+        except RateLimitedError as exc:
+            save_overrides()
+            self.store.set_meta(rate_limit_reset=exc.reset_at, last_error=str(exc))
+            raise
+        except StewardError as exc:
+            self.store.set_meta(last_error=str(exc))
+            raise
+        save_overrides()
+        self.store.replace_proposals(
+            proposals,
+            {
+                "last_refreshed": report.finished_at,
+                "last_report": report.to_dict(),
+                "last_error": None,
+                "rate_limit_reset": None,
+                "source": client.api_url,
+            },
+        )
+        return report
+
+    def proposals(
+        self,
+        *,
+        status: str | Iterable[str] | None = None,
+        text: str | None = None,
+        min_pkt: int | None = None,
+        max_pkt: int | None = None,
+        sort: str = "date",
+        newest_first: bool = True,
+    ) -> list[Proposal]:
+        """Cached proposals, filtered: any of the statuses, every word of `text`, amounts."""
+        items = self.store.proposals()
+        if status:
+            wanted = {
+                parse_status(s)
+                for part in ([status] if isinstance(status, str) else list(status))
+                for s in part.split(",")
+                if s.strip()
+            }
+            items = [p for p in items if p.status in wanted]
+        if text:
+            words = [w.casefold() for w in text.split()]
+            items = [p for p in items if all(w in p.search_text() for w in words)]
+        if min_pkt is not None:
+            items = [p for p in items if p.requested_pkt is not None and p.requested_pkt >= min_pkt]
+        if max_pkt is not None:
+            items = [p for p in items if p.requested_pkt is not None and p.requested_pkt <= max_pkt]
+        if sort not in SORT_KEYS:
+            raise StewardError(f"unknown sort key {sort!r}; choose from: {', '.join(SORT_KEYS)}")
+        if sort == "date":
+            items.sort(key=lambda p: (p.date or "", p.id), reverse=newest_first)
+        elif sort == "amount":
+            items.sort(key=lambda p: (p.requested_pkt or 0, p.id), reverse=True)
+        elif sort == "status":
+            items.sort(key=lambda p: (STATUSES.index(p.status), p.date or ""))
+        else:
+            items.sort(key=lambda p: p.title.casefold())
+        return items
+
+    def find(self, ident: str) -> Proposal:
+        """A proposal by id, pull-request number (`12`, `#12`, `pr-12`) or unique text."""
+        items = self.store.proposals()
+        key = ident.strip().casefold()
+        if not key:
+            raise NotFoundError("give a proposal id")
+        for p in items:
+            if p.id.casefold() == key:
+                return p
+        m = re.fullmatch(r"(?:#|pr-?|pull/)?(\d+)", key)
+        if m:
+            number = int(m.group(1))
+            for p in items:
+                if any(pr.number == number for pr in p.pull_requests):
+                    return p
+        matches = [p for p in items if key in p.id.casefold() or key in p.title.casefold()]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            hint = "" if items else " (the cache is empty: run `pkt-wallet steward refresh`)"
+            raise NotFoundError(f"no proposal matches {ident!r}{hint}")
+        names = ", ".join(p.id for p in matches[:6]) + (", …" if len(matches) > 6 else "")
+        raise NotFoundError(f"{ident!r} matches {len(matches)} proposals: {names}")
+
+    # --- election ---------------------------------------------------------------------------
+
+    def cached_election(self) -> ElectionState | None:
+        data = self.store.meta("election")
+        if not isinstance(data, dict):
+            return None
+        try:
+            return ElectionState.from_dict(data)
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def election(self, explorer_url: str | None = None) -> ElectionView:
+        """The on-chain state from the explorer; on failure the cached state with the error."""
+        base = normalise_base_url(explorer_url) if explorer_url else self.explorer_api_url()
+        if base is None:
+            return ElectionView(
+                self.cached_election(),
+                True,
+                f"no explorer API is known for {self.params.name}: set one with --explorer-url",
+            )
+        try:
+            state = ExplorerClient(base, self.session, self.timeout).election(self.clock())
+        except StewardError as exc:
+            return ElectionView(self.cached_election(), True, str(exc))
+        if explorer_url:
+            self.store.set_setting(SETTING_EXPLORER, base)
+        self.store.set_meta(election=state.to_dict())
+        return ElectionView(state, False, None)
+
+    # --- votes ------------------------------------------------------------------------------
+
+    def plan_vote(self, vote_for: str | None, vote_against: str | None = None) -> VotePlan:
+        return plan_vote(vote_for, vote_against, self.params, self.clock())
