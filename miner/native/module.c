@@ -61,9 +61,11 @@ static PyObject *py_chacha20_xor(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "y*y*Iy*", &key, &nonce, &counter, &data)) return NULL;
     PyObject *out = NULL;
     if (want_len(&key, 32, "key") == 0 && want_len(&nonce, 12, "nonce") == 0) {
-        out = PyBytes_FromStringAndSize(data.buf, data.len);
-        if (out) {
+        /* a fresh object (never a cached one-byte bytes), then encrypted in place */
+        out = PyBytes_FromStringAndSize(NULL, data.len);
+        if (out && data.len > 0) {
             uint8_t *p = (uint8_t *)PyBytes_AS_STRING(out);
+            memcpy(p, data.buf, (size_t)data.len);
             chacha20_xor(key.buf, nonce.buf, counter, p, (size_t)data.len);
         }
     }
