@@ -1,0 +1,576 @@
+"""The coordinator (``https://vpn.anode.co``): exit list, peering lines, authorization, premium.
+
+All URLs derive from one base (a setting). The exit list and peering lines are cached in the
+data directory so the app stays usable when the coordinator is down; field names are accepted in
+snake_case and the older camelCase, and numbers may arrive as strings.
+"""
+
+import base64
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from spv.atomic import atomic_write
+
+from .errors import AuthorizationError, DirectoryError, DirectoryUnreachable
+from .keys import is_public_key
+
+TIMEOUT = (5.0, 15.0)  # connect, read
+Signer = Callable[[str], str]  # msgHash (base64 sha256) -> cjdns signature (Sign_sign)
+
+
+def _num(value: Any, default: float = 0.0) -> float:
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return default
+    return default
+
+
+def _opt_num(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    result = _num(value, float("nan"))
+    return None if result != result else result
+
+
+def _bool(value: Any, default: bool) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return value != 0
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes")
+    return default
+
+
+def _first(obj: dict[str, Any], *names: str) -> Any:
+    for n in names:
+        if n in obj and obj[n] is not None:
+            return obj[n]
+    return None
+
+
+def _opt_str(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+@dataclass(frozen=True)
+class ExitServer:
+    public_key: str
+    name: str
+    country_code: str = ""
+    is_active: bool = True
+    cost: float = 0.0
+    load: float = 0.0
+    quality: float = 0.0
+    average_rating: float | None = None
+    num_ratings: int = 0
+    is_favorite: bool = False
+    public_ip: str | None = None
+    auth_server: str | None = None
+    online_since: str | None = None
+    last_seen: str | None = None
+
+    @property
+    def premium(self) -> bool:
+        """Premium bandwidth can be bought when the exit lists a cost above 0."""
+        return self.cost > 0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self) | {"premium": self.premium}
+
+    @classmethod
+    def from_json(cls, obj: Any) -> "ExitServer":
+        """Parse one exit object (snake_case or camelCase); raises DirectoryError."""
+        if not isinstance(obj, dict):
+            raise DirectoryError(f"an exit entry is not an object: {obj!r:.80}")
+        key = _first(obj, "public_key", "publicKey")
+        if not isinstance(key, str) or not is_public_key(key.strip()):
+            raise DirectoryError(f"an exit entry has no valid cjdns public key: {key!r:.80}")
+        key = key.strip()
+        name = _opt_str(_first(obj, "name")) or key[:12]
+        auth = _opt_str(_first(obj, "auth_server", "authServer", "authorization_server_url"))
+        return cls(
+            public_key=key,
+            name=name,
+            country_code=(_opt_str(_first(obj, "country_code", "countryCode")) or "").upper(),
+            is_active=_bool(_first(obj, "is_active", "isActive"), True),
+            cost=_num(_first(obj, "cost")),
+            load=_num(_first(obj, "load")),
+            quality=_num(_first(obj, "quality")),
+            average_rating=_opt_num(_first(obj, "average_rating", "averageRating")),
+            num_ratings=int(_num(_first(obj, "num_ratings", "numRatings"))),
+            is_favorite=_bool(_first(obj, "is_favorite", "isFavorite"), False),
+            public_ip=_opt_str(_first(obj, "public_ip", "publicIp")),
+            auth_server=auth,
+            online_since=_opt_str(
+                _first(obj, "online_since_datetime", "onlineSinceDatetime", "created_at")
+            ),
+            last_seen=_opt_str(
+                _first(obj, "last_seen_datetime", "lastSeenDatetime", "last_seen_at")
+            ),
+        )
+
+
+def parse_exit_list(data: Any) -> tuple[list[ExitServer], list[str]]:
+    """(exits, warnings): bad entries are skipped with a warning; a non-list is an error.
+    A list wrapped as ``{"results": [...]}`` (the 2021 paged API) is accepted."""
+    if isinstance(data, dict) and isinstance(data.get("results"), list):
+        data = data["results"]
+    if not isinstance(data, list):
+        raise DirectoryError(f"the exit list is not a JSON array (got {type(data).__name__})")
+    exits: list[ExitServer] = []
+    warnings: list[str] = []
+    seen: set[str] = set()
+    for entry in data:
+        try:
+            ex = ExitServer.from_json(entry)
+        except DirectoryError as exc:
+            warnings.append(str(exc))
+            continue
+        if ex.public_key in seen:
+            continue
+        seen.add(ex.public_key)
+        exits.append(ex)
+    return exits, warnings
+
+
+@dataclass(frozen=True)
+class PeeringLine:
+    public_key: str
+    ip: str
+    port: int
+    password: str | None
+    login: str | None = None
+    name: str | None = None
+
+    @property
+    def address(self) -> str:
+        return f"[{self.ip}]:{self.port}" if ":" in self.ip else f"{self.ip}:{self.port}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "publicKey": self.public_key,
+            "ip": self.ip,
+            "port": self.port,
+            "password": self.password,
+            "login": self.login,
+            "name": self.name,
+        }
+
+    @classmethod
+    def from_json(cls, obj: Any) -> "PeeringLine":
+        if not isinstance(obj, dict):
+            raise DirectoryError("a peering line is not an object")
+        key = _first(obj, "publicKey", "public_key")
+        if not isinstance(key, str) or not is_public_key(key):
+            raise DirectoryError(f"a peering line has no valid public key: {key!r:.80}")
+        ip = _opt_str(_first(obj, "ip", "address"))
+        port = _num(_first(obj, "port"), -1)
+        if ip and ":" in ip and "." in ip and port < 0:  # "1.2.3.4:5678" in one field
+            ip, _, port_text = ip.rpartition(":")
+            port = _num(port_text, -1)
+        if not ip or not 0 < port < 65536:
+            raise DirectoryError(f"peering line for {key} has no usable ip/port")
+        return cls(
+            key,
+            ip.strip("[]"),
+            int(port),
+            _opt_str(_first(obj, "password")),
+            _opt_str(_first(obj, "login", "user")),
+            _opt_str(_first(obj, "name", "peerName")),
+        )
+
+
+def parse_peering_lines(data: Any) -> tuple[list[PeeringLine], list[str]]:
+    if not isinstance(data, list):
+        raise DirectoryError("the peering lines are not a JSON array")
+    lines: list[PeeringLine] = []
+    warnings: list[str] = []
+    for obj in data:
+        try:
+            lines.append(PeeringLine.from_json(obj))
+        except DirectoryError as exc:
+            warnings.append(str(exc))
+    return lines, warnings
+
+
+@dataclass
+class ExitList:
+    exits: list[ExitServer]
+    fetched_at: float
+    from_cache: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AuthResult:
+    status: int
+    message: str
+    expires_at: int | None
+    via: str  # "coordinator" or "direct"
+    url: str
+    nameservers: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    exit_key: str
+    address: str
+    amount: float  # PKT, as the exit states it
+
+
+def decode_json(text: str, what: str) -> Any:
+    """Parse JSON; a JSON string holding JSON (the exit status endpoint) is decoded again."""
+    try:
+        value = json.loads(text)
+        if isinstance(value, str) and value.strip()[:1] in ("{", "["):
+            value = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise DirectoryError(f"{what}: malformed JSON ({exc.msg} at line {exc.lineno})") from None
+    return value
+
+
+def signed_body(payload: dict[str, Any], sign: Signer) -> tuple[bytes, str]:
+    """(exact body bytes, signature): Sign_sign over base64(sha256(body))."""
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    msg_hash = base64.b64encode(hashlib.sha256(body).digest()).decode()
+    return body, sign(msg_hash)
+
+
+_AUTH_HINTS = {
+    400: "the exit has a manually added lease for this node",
+    403: "the exit refused the signature",
+    405: "the exit rejected the request",
+    408: "the exit's authorization server did not answer (exit unreachable)",
+    500: "the exit's cjdns or authorization server failed",
+    503: "the exit has no free addresses",
+}
+
+
+def _reason(exc: Exception) -> str:
+    """A short reason out of requests' nested connection errors."""
+    text = str(exc)
+    m = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", text)
+    if m:
+        return m.group(1).strip()
+    for hint in ("Name or service not known", "Connection refused", "timed out"):
+        if hint in text:
+            return hint
+    return type(exc).__name__
+
+
+def _base(url: str) -> str:
+    base = url.strip().rstrip("/")
+    for suffix in ("/api/0.3", "/api/0.4", "/api"):
+        if base.endswith(suffix):
+            base = base[: -len(suffix)]
+    return base
+
+
+class Directory:
+    """Coordinator client with an on-disk cache (``cache_dir``)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        cache_dir: Path | None,
+        *,
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = TIMEOUT,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.base_url = _base(base_url)
+        self.cache_dir = cache_dir
+        self.session = session or requests.Session()
+        self.timeout = timeout
+        self.clock = clock
+
+    # -- HTTP --------------------------------------------------------------------------------
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> requests.Response:
+        try:
+            return self.session.request(
+                method, url, data=body, headers=headers, timeout=self.timeout
+            )
+        except requests.Timeout:
+            raise DirectoryUnreachable(f"{url} did not answer in time") from None
+        except requests.RequestException as exc:
+            raise DirectoryUnreachable(f"cannot reach {url}: {_reason(exc)}") from None
+
+    def _get_json(self, url: str, what: str) -> Any:
+        resp = self._request("GET", url)
+        if resp.status_code != 200:
+            raise DirectoryError(f"{what}: {url} answered HTTP {resp.status_code}")
+        return decode_json(resp.text, what)
+
+    # -- cache -------------------------------------------------------------------------------
+
+    def _cache_path(self, name: str) -> Path | None:
+        return self.cache_dir / name if self.cache_dir else None
+
+    def _save_cache(self, name: str, data: Any) -> None:
+        p = self._cache_path(name)
+        if p is None:
+            return
+        payload = {"fetched_at": self.clock(), "url": self.base_url, "data": data}
+        atomic_write(p, json.dumps(payload, indent=1).encode(), mode=0o600)
+
+    def _load_cache(self, name: str) -> tuple[Any, float] | None:
+        p = self._cache_path(name)
+        if p is None or not p.exists():
+            return None
+        try:
+            payload = json.loads(p.read_text(encoding="utf-8"))
+            return payload["data"], float(payload["fetched_at"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    # -- exit list ---------------------------------------------------------------------------
+
+    def fetch_exits(self, include_inactive: bool = False) -> ExitList:
+        """Fetch from the coordinator (no cache fallback); the result is cached."""
+        url = self.url(f"api/0.3/vpn/servers/{'false' if include_inactive else 'true'}/")
+        data = self._get_json(url, "exit list")
+        exits, warnings = parse_exit_list(data)
+        if not exits and data:
+            raise DirectoryError("exit list: no usable entry (" + "; ".join(warnings[:3]) + ")")
+        self._save_cache(self._exits_cache(include_inactive), data)
+        return ExitList(exits, self.clock(), False, warnings)
+
+    @staticmethod
+    def _exits_cache(include_inactive: bool) -> str:
+        return "exits-all.json" if include_inactive else "exits-active.json"
+
+    def cached_exits(self, include_inactive: bool = False) -> ExitList | None:
+        """The cached list of that kind, else the other kind (filtered, or with a warning)."""
+        for kind in (include_inactive, not include_inactive):
+            cached = self._load_cache(self._exits_cache(kind))
+            if cached is None:
+                continue
+            try:
+                exits, warnings = parse_exit_list(cached[0])
+            except DirectoryError:
+                continue
+            if kind and not include_inactive:
+                exits = [e for e in exits if e.is_active]
+            elif include_inactive and not kind:
+                warnings.insert(0, "only active exits were cached")
+            return ExitList(exits, cached[1], True, warnings)
+        return None
+
+    def list_exits(self, include_inactive: bool = False, use_cache: bool = True) -> ExitList:
+        """The exit list; when the coordinator fails, the cached list (with a warning)."""
+        try:
+            return self.fetch_exits(include_inactive)
+        except DirectoryError as exc:
+            cached = self.cached_exits(include_inactive) if use_cache else None
+            if cached is None:
+                raise
+            age = time.strftime("%Y-%m-%d %H:%M", time.localtime(cached.fetched_at))
+            cached.warnings.insert(0, f"{exc}; showing the list cached at {age}")
+            return cached
+
+    # -- peering lines -----------------------------------------------------------------------
+
+    def peering_lines(self, use_cache: bool = True) -> tuple[list[PeeringLine], list[str]]:
+        url = self.url("api/0.3/vpn/cjdns/peeringlines/")
+        try:
+            data = self._get_json(url, "peering lines")
+            lines, warnings = parse_peering_lines(data)
+            self._save_cache("peers.json", data)
+            return lines, warnings
+        except DirectoryError as exc:
+            cached = self._load_cache("peers.json") if use_cache else None
+            if cached is None:
+                raise
+            lines, warnings = parse_peering_lines(cached[0])
+            return lines, [f"{exc}; using cached peering lines", *warnings]
+
+    # -- authorization -----------------------------------------------------------------------
+
+    def authorize(self, exit_key: str, sign: Signer, now: float | None = None) -> AuthResult:
+        """Through the coordinator: POST {date} signed by this node."""
+        url = self.url(f"api/0.3/vpn/servers/{quote(exit_key, safe='.')}/authorize/")
+        body, signature = signed_body({"date": int(now if now is not None else self.clock())}, sign)
+        return self._post_authorization(url, body, signature, "coordinator")
+
+    def authorize_direct(
+        self, auth_server: str, client_key: str, sign: Signer, now: float | None = None
+    ) -> AuthResult:
+        """Directly at the exit's authorization server (port 8099), signed by this node."""
+        base = auth_server.rstrip("/")
+        if "://" not in base:
+            base = "http://" + base
+        if base.count(":") < 2:
+            base += ":8099"
+        url = f"{base}/api/0.3/server/authorize/"
+        date = int(now if now is not None else self.clock())
+        body, signature = signed_body({"clientPublicKey": client_key, "date": date}, sign)
+        return self._post_authorization(url, body, signature, "direct")
+
+    def _post_authorization(self, url: str, body: bytes, signature: str, via: str) -> AuthResult:
+        headers = {
+            "Authorization": f"cjdns {signature}",
+            "Content-Type": "application/json; charset=utf-8",
+        }
+        resp = self._request("POST", url, body=body, headers=headers)
+        try:
+            reply = decode_json(resp.text, "authorization reply")
+        except DirectoryError:
+            reply = None
+        message = ""
+        expires: int | None = None
+        nameservers: tuple[str, ...] = ()
+        if isinstance(reply, dict):
+            message = str(reply.get("message", ""))
+            exp = reply.get("expiresAt")
+            if isinstance(exp, int | float) or (isinstance(exp, str) and exp.isdigit()):
+                expires = int(exp)
+            ns = reply.get("nameservers")
+            if isinstance(ns, list):
+                nameservers = tuple(str(x) for x in ns if isinstance(x, str))
+        ok = resp.status_code in (200, 201) and (
+            not isinstance(reply, dict) or reply.get("status", "success") == "success"
+        )
+        if not ok:
+            hint = _AUTH_HINTS.get(resp.status_code, "authorization failed")
+            detail = message or resp.text.strip()[:200] or "(empty reply)"
+            raise AuthorizationError(
+                f"{hint}: HTTP {resp.status_code} {detail} ({via} {url})", resp.status_code
+            )
+        return AuthResult(resp.status_code, message, expires, via, url, nameservers)
+
+    # -- premium -----------------------------------------------------------------------------
+
+    def premium_address(self, exit_key: str) -> PaymentRequest:
+        url = self.url(f"api/0.4/vpn/server/{quote(exit_key, safe='.')}/premium/address/")
+        data = self._get_json(url, "premium address")
+        if not isinstance(data, dict) or not _opt_str(data.get("address")):
+            raise DirectoryError(f"premium address: no address in the reply ({str(data)[:120]})")
+        amount = _num(data.get("amount"), -1)
+        if amount <= 0:
+            raise DirectoryError(f"premium address: bad amount {data.get('amount')!r}")
+        return PaymentRequest(exit_key, str(data["address"]).strip(), amount)
+
+    def post_premium(self, exit_key: str, ip: str, transaction_hex: str, address: str) -> str:
+        url = self.url(f"api/0.4/vpn/server/{quote(exit_key, safe='.')}/premium/")
+        body = json.dumps({"ip": ip, "transaction": transaction_hex, "address": address}).encode()
+        resp = self._request(
+            "POST", url, body=body, headers={"Content-Type": "application/json; charset=utf-8"}
+        )
+        try:
+            reply = decode_json(resp.text, "premium reply")
+        except DirectoryError:
+            reply = None
+        message = str(reply.get("message", "")) if isinstance(reply, dict) else resp.text[:200]
+        if resp.status_code != 200 or (
+            isinstance(reply, dict) and reply.get("status") not in (None, "success")
+        ):
+            raise DirectoryError(f"premium request refused: HTTP {resp.status_code} {message}")
+        return message
+
+    # -- public IP ---------------------------------------------------------------------------
+
+    def public_ip(self, url: str) -> str:
+        data = self._get_json(url, "public IP")
+        if not isinstance(data, dict) or not isinstance(data.get("ipAddress"), str):
+            raise DirectoryError("public IP: no ipAddress in the reply")
+        return str(data["ipAddress"])
+
+
+# -- sorting and filtering -------------------------------------------------------------------
+
+SORT_KEYS: dict[str, Callable[[ExitServer], Any]] = {
+    "name": lambda e: (e.name.casefold(), e.public_key),
+    "country": lambda e: (e.country_code, e.name.casefold()),
+    "load": lambda e: (e.load, e.name.casefold()),
+    "quality": lambda e: (-e.quality, e.name.casefold()),
+    "cost": lambda e: (e.cost, e.name.casefold()),
+    "rating": lambda e: (-(e.average_rating or 0.0), e.name.casefold()),
+}
+
+
+def sort_exits(exits: Iterable[ExitServer], by: str = "name") -> list[ExitServer]:
+    if by not in SORT_KEYS:
+        raise ValueError(f"cannot sort by {by!r} (choose from {', '.join(SORT_KEYS)})")
+    return sorted(exits, key=SORT_KEYS[by])
+
+
+def filter_exits(
+    exits: Iterable[ExitServer],
+    *,
+    query: str | None = None,
+    country: str | None = None,
+    premium_only: bool = False,
+    include_inactive: bool = True,
+) -> list[ExitServer]:
+    q = query.casefold() if query else None
+    out = []
+    for e in exits:
+        if not include_inactive and not e.is_active:
+            continue
+        if premium_only and not e.premium:
+            continue
+        if country and e.country_code != country.upper():
+            continue
+        if (
+            q
+            and q not in e.name.casefold()
+            and q not in e.public_key
+            and q != e.country_code.casefold()
+        ):
+            continue
+        out.append(e)
+    return out
+
+
+def find_exit(exits: Sequence[ExitServer], text: str) -> ExitServer:
+    """By public key, exact name (any case), or a unique part of the name."""
+    wanted = text.strip()
+    for e in exits:
+        if e.public_key == wanted:
+            return e
+    folded = wanted.casefold()
+    exact = [e for e in exits if e.name.casefold() == folded]
+    if len(exact) == 1:
+        return exact[0]
+    partial = exact or [e for e in exits if folded in e.name.casefold()]
+    if len(partial) == 1:
+        return partial[0]
+    if not partial:
+        raise DirectoryError(f"no exit named {text!r} (see 'pkt-wallet vpn list')")
+    names = ", ".join(sorted(e.name for e in partial)[:6])
+    raise DirectoryError(
+        f"{text!r} matches several exits: {names}; give more of the name or the key"
+    )

@@ -1,0 +1,132 @@
+"""Premium bandwidth paid in PKT (spec §8).
+
+The exit hands out a fresh payment address and its price; the wallet builds and signs — but
+does not broadcast — a transaction paying it; the client posts ``{ip, transaction, address}``
+and the exit grants premium at once, broadcasts the transaction itself, and revokes premium if
+the payment has not arrived within 5 minutes or when the hour is over.
+
+The VPN service takes a ``PaymentSigner``; ``WalletPaymentSigner`` adapts ``app.wallet``'s
+``Wallet.create_send`` + ``Wallet.sign`` (no broadcast) to it. Nothing is ever signed before the
+caller's ``confirm`` callback has explicitly returned True for the offer it was shown.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from spv.atomic import atomic_write
+from spv.units import format_amount
+
+from .errors import PremiumError
+
+if TYPE_CHECKING:
+    from app.wallet.wallet import Wallet
+
+PREMIUM_SECONDS = 3600  # the exit grants one hour per payment
+PAYMENT_GRACE_SECONDS = 300  # ... and revokes it if the payment has not arrived by then
+
+
+@dataclass(frozen=True)
+class SignedPayment:
+    tx_hex: str
+    txid: str
+    amount_units: int
+    fee_units: int
+    on_accepted: Callable[[], None] | None = None  # e.g. record the tx as pending in the wallet
+
+
+class PaymentSigner(Protocol):
+    """Build and sign a transaction paying ``amount_units`` to ``address``. Must not broadcast."""
+
+    def __call__(self, address: str, amount_units: int) -> SignedPayment: ...
+
+
+@dataclass(frozen=True)
+class PremiumOffer:
+    exit_key: str
+    exit_name: str
+    address: str
+    amount_units: int
+    listed_cost: float  # the price in the exit list (PKT)
+
+    def describe(self, units_per_coin: int, symbol: str = "PKT") -> str:
+        amount = format_amount(self.amount_units, units_per_coin)
+        return (
+            f"Premium for 1 hour on {self.exit_name}: pay {amount} {symbol} to {self.address}. "
+            "The exit broadcasts the payment; premium ends after one hour, or after 5 minutes "
+            "if the payment does not arrive."
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def pkt_to_units(amount: float | int | str, units_per_coin: int) -> int:
+    value = Fraction(str(amount)) * units_per_coin
+    if value <= 0:
+        raise PremiumError(f"bad premium amount {amount!r}")
+    return int(value)  # whole units; sub-unit fractions cannot be paid
+
+
+@dataclass(frozen=True)
+class PremiumGrant:
+    exit_key: str
+    granted_at: float
+    until: float
+    txid: str
+    address: str
+    amount_units: int
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class PremiumStore:
+    """Premium periods per exit, in ``<datadir>/vpn/premium.json``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> dict[str, PremiumGrant]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            return {k: PremiumGrant(**v) for k, v in data.items()}
+        except (OSError, ValueError, TypeError, AttributeError):
+            return {}
+
+    def add(self, grant: PremiumGrant) -> None:
+        grants = self.load()
+        grants[grant.exit_key] = grant
+        text = json.dumps({k: v.to_json() for k, v in grants.items()}, indent=1)
+        atomic_write(self.path, text.encode(), mode=0o600)
+
+    def active_until(self, exit_key: str, now: float) -> float | None:
+        grant = self.load().get(exit_key)
+        return grant.until if grant and grant.until > now else None
+
+
+class WalletPaymentSigner:
+    """A ``PaymentSigner`` over an open ``app.wallet`` wallet: ``create_send`` then ``sign``.
+    Once the exit accepted the transaction it is recorded as pending in the wallet, so its coins
+    are not spent twice."""
+
+    def __init__(self, wallet: "Wallet", password: str, fee_rate: str | None = None) -> None:
+        self.wallet = wallet
+        self.password = password
+        self.fee_rate = fee_rate
+
+    def __call__(self, address: str, amount_units: int) -> SignedPayment:
+        preview = self.wallet.create_send([(address, amount_units)], fee_rate=self.fee_rate)
+        tx = self.wallet.sign(preview, self.password)
+        wallet = self.wallet
+        return SignedPayment(
+            tx.serialize().hex(),
+            tx.txid_hex,
+            amount_units,
+            preview.fee,
+            on_accepted=lambda: wallet.record_pending(tx),
+        )
