@@ -174,6 +174,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         p.add_argument("coins", nargs="+", metavar="TXID:N")
         p.set_defaults(handler=cmd_freeze, frozen=frozen)
 
+    p = sub.add_parser("abandon", help="forget an unconfirmed transaction that will not confirm")
+    _common(p)
+    p.add_argument("txid")
+    p.set_defaults(handler=cmd_abandon)
+
     p = sub.add_parser("repair", help="rebuild a damaged state file from the key file")
     _common(p, password=True)
     p.set_defaults(handler=cmd_repair)
@@ -614,6 +619,12 @@ def cmd_label(ctx: Context, wallet: Wallet) -> int:
 @_with_wallet
 def cmd_freeze(ctx: Context, wallet: Wallet) -> int:
     wallet.freeze(ctx.args.coins, frozen=ctx.args.frozen)
+    return 0
+
+
+@_with_wallet
+def cmd_abandon(ctx: Context, wallet: Wallet) -> int:
+    wallet.abandon(ctx.args.txid)
     return 0
 
 

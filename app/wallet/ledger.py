@@ -180,22 +180,37 @@ class Ledger:
     owner: OwnerFn
     txs: dict[bytes, LedgerTx] = field(default_factory=dict)
     tip_height: int = -1
-    _spent_by: dict[OutPoint, bytes] | None = field(default=None, repr=False)
+    _spent_by: dict[OutPoint, bytes] = field(default_factory=dict, repr=False)
+    _owned: set[OutPoint] = field(default_factory=set, repr=False)
 
-    # --- indexes ---
+    # --- indexes (kept up to date incrementally: a mining wallet has many transactions) ---
 
-    def _invalidate(self) -> None:
-        self._spent_by = None
+    def _index(self, txid: bytes, tx: Transaction) -> None:
+        if not tx.is_coinbase():
+            for txin in tx.inputs:
+                self._spent_by[txin.prevout] = txid
+        for n, out in enumerate(tx.outputs):
+            if self.owner(out.script) is not None:
+                self._owned.add(OutPoint(txid, n))
+
+    def _unindex(self, txid: bytes, tx: Transaction) -> None:
+        if not tx.is_coinbase():
+            for txin in tx.inputs:
+                if self._spent_by.get(txin.prevout) == txid:
+                    del self._spent_by[txin.prevout]
+        for n in range(len(tx.outputs)):
+            self._owned.discard(OutPoint(txid, n))
+
+    def reindex(self) -> None:
+        """Rebuild the indexes (call it when the wallet gained scripts: outputs of known
+        transactions may have become ours)."""
+        self._spent_by = {}
+        self._owned = set()
+        for txid, ltx in self.txs.items():
+            self._index(txid, ltx.tx)
 
     def spent_by(self) -> dict[OutPoint, bytes]:
-        if self._spent_by is None:
-            index: dict[OutPoint, bytes] = {}
-            for txid, ltx in self.txs.items():
-                if ltx.tx.is_coinbase():
-                    continue
-                for txin in ltx.tx.inputs:
-                    index[txin.prevout] = txid
-            self._spent_by = index
+        """Outpoint -> id of the ledger transaction spending it (read-only)."""
         return self._spent_by
 
     def is_relevant(self, tx: Transaction) -> bool:
@@ -211,14 +226,9 @@ class Ledger:
         owned = self.owner(out.script)
         return (out.value, owned) if owned is not None else None
 
-    def owned_outpoints(self) -> list[OutPoint]:
-        """Every output of the ledger that pays the wallet (spent or not)."""
-        found = []
-        for txid, ltx in self.txs.items():
-            for n, out in enumerate(ltx.tx.outputs):
-                if self.owner(out.script) is not None:
-                    found.append(OutPoint(txid, n))
-        return found
+    def owned_outpoints(self) -> set[OutPoint]:
+        """Every output of the ledger that pays the wallet, spent or not (read-only)."""
+        return self._owned
 
     # --- changes ---
 
@@ -252,15 +262,15 @@ class Ledger:
         if existing is None:
             existing = LedgerTx(tx, first_seen=now)
             self.txs[txid] = existing
-        elif existing.tx.serialize() != tx.serialize() and tx.has_witness:
-            existing.tx = tx  # keep the witness form
+            self._index(txid, tx)
+        elif tx.has_witness and existing.tx.serialize() != tx.serialize():
+            existing.tx = tx  # keep the witness form (same txid: same inputs and outputs)
         if height is not None:
             existing.height = height
             existing.block_hash = block_hash
             existing.timestamp = timestamp
             existing.position = position
             self.tip_height = max(self.tip_height, height)
-        self._invalidate()
         return True
 
     def remove(self, txid: bytes) -> list[bytes]:
@@ -273,10 +283,11 @@ class Ledger:
             if ltx is None:
                 continue
             removed.append(current)
-            for other_id, other in self.txs.items():
-                if any(i.prevout.txid == current for i in other.tx.inputs):
-                    todo.append(other_id)
-        self._invalidate()
+            for n in range(len(ltx.tx.outputs)):
+                child = self._spent_by.get(OutPoint(current, n))
+                if child is not None:
+                    todo.append(child)
+            self._unindex(current, ltx.tx)
         return removed
 
     def rewind(self, height: int) -> None:
@@ -288,7 +299,6 @@ class Ledger:
                 else:
                     ltx.height = ltx.block_hash = ltx.timestamp = None
         self.tip_height = min(self.tip_height, height)
-        self._invalidate()
 
     # --- derived views ---
 
@@ -437,7 +447,7 @@ class Ledger:
         for item in items:
             ltx = LedgerTx.from_json(item)
             self.txs[ltx.tx.txid] = ltx
-        self._invalidate()
+        self.reindex()
 
 
 def outpoint_from_text(text: str) -> OutPoint:

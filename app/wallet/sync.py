@@ -33,10 +33,9 @@ async def sync_wallet(wallet: Wallet, node: SpvNode, timeout: float | None = Non
     try:
         for _ in range(MAX_RESCAN_ROUNDS):
             await node.sync(timeout=timeout)
-            rescan = wallet.pending_rescan
+            rescan = wallet.take_rescan_request()
             if rescan is None:
                 break
-            wallet.pending_rescan = None
             log.info("wallet %s: new addresses derived, rescanning from %d", wallet.name, rescan)
             node.rescan_from(rescan)
         wallet.finish_sync(node.chain, node.scan_height)

@@ -402,6 +402,7 @@ class Wallet:
         self._fresh_mnemonic: str | None = None
         self.recovered_from_backup = False
         self.pending_rescan: int | None = None
+        self._rescan_request: int | None = None
         self._chain: HeightIndex | None = None
         self._last_save = 0.0
         self._dirty = False
@@ -677,6 +678,8 @@ class Wallet:
         self.restoring: bool = bool(sync.get("restoring", False))
         bh = sync.get("birthday_height")
         self.birthday_height: int | None = int(bh) if bh is not None else None
+        rescan = sync.get("pending_rescan")
+        self.pending_rescan = int(rescan) if rescan is not None else None
         self._rebuild_script_index()
         self.ledger = Ledger(self.params, self.owner)
         self.ledger.load_json(data.get("transactions", []))
@@ -728,6 +731,7 @@ class Wallet:
                 "locator": [[h, x.hex()] for h, x in self.locator],
                 "restoring": self.restoring,
                 "birthday_height": self.birthday_height,
+                "pending_rescan": self.pending_rescan,
             },
             "transactions": self.ledger.to_json(),
         }
@@ -797,7 +801,22 @@ class Wallet:
 
     def _extend_gaps(self) -> bool:
         """Derive keys until every branch has `gap_limit` unused keys after its last used (or
-        handed out) key. Returns True when keys were added."""
+        handed out) key; outputs of known transactions paying the new keys count as uses.
+        Returns True when keys were added."""
+        added = False
+        while self._derive_gap_keys():
+            added = True
+            if not hasattr(self, "ledger"):
+                break
+            self.ledger.reindex()
+            before = len(self.used)
+            for ltx in self.ledger.txs.values():
+                self._note_outputs(ltx.tx)
+            if len(self.used) == before:
+                break
+        return added
+
+    def _derive_gap_keys(self) -> bool:
         added = False
         last_used: dict[tuple[int, int], int] = {}
         for ref in self.used:
@@ -827,7 +846,7 @@ class Wallet:
             self._watched = set(self._scripts) | set(self.vote_scripts)
         return self._watched
 
-    def watched_outpoints(self) -> list[OutPoint]:
+    def watched_outpoints(self) -> Iterable[OutPoint]:
         return self.ledger.owned_outpoints()
 
     # --- addresses ---
@@ -1035,8 +1054,17 @@ class Wallet:
         return low
 
     def _request_rescan(self, height: int) -> None:
+        """Ask for the filters from `height` to be scanned again. `pending_rescan` is saved and
+        cleared only by a completed sync; `take_rescan_request` hands new requests to the
+        sync loop."""
         if self.pending_rescan is None or height < self.pending_rescan:
             self.pending_rescan = height
+        if self._rescan_request is None or height < self._rescan_request:
+            self._rescan_request = height
+
+    def take_rescan_request(self) -> int | None:
+        found, self._rescan_request = self._rescan_request, None
+        return found
 
     def _after_new_tx(self, tx: Transaction, height: int | None) -> None:
         """Keys were used: extend the gap. New keys may already have been used in blocks the
@@ -1103,15 +1131,15 @@ class Wallet:
             ]
             lowest = min((h for h, _ in self.locator), default=fork + 1) - 1
             self.on_chain_rewound(max(matching, default=min(fork, lowest)))
+        self._rescan_request = None  # covered by the start height returned
         if self.pending_rescan is not None:
-            start = self.pending_rescan
-            self.pending_rescan = None
-            return min(start, self.synced_height + 1)
+            return min(self.pending_rescan, self.synced_height + 1)
         return self.synced_height + 1
 
     def finish_sync(self, chain: HeightIndex, scan_height: int) -> None:
         """After a completed sync up to `scan_height` (the chain tip)."""
         self.synced_height = scan_height
+        self.pending_rescan = None
         self.ledger.tip_height = chain.height
         heights = sorted({scan_height - (1 << i) + 1 for i in range(16)} | {scan_height})
         self.locator = [
@@ -1557,6 +1585,7 @@ class Wallet:
         imported = ImportedKey(pub, compressed, label)
         self.imported.append(imported)
         self._rebuild_script_index()
+        self.ledger.reindex()
         self._request_rescan(0)
         self.save()
         first = imported.scripts()[0][0]

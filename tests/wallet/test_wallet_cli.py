@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from spv.address import p2pkh_address, script_for_address
 from spv.params import REGTEST
@@ -18,14 +19,25 @@ COIN = REGTEST.units_per_coin
 
 
 class Cli:
-    def __init__(self, datadir: Path, peer: TestPeer | None = None) -> None:
+    def __init__(
+        self, datadir: Path, peer: TestPeer | None = None, network: str = "regtest"
+    ) -> None:
         self.datadir = datadir
         self.peer = peer
+        self.network = network
 
     def __call__(
         self, *args: str, stdin: str = "", peer: bool = True
     ) -> subprocess.CompletedProcess[str]:
-        argv = [sys.executable, "-m", "app", "--network", "regtest", "--datadir", str(self.datadir)]
+        argv = [
+            sys.executable,
+            "-m",
+            "app",
+            "--network",
+            self.network,
+            "--datadir",
+            str(self.datadir),
+        ]
         if peer and self.peer is not None:
             argv += ["--peer", self.peer.address]
         return subprocess.run(
@@ -149,3 +161,40 @@ def test_wallet_cli_automation_contract(tmp_path: Path) -> None:
     assert "Traceback" not in missing.stderr + again.stderr
     for proc in (changed, again):
         assert "new pw" not in proc.stdout + proc.stderr
+
+
+def test_restore_pktwallet_seed_with_passphrase_and_bip39_birthday(
+    tmp_path: Path, seed_vectors: Any
+) -> None:
+    vector = next(
+        v for v in seed_vectors["seedwords_vectors"] if v["passphrase"] and str(v["vector"]) == "2"
+    )
+    receive = next(a for a in vector["addresses"] if a["Path"] == "m/84'/0'/0'/0/0")
+    cli = Cli(tmp_path, network="mainnet")
+    # a protected seed without its passphrase: a one-line error before any slow work
+    missing = cli("restore", "--password-stdin", stdin=f"pw\n{vector['words']}\n\n")
+    assert missing.returncode == 1 and missing.stderr.startswith(
+        "error: these seed words are protected by a passphrase"
+    )
+    assert not (tmp_path / "wallets" / "default.wallet").exists()
+    out = cli.ok(
+        "--json", "restore", "--password-stdin", stdin=f"pw\n{vector['words']}\npassword\n"
+    )
+    data = json.loads(out)
+    assert data["seed_type"] == "pktwallet" and data["address"] == receive["Address"]
+    assert data["birthday"] == vector["birthday_utc"][:10]
+    assert vector["words"] not in out
+    bip39 = "abandon " * 11 + "about"
+    out = cli.ok(
+        "--json",
+        "restore",
+        "--wallet",
+        "b",
+        "--birthday",
+        "2024-02-03",
+        "--password-stdin",
+        stdin=f"pw\n{bip39}\n\n",
+    )
+    assert json.loads(out)["birthday"] == "2024-02-03"
+    bad = cli("restore", "--wallet", "c", "--password-stdin", stdin="pw\nabandon abandon\n\n")
+    assert bad.returncode == 1 and bad.stderr.startswith("error: invalid seed words")

@@ -29,7 +29,7 @@ from app.wallet.wallet import (
     WalletNotFoundError,
     list_wallets,
 )
-from spv.address import decode_address
+from spv.address import decode_address, encode_wif
 from spv.params import MAINNET, REGTEST
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -234,3 +234,26 @@ def test_labels_and_csv_export(tmp_path: Path) -> None:
     uri = wallet.payment_uri(amount=150_000_000, label="tea")
     assert uri == f"pkt:{address}?amount=1.5&label=tea"
     wallet.close()
+
+
+def test_import_key_is_remembered_with_its_rescan(tmp_path: Path) -> None:
+    wallet, _ = make(tmp_path)
+    wallet.synced_height = 500  # as if synced: the import must rescan from the start
+    wallet.save()
+    wif = encode_wif(b"\x07" * 32, True, REGTEST)
+    with pytest.raises(WalletError, match="invalid private key"):
+        wallet.import_key("5notakey", PASSWORD)
+    address = wallet.import_key(wif, PASSWORD, label="paper")
+    with pytest.raises(WalletError, match="already imported"):
+        wallet.import_key(wif, PASSWORD)
+    wallet.close()
+    again = Wallet.open(tmp_path, "w", REGTEST)
+    assert again.pending_rescan == 0
+    infos = [a for a in again.addresses() if a.path == "imported"]
+    assert [a.address for a in infos][0] == address and {a.kind for a in infos} == {
+        "p2wpkh",
+        "p2pkh",
+        "p2sh-p2wpkh",
+    }
+    assert infos[0].label == "paper"
+    again.close()
