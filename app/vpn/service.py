@@ -810,6 +810,8 @@ class VpnService:
         """Pay for one hour of premium on the connected exit. ``confirm`` must return True for
         this exact offer before anything is signed; the exit broadcasts the transaction."""
         status = self.status
+        if status.state != VpnState.CONNECTED:
+            status = self.live_status()  # connected by another process (the CLI, a service)
         if status.state != VpnState.CONNECTED or status.exit_key != offer.exit_key:
             raise PremiumError(
                 "connect to this exit first: premium is granted to the tunnel's IPv4"
