@@ -37,3 +37,15 @@ class NotFoundError(StewardError):
 def format_local_time(ts: float) -> str:
     """A Unix time as local `YYYY-MM-DD HH:MM` (with the zone name)."""
     return time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(ts)).strip()
+
+
+def age_text(seconds: float) -> str:
+    """`just now`, `5 min ago`, `3 h ago`, `2 days ago`."""
+    s = max(0.0, seconds)
+    if s < 60:
+        return "just now"
+    if s < 3600:
+        return f"{int(s // 60)} min ago"
+    if s < 2 * 86400:
+        return f"{int(s // 3600)} h ago"
+    return f"{int(s // 86400)} days ago"

@@ -25,6 +25,7 @@ COMPLETE = "complete"
 REJECTED = "rejected"
 CANCELLED = "cancelled"
 STATUSES = (PROPOSED, ACCEPTED, IN_PROGRESS, COMPLETE, REJECTED, CANCELLED)
+SORT_KEYS = ("date", "amount", "title", "status")
 
 # Normalised header field name -> canonical key.
 _FIELD_ALIASES = {

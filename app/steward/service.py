@@ -21,7 +21,7 @@ import requests
 
 from spv.params import NetworkParams
 
-from .errors import NotFoundError, RateLimitedError, StewardError, format_local_time
+from .errors import NotFoundError, RateLimitedError, StewardError, age_text, format_local_time
 from .explorer import DEFAULT_EXPLORER_API, ElectionState, ExplorerClient
 from .http import DEFAULT_GITHUB_API, GitHubClient, normalise_base_url
 from .proposal import (
@@ -31,10 +31,19 @@ from .proposal import (
     IN_PROGRESS,
     PROPOSED,
     REJECTED,
+    SORT_KEYS,
     STATUSES,
     Proposal,
 )
-from .store import Store
+from .store import (
+    SETTING_BRANCH,
+    SETTING_EXPLORER,
+    SETTING_GITHUB_API,
+    SETTING_RAW_BASE,
+    SETTING_REPO,
+    SETTING_TOKEN,
+    Store,
+)
 from .sync import DEFAULT_BRANCH, DEFAULT_REPO, PROJECT_LABEL, Refresher, RefreshReport
 from .vote import VotePlan, plan_vote
 
@@ -43,12 +52,6 @@ log = logging.getLogger(__name__)
 KEYRING_SERVICE = "pkt-wallet"
 KEYRING_TOKEN_USER = "github-token"
 
-SETTING_GITHUB_API = "github_api_url"
-SETTING_RAW_BASE = "github_raw_url"
-SETTING_EXPLORER = "explorer_api_url"
-SETTING_TOKEN = "github_token"
-SETTING_REPO = "repository"
-SETTING_BRANCH = "branch"
 
 _STATUS_ALIASES = {
     "open": PROPOSED,
@@ -66,7 +69,6 @@ _STATUS_ALIASES = {
     "closed": REJECTED,
     "canceled": CANCELLED,
 }
-SORT_KEYS = ("date", "amount", "title", "status")
 
 
 def parse_status(text: str) -> str:
@@ -76,18 +78,6 @@ def parse_status(text: str) -> str:
     if t in _STATUS_ALIASES:
         return _STATUS_ALIASES[t]
     raise StewardError(f"unknown status {text!r}; choose from: {', '.join(STATUSES)}")
-
-
-def age_text(seconds: float) -> str:
-    """`just now`, `5 min ago`, `3 h ago`, `2 days ago`."""
-    s = max(0.0, seconds)
-    if s < 60:
-        return "just now"
-    if s < 3600:
-        return f"{int(s // 60)} min ago"
-    if s < 2 * 86400:
-        return f"{int(s // 3600)} h ago"
-    return f"{int(s // 86400)} days ago"
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,13 @@ from .errors import StewardError
 from .proposal import Proposal
 
 DB_NAME = "steward.sqlite"
+
+SETTING_GITHUB_API = "github_api_url"
+SETTING_RAW_BASE = "github_raw_url"
+SETTING_EXPLORER = "explorer_api_url"
+SETTING_TOKEN = "github_token"
+SETTING_REPO = "repository"
+SETTING_BRANCH = "branch"
 SCHEMA_VERSION = 1
 
 _SCHEMA = """
