@@ -262,7 +262,7 @@ def cmd_refresh(ctx: Context) -> int:
     if report.rate_remaining is not None and report.rate_limit is not None:
         rate = f"; rate limit {report.rate_remaining}/{report.rate_limit} left"
         if report.rate_reset:
-            rate += f" until {format_local_time(report.rate_reset)}"
+            rate += f" (resets {format_local_time(report.rate_reset)})"
     lines = [
         f"refreshed {report.proposals} proposals from {source}: {report.requests_made} "
         f"requests, {report.not_modified} unchanged (304), {report.downloaded} files "
@@ -288,7 +288,7 @@ def _election_lines(state: ElectionState, params: NetworkParams) -> list[str]:
     pct = 100.0 * state.disapproval_ratio
     lines = [
         f"Network Steward   {state.network_steward}",
-        f"votes against     {_coins(params, state.votes_against)} ({pct:.4f}% of the "
+        f"votes against     {_coins(params, state.votes_against)} ({pct:.3g}% of the "
         f"{_coins(params, state.votes_needed)} that start an election)",
     ]
     if state.election_triggered:

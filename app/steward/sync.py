@@ -227,6 +227,10 @@ class Refresher:
             )
             _expect(isinstance(data, dict) and isinstance(data.get("items"), list), "search")
             for item in data["items"]:
+                marker = item.get("pull_request") if isinstance(item, dict) else None
+                if not isinstance(marker, dict) or "merged_at" not in marker:
+                    # older API versions do not say whether a pull request was merged
+                    raise HttpStatusError(200, "issue search without merge state")
                 pr = _pr_from_item(item, search=True)
                 prs[pr.number] = pr
             total = data.get("total_count")
@@ -301,10 +305,11 @@ class Refresher:
             cached = self.store.blob(sha)
             if cached is not None:
                 return cached.decode("utf-8", errors="replace")
-        if self._stopped is not None:
+        api = self._api_host(url)  # raw file hosts do not count against the API limit
+        if api and self._stopped is not None:
             self.report.pending.append(path)
             return None
-        if self._api_host(url) and not self._budget_left():
+        if api and not self._budget_left():
             self._stopped = RateLimitedError(self.client.rate.reset_at)
             self.report.pending.append(path)
             return None

@@ -198,6 +198,22 @@ def test_search_limit_falls_back_to_the_pull_list(
     assert servers.hits["/repos/pkt-cash/ns-projects/pulls"] >= 1
 
 
+def test_search_without_merge_state_falls_back(
+    make_service: ServiceFactory, servers: FakeServers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain = servers._search_item
+
+    def old_style(pr: dict[str, object]) -> dict[str, object]:
+        item = plain(pr)
+        item["pull_request"] = {"url": "x"}  # no merged_at
+        return item
+
+    monkeypatch.setattr(servers, "_search_item", old_style)
+    svc = refreshed(make_service, servers)
+    assert {p.id: p.status for p in svc.proposals()} == STATUSES
+    assert servers.hits["/repos/pkt-cash/ns-projects/pulls"] == 1
+
+
 def test_raw_host_setting(make_service: ServiceFactory, servers: FakeServers) -> None:
     svc = make_service()
     svc.refresh(api_url=servers.base_url, raw_url=servers.base_url)
