@@ -153,6 +153,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--dns", metavar="IP[,IP]", help="DNS servers to use while connected")
     p.add_argument("--set-dns", choices=("yes", "no"), help="let the wallet change DNS")
     p.add_argument("--default-exit", metavar="EXIT", help="exit used by 'vpn connect'")
+    p.add_argument(
+        "--coordinator-via-cjdns",
+        choices=("yes", "no"),
+        help="when the coordinator is unreachable, retry it over cjdns (its fc00::/8 address)",
+    )
     p.add_argument("--reset", action="store_true", help="back to the defaults")
     p.set_defaults(handler=cmd_config)
 
@@ -474,6 +479,9 @@ def cmd_config(ctx: Context) -> int:
         changed = True
     if a.set_dns:
         settings.set_dns = a.set_dns == "yes"
+        changed = True
+    if a.coordinator_via_cjdns:
+        settings.coordinator_via_cjdns = a.coordinator_via_cjdns == "yes"
         changed = True
     if changed:
         settings.save(ctx.datadir)

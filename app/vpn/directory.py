@@ -299,8 +299,11 @@ class Directory:
         session: requests.Session | None = None,
         timeout: tuple[float, float] = TIMEOUT,
         clock: Callable[[], float] = time.time,
+        fallback_base: str | None = None,
     ) -> None:
         self.base_url = _base(base_url)
+        # Tried when base_url is unreachable: e.g. the coordinator over cjdns, http://[fc..]
+        self.fallback_base = _base(fallback_base) if fallback_base else None
         self.cache_dir = cache_dir
         self.session = session or requests.Session()
         self.timeout = timeout
@@ -312,6 +315,26 @@ class Directory:
         return f"{self.base_url}/{path.lstrip('/')}"
 
     def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> requests.Response:
+        try:
+            return self._request_once(method, url, body=body, headers=headers)
+        except DirectoryUnreachable:
+            prefix = self.base_url + "/"
+            if not self.fallback_base or not url.startswith(prefix):
+                raise
+            alt = self.fallback_base + "/" + url[len(prefix) :]
+            try:
+                return self._request_once(method, alt, body=body, headers=headers)
+            except DirectoryUnreachable as exc:
+                raise DirectoryUnreachable(f"cannot reach {url}, nor {exc}") from None
+
+    def _request_once(
         self,
         method: str,
         url: str,

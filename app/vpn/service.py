@@ -209,7 +209,7 @@ class VpnService:
         cjdroute_path: Path | None = None,
         detect: Callable[[], CjdrouteInfo] | None = None,
         clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         on_change: Callable[[VpnStatus], None] | None = None,
         peer_timeout: float = PEER_TIMEOUT,
         poll_interval: float = POLL_INTERVAL,
@@ -229,7 +229,8 @@ class VpnService:
             lambda: detect_cjdroute(self.cjdroute_path)
         )
         self.clock = clock
-        self.sleep = sleep
+        self._cancel = threading.Event()
+        self.sleep: Callable[[float], None] = sleep or self._wait_or_cancel
         self.on_change = on_change
         self.peer_timeout = peer_timeout
         self.poll_interval = poll_interval
@@ -242,21 +243,22 @@ class VpnService:
         self._session: Session | None = None
         self._exit: ExitServer | None = None
         self._invite: Invite | None = None
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # one operation at a time (connect, keep-alive, disconnect)
+        self._state_lock = threading.Lock()  # the status alone: readable during an operation
         self._my_key: str | None = None
 
     # -- state -------------------------------------------------------------------------------
 
     @property
     def status(self) -> VpnStatus:
-        with self._lock:
+        with self._state_lock:
             s = replace(self._status)
             s.actions = list(self.system.actions)
             s.notices = list(self.system.notices)
             return s
 
     def _set(self, state: VpnState, **changes: Any) -> None:
-        with self._lock:
+        with self._state_lock:
             current = self._status.state
             if state != current and state not in _ALLOWED[current]:
                 raise RuntimeError(f"illegal VPN state change {current} -> {state}")
@@ -267,6 +269,20 @@ class VpnService:
     def _fail(self, step: str, reason: str) -> StepFailed:
         self._set(VpnState.ERROR, error=reason, failed_step=step)
         return StepFailed(step, reason)
+
+    def _wait_or_cancel(self, seconds: float) -> None:
+        self._cancel.wait(seconds)
+
+    def _pause(self, step: str, seconds: float) -> None:
+        """Wait between polls; a ``cancel()`` ends the step."""
+        if not self._cancel.is_set():
+            self.sleep(seconds)
+        if self._cancel.is_set():
+            raise self._fail(step, "cancelled")
+
+    def cancel(self) -> None:
+        """Stop a connect in progress at its next wait (it fails with reason "cancelled")."""
+        self._cancel.set()
 
     def _save_session(self) -> None:
         if self._session is not None:
@@ -291,8 +307,9 @@ class VpnService:
     def connect(self, target: ExitServer | Invite, *, start_cjdroute: bool = False) -> VpnStatus:
         """Run every step up to ``connected``; raises StepFailed naming the failing step."""
         with self._lock:
-            if self._status.state not in (VpnState.OFF, VpnState.ERROR):
-                raise VpnError(f"the VPN is already {self._status.state.value}; disconnect first")
+            if self.status.state not in (VpnState.OFF, VpnState.ERROR):
+                raise VpnError(f"the VPN is already {self.status.state.value}; disconnect first")
+            self._cancel.clear()
             invite = target if isinstance(target, Invite) else None
             exit_server = target.exit_server() if isinstance(target, Invite) else target
             self._invite, self._exit = invite, exit_server
@@ -434,7 +451,7 @@ class VpnService:
                 return
             if time.monotonic() >= deadline:
                 break
-            self.sleep(wait)
+            self._pause(step, wait)
         detail = ", ".join(f"{p.public_key[:8]} {p.state}" for p in peers[:5]) or "no peers at all"
         extra = f"; beginConnection errors: {'; '.join(errors[:3])}" if errors else ""
         raise self._fail(
@@ -543,7 +560,7 @@ class VpnService:
             if conn.has_address:
                 return conn
             if attempt + 1 < self.poll_attempts:
-                self.sleep(self.poll_interval)
+                self._pause(step, self.poll_interval)
         waited = self.poll_interval * max(0, self.poll_attempts - 1)
         raise self._fail(
             step,
@@ -685,8 +702,11 @@ class VpnService:
     # -- disconnect --------------------------------------------------------------------------
 
     def disconnect(self) -> VpnStatus:
-        """Remove the tunnel, route exceptions and DNS of this (or a saved) session."""
+        """Remove the tunnel, route exceptions and DNS of this (or a saved) session. A connect in
+        progress in another thread is cancelled first."""
+        self.cancel()
         with self._lock:
+            self._cancel.clear()
             session = self._session or Session.load(self.datadir)
             self._set(VpnState.DISCONNECTING)
             removed: list[int] = []
@@ -839,7 +859,7 @@ class VpnService:
             message,
         )
         self.premium.add(grant)
-        with self._lock:
+        with self._state_lock:
             self._status = replace(self._status, premium_until=grant.until)
         return grant
 
@@ -994,7 +1014,9 @@ def build_service(
         search_system=conf is None,
     )
     admin = creds.client(timeout=admin_timeout, retries=admin_retries)
-    directory = Directory(settings.directory_url, vpn_dir(datadir))
+    directory = Directory(
+        settings.directory_url, vpn_dir(datadir), fallback_base=settings.coordinator_cjdns_url()
+    )
     system: SystemChanges = (
         NoSystemChanges() if no_system_changes else CjdnsSystem(admin, ResolvectlDns.available())
     )

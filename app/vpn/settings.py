@@ -8,6 +8,7 @@ from typing import Any
 from spv.atomic import atomic_write
 
 from .errors import ConfigError
+from .keys import key_to_ipv6
 
 DEFAULT_DIRECTORY_URL = "https://vpn.anode.co"
 DEFAULT_PUBLIC_IP_URL = "http://v4.vpn.anode.co/api/0.3/vpn/clients/ipaddress/"
@@ -32,6 +33,7 @@ class VpnSettings:
     dns_servers: list[str] = field(default_factory=lambda: list(DEFAULT_DNS))
     set_dns: bool = True
     coordinator_key: str = DEFAULT_COORDINATOR_KEY
+    coordinator_via_cjdns: bool = False  # retry the coordinator at http://[<its cjdns IPv6>]
     show_inactive: bool = False
     default_exit: str | None = None
 
@@ -65,6 +67,16 @@ class VpnSettings:
     def save(self, datadir: Path) -> None:
         text = json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
         atomic_write(self.path(datadir), text.encode(), mode=0o600)
+
+    def coordinator_cjdns_url(self) -> str | None:
+        """http://[<cjdns IPv6 of coordinator_key>] when coordinator_via_cjdns is on: the
+        address is derived from the key, so cjdns itself authenticates the coordinator."""
+        if not self.coordinator_via_cjdns:
+            return None
+        try:
+            return f"http://[{key_to_ipv6(self.coordinator_key)}]"
+        except ValueError as exc:
+            raise ConfigError(f"coordinator_key: {exc}") from None
 
     def resolved_public_ip_url(self) -> str:
         if self.public_ip_url:

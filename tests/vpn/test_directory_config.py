@@ -272,3 +272,19 @@ def test_settings_roundtrip(tmp_path: Path) -> None:
 def test_exit_server_json() -> None:
     e = ExitServer(public_key=DEFAULT_EXIT, name="x", cost=10)
     assert e.to_json()["premium"] is True
+
+
+def test_coordinator_fallback_base(
+    directory: FakeDirectory, free_tcp_url: str, tmp_path: Path
+) -> None:
+    s = VpnSettings()
+    assert s.coordinator_cjdns_url() is None
+    s.coordinator_via_cjdns = True
+    # the address Anodium hard-codes for the coordinator, derived from its key
+    assert s.coordinator_cjdns_url() == "http://[fca8:420d:c940:d70b:55b2:44c0:c01b:3f31]"
+    # (tests only use loopback: the fallback here is the loopback directory)
+    d = Directory(free_tcp_url, tmp_path, timeout=(1, 2), fallback_base=directory.url)
+    assert len(d.fetch_exits().exits) == 2
+    assert ("GET", "/api/0.3/vpn/servers/true/") in directory.requests
+    with pytest.raises(DirectoryError, match="nor"):
+        Directory(free_tcp_url, None, timeout=(1, 2), fallback_base=free_tcp_url).fetch_exits()

@@ -326,3 +326,33 @@ def test_diagnose(make_service: ServiceFactory, cjdns: FakeCjdns, free_udp_port:
     assert wrong["admin password"].status == "fail" and wrong["tunnel"].status == "skip"
     down = {s.name: s for s in make_service(port=free_udp_port).diagnose(target)}
     assert down["cjdroute running"].status == "fail" and down["directory"].status == "ok"
+
+
+def test_status_readable_and_disconnect_cancels_a_connect(
+    make_service: ServiceFactory, cjdns: FakeCjdns, directory: FakeDirectory
+) -> None:
+    directory.cjdns = FakeCjdns().start()  # no lease will ever reach our node
+    svc = make_service(poll_interval=0.05, poll_attempts=400)
+    target = svc.resolve_exit("PKT Pal")
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            svc.connect(target)
+        except StepFailed as exc:
+            errors.append(exc)
+
+    t = threading.Thread(target=run)
+    t.start()
+    deadline = time.time() + 5
+    while svc.status.state != VpnState.CONNECTING and time.time() < deadline:
+        time.sleep(0.01)  # the status is readable while connect() works
+    assert svc.status.state == VpnState.CONNECTING
+    t0 = time.time()
+    assert svc.disconnect().state == VpnState.OFF
+    t.join(5)
+    directory.cjdns.stop()
+    assert time.time() - t0 < 2
+    assert len(errors) == 1 and isinstance(errors[0], StepFailed)
+    assert errors[0].step == "connecting" and errors[0].reason == "cancelled"
+    assert cjdns.connections == {} and cjdns.exceptions == []
