@@ -210,7 +210,8 @@ int pc_job_end(pc_job *j) {
     return PC_JOB_OK;
 }
 
-void pc_job_hash_nonce(const pc_job *j, uint32_t nonce, uint8_t S[CC_STATE], uint32_t idx[4]) {
+/* init and the four lookups of one nonce, without the final hash */
+static void nonce_lookups(const pc_job *j, uint32_t nonce, uint8_t S[CC_STATE], uint32_t idx[4]) {
     memcpy(S, j->init_state, CC_STATE);
     st64(S, nonce);
     for (int r = 0; r < 4; r++) {
@@ -218,6 +219,10 @@ void pc_job_hash_nonce(const pc_job *j, uint32_t nonce, uint8_t S[CC_STATE], uin
         /* the next update overwrites S[32:1056]: a decrypting crypt may skip those bytes */
         cc_update(S, j->table2 + (size_t)CC_ITEM * idx[r], r < 3 ? 32 + CC_ITEM : 0);
     }
+}
+
+void pc_job_hash_nonce(const pc_job *j, uint32_t nonce, uint8_t S[CC_STATE], uint32_t idx[4]) {
+    nonce_lookups(j, nonce, S, idx);
     cc_final(S);
 }
 
@@ -241,18 +246,31 @@ uint32_t pc_job_mine(const pc_job *j, uint32_t start, uint32_t count, uint32_t m
                      uint8_t *out, uint32_t *found) {
     uint64_t end = (uint64_t)start + count;
     if (end > (uint64_t)j->snm + 1) end = (uint64_t)j->snm + 1;
-    uint8_t S[CC_STATE] PC_ALIGN(64);
-    uint32_t idx[4];
-    uint32_t n = start, got = 0;
-    for (; n < end && got < max_results; n++) {
-        pc_job_hash_nonce(j, n, S, idx);
-        if (pc_hash_meets(S, j->work_bits, 0)) {
-            pc_job_assemble(j, n, S, idx[3], out + 1024 * (size_t)got, NULL);
-            got++;
+    uint8_t S[4][CC_STATE] PC_ALIGN(64);
+    uint8_t *states[4] = {S[0], S[1], S[2], S[3]};
+    uint32_t idx[4][4];
+    uint32_t got = 0;
+    uint64_t n = start;
+    while (n < end && got < max_results) {
+        /* four nonces, then their final hashes together (4-way BLAKE2b) */
+        int k = end - n < 4 ? (int)(end - n) : 4;
+        for (int i = 0; i < k; i++) nonce_lookups(j, (uint32_t)(n + i), S[i], idx[i]);
+        if (k == 4)
+            blake2b256_2048_x4(states, (const uint8_t *const *)states);
+        else
+            for (int i = 0; i < k; i++) cc_final(S[i]);
+        for (int i = 0; i < k; i++) {
+            if (!pc_hash_meets(S[i], j->work_bits, 0)) continue;
+            pc_job_assemble(j, (uint32_t)(n + i), S[i], idx[i][3], out + 1024 * (size_t)got, NULL);
+            if (++got == max_results) {
+                *found = got;
+                return (uint32_t)(n + i + 1);
+            }
         }
+        n += (uint64_t)k;
     }
     *found = got;
-    return n;
+    return (uint32_t)n;
 }
 
 /* ---- validation ------------------------------------------------------------------------------ */

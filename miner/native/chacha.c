@@ -77,6 +77,19 @@ void chacha20_xor_portable(const uint8_t key[32], const uint8_t nonce[12], uint3
 void (*chacha20_xor)(const uint8_t key[32], const uint8_t nonce[12], uint32_t counter,
                      uint8_t *buf, size_t len) = chacha20_xor_portable;
 
+void chacha20_polykey_xor_portable(const uint8_t key[32], const uint8_t nonce[12],
+                                   uint8_t poly_key[32], uint32_t counter, uint8_t *buf,
+                                   size_t len) {
+    uint8_t block[64];
+    chacha20_block(key, nonce, 0, block);
+    memcpy(poly_key, block, 32);
+    chacha20_xor_portable(key, nonce, counter, buf, len);
+}
+
+void (*chacha20_polykey_xor)(const uint8_t key[32], const uint8_t nonce[12],
+                             uint8_t poly_key[32], uint32_t counter, uint8_t *buf,
+                             size_t len) = chacha20_polykey_xor_portable;
+
 void chacha20_keystream(const uint8_t key[32], const uint8_t nonce[12], uint32_t counter,
                         uint8_t *out, size_t len) {
     memset(out, 0, len);

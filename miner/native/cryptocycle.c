@@ -23,10 +23,9 @@ void cc_crypt(uint8_t *S, size_t skip_below) {
         st32(S + 12, w | W_FAILED);
         return;
     }
-    uint8_t key[32], nonce[12], poly_key[64], last[16];
+    uint8_t key[32], nonce[12], poly_key[32], last[16];
     memcpy(key, S + 16, 32);
     memcpy(nonce, S, 12);
-    chacha20_block(key, nonce, 0, poly_key);
 
     uint32_t add_len = (w >> 13) & 7, len = (w >> 17) & 0x7f;
     uint32_t final_len = len < 125 - add_len ? len : 125 - add_len;
@@ -42,17 +41,23 @@ void cc_crypt(uint8_t *S, size_t skip_below) {
     st64(last + 8, (uint64_t)msg_bytes - tzc);
 
     if (w & W_DECRYPT) {
-        /* authenticate the ciphertext, then decrypt; nothing is zeroed */
-        poly1305_blocks_last(S + 16, poly_key, S + 48, nblocks, last);
+        /* authenticate the ciphertext, then decrypt; nothing is zeroed. The keystream (with
+         * block 0, the poly key) goes to a buffer first; only the blocks kept are made. */
         size_t start = 0;
         if (skip_below > 48 + ad_bytes) {
             start = ((skip_below - 48 - ad_bytes) / 64) * 64;
             if (start > msg_bytes) start = msg_bytes;
         }
-        chacha20_xor(key, nonce, 1 + (uint32_t)(start / 64), msg + start, msg_bytes - start);
+        size_t n = msg_bytes - start;
+        uint8_t ks[CC_STATE] PC_ALIGN(32);
+        memset(ks, 0, n);
+        chacha20_polykey_xor(key, nonce, poly_key, 1 + (uint32_t)(start / 64), ks, n);
+        poly1305_blocks_last(S + 16, poly_key, S + 48, nblocks, last);
+        uint8_t *p = msg + start;
+        for (size_t i = 0; i < n; i++) p[i] ^= ks[i];
     } else {
         /* encrypt, zero the last tzc bytes, then authenticate the ciphertext */
-        chacha20_xor(key, nonce, 1, msg, msg_bytes);
+        chacha20_polykey_xor(key, nonce, poly_key, 1, msg, msg_bytes);
         size_t z = tzc < msg_bytes ? tzc : msg_bytes;
         memset(msg + msg_bytes - z, 0, z);
         poly1305_blocks_last(S + 16, poly_key, S + 48, nblocks, last);

@@ -89,6 +89,46 @@ static PyObject *py_poly1305(PyObject *self, PyObject *args) {
     return out;
 }
 
+static PyObject *py_poly1305_blocks_last(PyObject *self, PyObject *args) {
+    Py_buffer key, data, last;
+    if (!PyArg_ParseTuple(args, "y*y*y*", &key, &data, &last)) return NULL;
+    PyObject *out = NULL;
+    if (want_len(&key, 32, "key") == 0 && want_len(&last, 16, "last") == 0) {
+        if (data.len % 16)
+            PyErr_SetString(PyExc_ValueError, "data must be whole 16-byte blocks");
+        else {
+            uint8_t tag[16];
+            poly1305_blocks_last(tag, key.buf, data.buf, (size_t)data.len / 16, last.buf);
+            out = PyBytes_FromStringAndSize((char *)tag, 16);
+        }
+    }
+    PyBuffer_Release(&key);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&last);
+    return out;
+}
+
+static PyObject *py_blake2b256_x4(PyObject *self, PyObject *args) {
+    Py_buffer b[4];
+    if (!PyArg_ParseTuple(args, "y*y*y*y*", &b[0], &b[1], &b[2], &b[3])) return NULL;
+    PyObject *out = NULL;
+    int ok = 1;
+    for (int i = 0; i < 4; i++) ok &= b[i].len == CC_STATE;
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "four 2048-byte messages");
+    } else {
+        uint8_t h[4][32];
+        uint8_t *outs[4] = {h[0], h[1], h[2], h[3]};
+        const uint8_t *ins[4] = {b[0].buf, b[1].buf, b[2].buf, b[3].buf};
+        blake2b256_2048_x4(outs, ins);
+        out = Py_BuildValue("(y#y#y#y#)", (char *)h[0], (Py_ssize_t)32, (char *)h[1],
+                            (Py_ssize_t)32, (char *)h[2], (Py_ssize_t)32, (char *)h[3],
+                            (Py_ssize_t)32);
+    }
+    for (int i = 0; i < 4; i++) PyBuffer_Release(&b[i]);
+    return out;
+}
+
 static PyObject *py_expand(PyObject *self, PyObject *args) {
     Py_ssize_t len;
     Py_buffer seed;
@@ -749,6 +789,10 @@ static PyMethodDef methods[] = {
     {"chacha20_xor", py_chacha20_xor, METH_VARARGS, "chacha20_xor(key, nonce12, counter, data)"},
     {"poly1305", py_poly1305, METH_VARARGS, "poly1305(key, data)"},
     {"expand", py_expand, METH_VARARGS, "expand(length, seed, num)"},
+    {"poly1305_blocks_last", py_poly1305_blocks_last, METH_VARARGS,
+     "poly1305_blocks_last(key, blocks, last16): crypt()'s Poly1305 (selected SIMD level)"},
+    {"blake2b256_x4", py_blake2b256_x4, METH_VARARGS,
+     "blake2b256_x4(a, b, c, d): B256 of four 2048-byte messages (selected SIMD level)"},
     {"cc_init", py_cc_init, METH_VARARGS, "cc_init(seed, nonce) -> state"},
     {"cc_make_fuzzable", py_cc_make_fuzzable, METH_VARARGS, "-> new state"},
     {"cc_crypt", py_cc_crypt, METH_VARARGS, "-> new state"},

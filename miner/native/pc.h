@@ -80,6 +80,14 @@ extern void (*chacha20_xor)(const uint8_t key[32], const uint8_t nonce[12], uint
                             uint8_t *buf, size_t len);
 void chacha20_xor_portable(const uint8_t key[32], const uint8_t nonce[12], uint32_t counter,
                            uint8_t *buf, size_t len);
+/* crypt()'s keystream: block 0's first 32 bytes to poly_key, and buf ^= the keystream from
+ * block `counter` (>= 1) on. */
+extern void (*chacha20_polykey_xor)(const uint8_t key[32], const uint8_t nonce[12],
+                                    uint8_t poly_key[32], uint32_t counter, uint8_t *buf,
+                                    size_t len);
+void chacha20_polykey_xor_portable(const uint8_t key[32], const uint8_t nonce[12],
+                                   uint8_t poly_key[32], uint32_t counter, uint8_t *buf,
+                                   size_t len);
 void chacha20_block(const uint8_t key[32], const uint8_t nonce[12], uint32_t counter,
                     uint8_t out[64]);
 void chacha20_keystream(const uint8_t key[32], const uint8_t nonce[12], uint32_t counter,

@@ -26,6 +26,7 @@ void pc_simd_select(int lvl) {
     int best = pc_simd_detect();
     if (lvl > best) lvl = best;
     chacha20_xor = chacha20_xor_portable;
+    chacha20_polykey_xor = chacha20_polykey_xor_portable;
     poly1305_blocks_last = poly1305_blocks_last_portable;
     blake2b256_2048_x4 = blake2b256_2048_x4_portable;
 #if PC_X86

@@ -101,6 +101,28 @@ def test_poly1305_matches_reference() -> None:
             assert native.poly1305(key, data) == primitives.poly1305(key, data)
 
 
+def test_crypt_poly1305_every_block_count() -> None:
+    """crypt()'s Poly1305 (four accumulators under AVX2): every length from 1 to 131 blocks."""
+    rng = _rng(13)
+    for nblocks in range(0, 131):
+        key, data, last = _bytes(rng, 32), _bytes(rng, 16 * nblocks), _bytes(rng, 16)
+        expected = primitives.poly1305(key, data + last)
+        assert native.poly1305_blocks_last(key, data, last) == expected, nblocks
+    for fill in (b"\xff", b"\x00"):
+        key = fill * 32
+        data = fill * (16 * 100)
+        assert native.poly1305_blocks_last(key, data, fill * 16) == primitives.poly1305(
+            key, data + fill * 16
+        )
+
+
+def test_blake2b256_of_four_states() -> None:
+    rng = _rng(14)
+    for _ in range(5):
+        states = [_bytes(rng, 2048) for _ in range(4)]
+        assert native.blake2b256_x4(*states) == tuple(primitives.b256(s) for s in states)
+
+
 def test_expand_vector() -> None:
     vector = GENERATED["hash_expand"]
     out = native.expand(vector["len"], bytes.fromhex(vector["key"]), vector["num"])
