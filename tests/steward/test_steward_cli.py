@@ -45,9 +45,26 @@ def one_line_error(p: subprocess.CompletedProcess[str]) -> str:
     return p.stderr
 
 
-def test_refresh_list_show_offline(servers: FakeServers, tmp_path: Path) -> None:
+class InProcess:
+    """`main()` with the same arguments as `cli()`; stdout/stderr from capsys."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self.capsys = capsys
+
+    def __call__(self, datadir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        self.capsys.readouterr()
+        code = main(["--datadir", str(datadir), "steward", *args])
+        out, err = self.capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out, err)
+
+
+def test_refresh_list_show_offline(
+    servers: FakeServers, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Subprocess runs for the main path; in-process runs for the variations."""
+    run = InProcess(capsys)
     d = tmp_path / "data"
-    p = cli(d, "list")
+    p = run(d, "list")
     assert p.returncode == 0 and "no proposals cached yet" in p.stdout
     p = cli(d, "refresh", "--api-url", servers.base_url)
     assert p.returncode == 0, p.stderr
@@ -63,14 +80,15 @@ def test_refresh_list_show_offline(servers: FakeServers, tmp_path: Path) -> None
     assert "16,000,000 PKT" in lines[1]
     assert lines[-1].startswith("10 of 10 proposals · last refreshed")
 
-    p = cli(d, "list", "--status", "rejected", "--json")
+    p = run(d, "list", "--status", "rejected", "--json")
     data = json.loads(p.stdout)
     assert [x["pull_requests"] for x in data["proposals"]] == [[72], [12]]
     assert data["cache"]["last_refreshed"] and data["cache"]["complete"] is True
-    p = cli(d, "list", "--search", "mattermost", pre=("--json",))  # the global --json too
-    (only,) = json.loads(p.stdout)["proposals"]
+    capsys.readouterr()
+    assert main(["--datadir", str(d), "--json", "steward", "list", "--search", "mattermost"]) == 0
+    (only,) = json.loads(capsys.readouterr().out)["proposals"]  # the global --json works too
     assert only["status"] == "proposed" and only["requested_pkt"] == 600000
-    p = cli(d, "list", "--min-pkt", "40000000")
+    p = run(d, "list", "--min-pkt", "40000000")
     assert [ln.split()[0] for ln in p.stdout.splitlines()[1:-1]] == [
         "2020_07_25_tokenstrike",
         "2019_12_14_pkt-whitepaper-website",
@@ -86,7 +104,7 @@ def test_refresh_list_show_offline(servers: FakeServers, tmp_path: Path) -> None
         "## Project summary",
     ):
         assert text in p.stdout
-    p = cli(d, "show", "#12", "--json", "--no-body")
+    p = run(d, "show", "#12", "--json", "--no-body")
     shown = json.loads(p.stdout)
     assert (
         shown["status"] == "rejected" and shown["parsed"]["title"] == "Cjdns wifi based interface"
@@ -96,59 +114,47 @@ def test_refresh_list_show_offline(servers: FakeServers, tmp_path: Path) -> None
     servers.stop()
     p = cli(d, "list", "--status", "complete")
     assert p.returncode == 0 and "4 of 10 proposals · last refreshed" in p.stdout
-    p = cli(d, "show", "steward")
+    p = run(d, "show", "steward")
     assert p.returncode == 0 and "New Network Steward Vote" in p.stdout
     err = one_line_error(cli(d, "refresh"))
     assert "cannot reach 127.0.0.1" in err and "connection refused" in err
-    err = one_line_error(cli(d, "show", "no such thing"))
+    err = one_line_error(run(d, "show", "no such thing"))
     assert "no proposal matches" in err
 
 
-def test_election_and_vote(servers: FakeServers, tmp_path: Path) -> None:
+def test_election_and_vote(
+    servers: FakeServers, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = InProcess(capsys)
     d = tmp_path / "data"
     p = cli(d, "election", "--explorer-url", servers.explorer_url)
     assert p.returncode == 0, p.stderr
     assert f"Network Steward   {NS}" in p.stdout and "(current steward)" in p.stdout
     assert "candidates        2" in p.stdout
-    p = cli(d, "election", "--json")
+    p = run(d, "election", "--json")
     data = json.loads(p.stdout)
     assert data["votes_needed"] == 756890419284638197 and data["from_cache"] is False
 
-    p = cli(d, "vote", NS, "--json")
+    p = run(d, "vote", NS, "--json")
     vote = json.loads(p.stdout)
-    assert (
-        vote["vote_for_script"]
-        == "0020d5c1005c0d4012d3ae2672319e7f9eb15a57516aeefabbbc062265f67e308f2b"
+    assert vote["vote_for_script"] == (
+        "0020d5c1005c0d4012d3ae2672319e7f9eb15a57516aeefabbbc062265f67e308f2b"
     )
     assert vote["vote_suffix"] == "22" + vote["vote_for_script"] + "0066"
     assert vote["wallet"] is None and vote["lifetime_blocks"] == 524160
     p = cli(d, "vote", NS)
     assert "already vote for it" in p.stdout  # from the cached election state
     assert "vote again before" in p.stdout and "create or restore a wallet" in p.stdout
-    err = one_line_error(cli(d, "vote", "pkt1qnotanaddress"))
+    err = one_line_error(run(d, "vote", "pkt1qnotanaddress"))
     assert "invalid candidate address" in err
 
     servers.stop()
-    p = cli(d, "election")
+    p = run(d, "election")
     assert p.returncode == 0 and NS in p.stdout  # the cached state, with a warning
     assert p.stderr.startswith("warning: explorer API") and "unreachable" in p.stderr
-    err = one_line_error(
-        cli(tmp_path / "fresh", "election", "--explorer-url", servers.explorer_url)
-    )
+    fresh = tmp_path / "fresh"
+    err = one_line_error(cli(fresh, "election", "--explorer-url", servers.explorer_url))
     assert "unreachable" in err
-
-
-class InProcess:
-    """`main()` with the same arguments as `cli()`; stdout/stderr from capsys."""
-
-    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
-        self.capsys = capsys
-
-    def __call__(self, datadir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-        self.capsys.readouterr()
-        code = main(["--datadir", str(datadir), "steward", *args])
-        out, err = self.capsys.readouterr()
-        return subprocess.CompletedProcess(args, code, out, err)
 
 
 def test_refresh_errors(
