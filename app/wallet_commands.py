@@ -210,8 +210,11 @@ class _Secrets:
             if not text:
                 raise CLIError(f"stdin ended before the {prompt.rstrip(': ').lower()}")
             return text.rstrip("\r\n")
-        if secret:
-            return getpass.getpass(prompt)
+        try:
+            if secret:
+                return getpass.getpass(prompt)
+        except EOFError:
+            raise CLIError(f"no input for the {prompt.rstrip(': ').lower()}") from None
         print(prompt, end="", file=sys.stderr, flush=True)
         return sys.stdin.readline().rstrip("\r\n")
 
@@ -376,8 +379,12 @@ def _interactive_backup_check(wallet: Wallet) -> None:
     positions = wallet.backup_challenge(3)
     print("Check your backup now (or later with confirm-backup).", file=sys.stderr)
     answers = {}
-    for position in positions:
-        answers[position] = input(f"Word #{position}: ")
+    try:
+        for position in positions:
+            answers[position] = input(f"Word #{position}: ")
+    except EOFError:
+        print("\nnot checked; run confirm-backup later", file=sys.stderr)
+        return
     try:
         wallet.confirm_backup(answers)
         print("Backup confirmed.", file=sys.stderr)
@@ -604,7 +611,10 @@ def cmd_confirm_backup(ctx: Context, wallet: Wallet) -> int:
         words = secrets.line("Seed words: ").split()
         answers = {i + 1: w for i, w in enumerate(words)}
     else:
-        answers = {p: input(f"Word #{p}: ") for p in wallet.backup_challenge(3)}
+        try:
+            answers = {p: input(f"Word #{p}: ") for p in wallet.backup_challenge(3)}
+        except EOFError:
+            raise CLIError("no input") from None
     wallet.confirm_backup(answers, password)
     ctx.emit({"backed_up": True}, ["backup confirmed"])
     return 0

@@ -238,3 +238,27 @@ def test_restore_finds_addresses_past_the_gap_and_imported_key_sweep(tmp_path: P
         assert not peer.rejected_txs
         restored.close()
     assert hash160(public_key_of(outside_key)) in outside_script
+
+
+def test_spend_p2wpkh_p2sh_p2wpkh_and_p2pkh_coins_together(tmp_path: Path) -> None:
+    chain = RegtestChain()
+    wallet = new_wallet(tmp_path, "kinds")
+    scripts = [
+        acc.keys[0][0].script  # type: ignore[union-attr]
+        for acc in wallet.accounts  # BIP84, BIP49, BIP44 receive addresses
+    ]
+    for script in scripts:
+        chain.mine(pay_to=script)
+    chain.mine_many(100)
+    with TestPeer(chain) as peer:
+        run(sync(wallet, tmp_path, peer))
+        assert {c.owner.kind for c in wallet.coins()} == {"p2wpkh", "p2sh-p2wpkh", "p2pkh"}
+        preview = wallet.create_send(
+            [(p2wpkh_address(b"\x03" * 33, REGTEST).encode(REGTEST), "max")]
+        )
+        assert len(preview.inputs) == 3 and preview.fee >= preview.vsize
+        tx = wallet.sign(preview, PASSWORD)
+        run(sign_and_send(wallet, tmp_path, peer, tx))
+        assert peer.received_txs[-1].txid == tx.txid and not peer.rejected_txs
+        assert wallet.balance().total == 0
+        wallet.close()
