@@ -355,6 +355,8 @@ def start_cjdroute(
         conf_fh = open(conf, "rb")  # noqa: SIM115 - handed to the child
     except OSError as exc:
         raise ConfigError(f"cannot read {conf}: {exc.strerror or exc}") from None
+    if log_path:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
     log_fh = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     try:
         proc = subprocess.Popen(

@@ -310,6 +310,8 @@ class VpnService:
             if self.status.state not in (VpnState.OFF, VpnState.ERROR):
                 raise VpnError(f"the VPN is already {self.status.state.value}; disconnect first")
             self._cancel.clear()
+            self.system.actions.clear()
+            self.system.notices.clear()
             invite = target if isinstance(target, Invite) else None
             exit_server = target.exit_server() if isinstance(target, Invite) else target
             self._invite, self._exit = invite, exit_server
@@ -337,8 +339,8 @@ class VpnService:
             except StepFailed:
                 self._cleanup_after_failure()
                 raise
-            except AdminAuthError as exc:
-                step = STEP_NAMES.get(self._status.state, self._status.state.value)
+            except VpnError as exc:  # e.g. the admin password rejected in the middle of a step
+                step = STEP_NAMES.get(self.status.state, self.status.state.value)
                 self._cleanup_after_failure()
                 raise self._fail(step, str(exc)) from None
             return self.status
@@ -620,48 +622,54 @@ class VpnService:
 
     def keep_alive_once(self) -> VpnStatus:
         """One health check: the tunnel still has addresses (reconnect if not); re-authorize
-        when ``reauth_interval`` has passed since the last authorization."""
+        when ``reauth_interval`` has passed since the last authorization. A failure sets the
+        error state and raises StepFailed."""
         with self._lock:
-            if self._status.state != VpnState.CONNECTED or self._session is None:
+            if self.status.state != VpnState.CONNECTED or self._session is None:
                 return self.status
-            session = self._session
-            exit_server = self._exit
-            assert exit_server is not None
-            step = STEP_NAMES[VpnState.CONNECTED]
-            now = self.clock()
-            if (
-                session.authorized_at is not None
-                and now - session.authorized_at >= self.reauth_interval
-            ):
-                self._reauthorize(exit_server, now)
             try:
-                conn = self.admin.iptunnel_show_connection(session.connection or 0)
-            except AdminUnreachable as exc:
-                raise self._fail(step, f"cjdroute stopped answering: {exc}") from None
-            except AdminCallError as exc:
-                if "not found" in exc.error:
-                    raise self._fail(step, "the tunnel was removed outside the wallet") from None
-                raise self._fail(step, str(exc)) from None
-            if not conn.has_address:
-                self.system.notices.append("the tunnel lost its addresses; reconnecting")
-                self._set(VpnState.CONNECTING)
-                try:
-                    self._reauthorize(exit_server, self.clock(), required=True)
-                    conn = self._open_tunnel(exit_server.public_key, step)
-                except StepFailed:
-                    raise
-                self._set(VpnState.CONNECTED)
-            if (conn.ip4_address, conn.ip6_address) != (self._status.ip4, self._status.ip6):
-                self._set(
-                    VpnState.CONNECTED,
-                    ip4=conn.ip4_address,
-                    ip6=conn.ip6_address,
-                    ip4_prefix=conn.ip4_prefix,
-                    ip6_prefix=conn.ip6_prefix,
-                    connection=conn.number,
-                )
-            self._save_session()
+                self._keep_alive(self._session)
+            except StepFailed:
+                raise
+            except VpnError as exc:
+                raise self._fail(STEP_NAMES[VpnState.CONNECTED], str(exc)) from None
             return self.status
+
+    def _keep_alive(self, session: Session) -> None:
+        exit_server = self._exit
+        assert exit_server is not None
+        step = STEP_NAMES[VpnState.CONNECTED]
+        now = self.clock()
+        if (
+            session.authorized_at is not None
+            and now - session.authorized_at >= self.reauth_interval
+        ):
+            self._reauthorize(exit_server, now)
+        try:
+            conn = self.admin.iptunnel_show_connection(session.connection or 0)
+        except AdminUnreachable as exc:
+            raise self._fail(step, f"cjdroute stopped answering: {exc}") from None
+        except AdminCallError as exc:
+            if "not found" in exc.error:
+                raise self._fail(step, "the tunnel was removed outside the wallet") from None
+            raise self._fail(step, str(exc)) from None
+        if not conn.has_address:
+            self.system.notices.append("the tunnel lost its addresses; reconnecting")
+            self._set(VpnState.CONNECTING)
+            self._reauthorize(exit_server, self.clock(), required=True)
+            conn = self._open_tunnel(exit_server.public_key, step)
+            self._set(VpnState.CONNECTED)
+        current = self.status
+        if (conn.ip4_address, conn.ip6_address) != (current.ip4, current.ip6):
+            self._set(
+                VpnState.CONNECTED,
+                ip4=conn.ip4_address,
+                ip6=conn.ip6_address,
+                ip4_prefix=conn.ip4_prefix,
+                ip6_prefix=conn.ip6_prefix,
+                connection=conn.number,
+            )
+        self._save_session()
 
     def _reauthorize(self, exit_server: ExitServer, now: float, required: bool = False) -> None:
         assert self._session is not None
