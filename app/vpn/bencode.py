@@ -77,8 +77,8 @@ def _read_int(data: bytes, pos: int, terminator: int) -> tuple[int, int]:
         raise BencodeError(f"unterminated number at byte {pos}")
     text = data[pos:end]
     digits = text[1:] if text[:1] == b"-" else text
-    if not digits or not digits.isdigit():
-        raise BencodeError(f"bad number {text!r} at byte {pos}")
+    if not digits or not digits.isdigit() or len(digits) > 40:
+        raise BencodeError(f"bad number {text[:20]!r} at byte {pos}")
     return int(text), end + 1
 
 

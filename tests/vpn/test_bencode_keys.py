@@ -1,5 +1,7 @@
 """Bencode (with cjdroute's quirks) and cjdns keys, addresses and signatures."""
 
+import contextlib
+
 import pytest
 
 from app.vpn import bencode, keys
@@ -118,3 +120,25 @@ def test_sign_md_signature() -> None:
     assert str(exc.value) == sv["Sign_checkSig_wrong_message"]["reply"]["error"]
     with pytest.raises(keys.CjdnsKeyError, match="max 64 bytes"):
         keys.verify_signature(sig, "x" * 65)
+
+
+def test_decoder_fuzz_raises_only_bencode_errors() -> None:
+    import random
+
+    rng = random.Random(9)
+    seeds = [v.encode() for v in EX["captured_traffic_verbatim"].values() if isinstance(v, str)]
+    seeds += [b"i" + b"9" * 5000 + b"e", b"9" * 5000 + b":x", b"l" * 100 + b"e" * 100]
+    for _ in range(3000):
+        data = bytearray(rng.choice(seeds))
+        for _ in range(rng.randint(0, 4)):
+            if data:
+                i = rng.randrange(len(data))
+                op = rng.randrange(3)
+                if op == 0:
+                    data[i] = rng.randrange(256)
+                elif op == 1:
+                    del data[i]
+                else:
+                    data.insert(i, rng.choice(b"deil:0123456789-"))
+        with contextlib.suppress(bencode.BencodeError):
+            bencode.decode(bytes(data))
