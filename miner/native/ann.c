@@ -242,23 +242,47 @@ void pc_job_assemble(const pc_job *j, uint32_t nonce, const uint8_t S[CC_STATE],
     for (int i = 0; i < 40; i++) ann[984 + i] ^= S[832 + i];
 }
 
+/* Four nonces in lockstep: after each update the next item of that nonce is known, and it is
+ * prefetched while the other three nonces are updated (table2 is 8 MiB, mostly outside the
+ * caches). The final hashes are done together (4-way BLAKE2b). */
+static void nonces_x4(const pc_job *j, uint32_t n0, int k, uint8_t *const S[4],
+                      uint32_t idx[4][4]) {
+    for (int i = 0; i < k; i++) {
+        /* init: the keystream is the same for every nonce; S[32:1056] is overwritten by the
+         * first update, so only the rest is copied */
+        memcpy(S[i], j->init_state, 32);
+        memcpy(S[i] + 32 + CC_ITEM, j->init_state + 32 + CC_ITEM, CC_STATE - 32 - CC_ITEM);
+        st64(S[i], n0 + (uint32_t)i);
+    }
+    for (int r = 0; r < 4; r++) {
+        for (int i = 0; i < k; i++) {
+            const uint8_t *src = r == 0 ? j->init_state : S[i];
+            uint32_t x = idx[i][r] = cc_item_no(src);
+            cc_update(S[i], j->table2 + (size_t)CC_ITEM * x, r < 3 ? 32 + CC_ITEM : 0);
+            if (r < 3) {
+                const uint8_t *next = j->table2 + (size_t)CC_ITEM * cc_item_no(S[i]);
+                for (int l = 0; l < CC_ITEM; l += 64) __builtin_prefetch(next + l, 0, 3);
+            }
+        }
+    }
+    if (k == 4)
+        blake2b256_2048_x4(S, (const uint8_t *const *)S);
+    else
+        for (int i = 0; i < k; i++) cc_final(S[i]);
+}
+
 uint32_t pc_job_mine(const pc_job *j, uint32_t start, uint32_t count, uint32_t max_results,
                      uint8_t *out, uint32_t *found) {
     uint64_t end = (uint64_t)start + count;
     if (end > (uint64_t)j->snm + 1) end = (uint64_t)j->snm + 1;
-    uint8_t S[4][CC_STATE] PC_ALIGN(64);
-    uint8_t *states[4] = {S[0], S[1], S[2], S[3]};
+    uint8_t buf[4][CC_STATE] PC_ALIGN(64);
+    uint8_t *const S[4] = {buf[0], buf[1], buf[2], buf[3]};
     uint32_t idx[4][4];
     uint32_t got = 0;
     uint64_t n = start;
     while (n < end && got < max_results) {
-        /* four nonces, then their final hashes together (4-way BLAKE2b) */
         int k = end - n < 4 ? (int)(end - n) : 4;
-        for (int i = 0; i < k; i++) nonce_lookups(j, (uint32_t)(n + i), S[i], idx[i]);
-        if (k == 4)
-            blake2b256_2048_x4(states, (const uint8_t *const *)states);
-        else
-            for (int i = 0; i < k; i++) cc_final(S[i]);
+        nonces_x4(j, (uint32_t)n, k, S, idx);
         for (int i = 0; i < k; i++) {
             if (!pc_hash_meets(S[i], j->work_bits, 0)) continue;
             pc_job_assemble(j, (uint32_t)(n + i), S[i], idx[i][3], out + 1024 * (size_t)got, NULL);

@@ -312,25 +312,27 @@ T_AVX2 static void poly1305_blocks_last_avx2(uint8_t tag[16], const uint8_t key[
         d2 = _mm256_add_epi64(d2, _mm256_mul_epu32(A[4], s[3]));
         d3 = _mm256_add_epi64(d3, _mm256_mul_epu32(A[4], s[4]));
         d4 = _mm256_add_epi64(d4, _mm256_mul_epu32(A[4], r[0]));
-        /* partial carry: every limb back to about 26 bits */
-        __m256i cy = _mm256_srli_epi64(d0, 26);
-        d0 = _mm256_and_si256(d0, mask26);
-        d1 = _mm256_add_epi64(d1, cy);
-        cy = _mm256_srli_epi64(d1, 26);
-        d1 = _mm256_and_si256(d1, mask26);
-        d2 = _mm256_add_epi64(d2, cy);
-        cy = _mm256_srli_epi64(d2, 26);
-        d2 = _mm256_and_si256(d2, mask26);
-        d3 = _mm256_add_epi64(d3, cy);
-        cy = _mm256_srli_epi64(d3, 26);
+        /* partial carry in two interleaved chains (d3 -> d4 -> d0 -> d1 and d0 -> d1 -> d2
+         * -> d3 -> d4); afterwards every limb is below 2^26 + 2^10 */
+        __m256i c3 = _mm256_srli_epi64(d3, 26), c0 = _mm256_srli_epi64(d0, 26);
         d3 = _mm256_and_si256(d3, mask26);
-        d4 = _mm256_add_epi64(d4, cy);
-        cy = _mm256_srli_epi64(d4, 26);
-        d4 = _mm256_and_si256(d4, mask26);
-        d0 = _mm256_add_epi64(d0, _mm256_add_epi64(cy, _mm256_slli_epi64(cy, 2)));
-        cy = _mm256_srli_epi64(d0, 26);
         d0 = _mm256_and_si256(d0, mask26);
-        d1 = _mm256_add_epi64(d1, cy);
+        d4 = _mm256_add_epi64(d4, c3);
+        d1 = _mm256_add_epi64(d1, c0);
+        __m256i c4 = _mm256_srli_epi64(d4, 26), c1 = _mm256_srli_epi64(d1, 26);
+        d4 = _mm256_and_si256(d4, mask26);
+        d1 = _mm256_and_si256(d1, mask26);
+        d0 = _mm256_add_epi64(d0, _mm256_add_epi64(c4, _mm256_slli_epi64(c4, 2)));
+        d2 = _mm256_add_epi64(d2, c1);
+        c0 = _mm256_srli_epi64(d0, 26);
+        __m256i c2 = _mm256_srli_epi64(d2, 26);
+        d0 = _mm256_and_si256(d0, mask26);
+        d2 = _mm256_and_si256(d2, mask26);
+        d1 = _mm256_add_epi64(d1, c0);
+        d3 = _mm256_add_epi64(d3, c2);
+        c3 = _mm256_srli_epi64(d3, 26);
+        d3 = _mm256_and_si256(d3, mask26);
+        d4 = _mm256_add_epi64(d4, c3);
         A[0] = d0;
         A[1] = d1;
         A[2] = d2;
