@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from app.cli import main
+
 from .cjdns_server import FakeCjdns
 from .conftest import ADMIN_PASSWORD
 from .directory_server import DEFAULT_EXIT, PREMIUM_EXIT, FakeDirectory
@@ -65,6 +67,17 @@ def run(
     )
 
 
+def run_in_process(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str, str]:
+    """The same CLI in this process (faster); argv as after `python -m app`."""
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def in_process_args(tmp_path: Path, directory: FakeDirectory, conf: Path, *args: str) -> list[str]:
+    return cli_args(tmp_path, directory, conf, *args)[3:]
+
+
 def test_list_connect_status_disconnect(
     tmp_path: Path, cjdns: FakeCjdns, directory: FakeDirectory
 ) -> None:
@@ -96,15 +109,19 @@ def test_list_connect_status_disconnect(
     assert cjdns.connections == {}
 
 
-def test_connect_by_key_json(tmp_path: Path, cjdns: FakeCjdns, directory: FakeDirectory) -> None:
+def test_connect_by_key_json(
+    tmp_path: Path, cjdns: FakeCjdns, directory: FakeDirectory, capsys: pytest.CaptureFixture[str]
+) -> None:
     conf = conf_file(tmp_path, cjdns.port)
     r = run(tmp_path, directory, conf, "connect", PREMIUM_EXIT, "--json")
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
     assert data["state"] == "connected" and data["exit_key"] == PREMIUM_EXIT and data["dry_run"]
-    r = run(tmp_path, directory, conf, "premium", "Routie France")
-    assert r.returncode == 0, r.stderr
-    assert "pay           10 PKT to pkt1q6hqs" in r.stdout
+    code, out, err = run_in_process(
+        capsys, in_process_args(tmp_path, directory, conf, "premium", "Routie France")
+    )
+    assert code == 0, err
+    assert "pay           10 PKT to pkt1q6hqs" in out
     assert directory.premium_posts == []  # a quote spends nothing
 
 
@@ -129,12 +146,14 @@ def test_cjdroute_absent(tmp_path: Path, directory: FakeDirectory, free_udp_port
     assert "[ ok ] directory: 3 exits (2 active)" in r.stdout
 
 
-def test_malformed_directory(tmp_path: Path, cjdns: FakeCjdns, directory: FakeDirectory) -> None:
+def test_malformed_directory(
+    tmp_path: Path, cjdns: FakeCjdns, directory: FakeDirectory, capsys: pytest.CaptureFixture[str]
+) -> None:
     conf = conf_file(tmp_path, cjdns.port)
     directory.raw_exit_list = b"{not json"
-    r = run(tmp_path, directory, conf, "list")
-    assert r.returncode == 1 and "malformed JSON" in r.stderr
-    assert r.stderr.count("\n") == 1
+    code, out, err = run_in_process(capsys, in_process_args(tmp_path, directory, conf, "list"))
+    assert code == 1 and "malformed JSON" in err and out == ""
+    assert err.count("\n") == 1
 
 
 def test_foreground_reauthorizes_until_interrupted(
@@ -178,32 +197,20 @@ def test_foreground_reauthorizes_until_interrupted(
 
 
 def test_config_saves_the_directory_url(
-    tmp_path: Path, cjdns: FakeCjdns, directory: FakeDirectory
+    tmp_path: Path, cjdns: FakeCjdns, directory: FakeDirectory, capsys: pytest.CaptureFixture[str]
 ) -> None:
     conf = conf_file(tmp_path, cjdns.port)
-    r = run(tmp_path, directory, conf, "config", "--dns", "9.9.9.9", "--json")
-    assert r.returncode == 0, r.stderr
-    saved = json.loads(r.stdout)
+    argv = in_process_args(tmp_path, directory, conf, "config", "--dns", "9.9.9.9", "--json")
+    code, out, err = run_in_process(capsys, argv)
+    assert code == 0, err
+    saved = json.loads(out)
     assert saved["directory_url"] == directory.url and saved["dns_servers"] == ["9.9.9.9"]
-    r = subprocess.run(
-        [sys.executable, "-m", "app", "--datadir", str(tmp_path / "data"), "vpn", "list", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        cwd=ROOT,
-        env=env(),
+    code, out, err = run_in_process(
+        capsys, ["--datadir", str(tmp_path / "data"), "vpn", "list", "--json"]
     )
-    assert r.returncode == 0 and len(json.loads(r.stdout)["exits"]) == 2, r.stderr
+    assert code == 0 and len(json.loads(out)["exits"]) == 2, err
 
 
-@pytest.mark.parametrize("cmd", [["vpn", "connect", "--help"]])
-def test_help(cmd: list[str]) -> None:
-    r = subprocess.run(
-        [sys.executable, "-m", "app", *cmd],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        cwd=ROOT,
-        env=env(),
-    )
-    assert r.returncode == 0 and "usage: pkt-wallet vpn" in r.stdout
+def test_help(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_in_process(capsys, ["vpn", "connect", "--help"])
+    assert code == 0 and "usage: pkt-wallet vpn connect" in out and "--no-system-changes" in out
