@@ -15,6 +15,12 @@ setup(
             optional=True,
         ),
         Extension(
+            "spv._headers",
+            sources=["spv/native/headers.c"],
+            extra_compile_args=["-O3", "-std=c99"],
+            optional=True,
+        ),
+        Extension(
             "miner._kernel",
             sources=[
                 "miner/native/module.c",

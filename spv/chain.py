@@ -24,6 +24,24 @@ from .params import NetworkParams
 
 _TS_BITS = struct.Struct("<II")  # timestamp, bits at offset 68
 
+try:  # the optional native validator (spv/native/headers.c); the Python loop is the reference
+    from . import _headers  # type: ignore[attr-defined]
+except ImportError:
+    _headers = None
+
+NATIVE_VALIDATION = _headers is not None
+
+# reason codes of _headers.validate
+_HDR_OK = 0
+_HDR_LINK = 1
+_HDR_CHECKPOINT = 2
+_HDR_FUTURE = 3
+_HDR_MEDIAN = 4
+_HDR_BITS = 5
+_HDR_POW = 6
+_HDR_RETARGET = 7
+_HDR_UNSUPPORTED = 8
+
 
 class HeaderRejected(ChainError):
     """A header breaks a rule; `misbehaving` says whether the sending peer should be banned."""
@@ -112,6 +130,10 @@ class HeaderChain:
             self.store.append(genesis, [sha256d(genesis)])
         self._tail = self._load_tail(self.store.tip_height + 1)
         self._locator_heights: dict[bytes, int] = {}
+        # Header validation runs in C when the extension is built (set False for the Python
+        # reference loop, which gives the same results and messages).
+        self.native_validation = NATIVE_VALIDATION
+        self._native_rules = _native_rules(params)
 
     # --- queries ---
 
@@ -268,6 +290,90 @@ class HeaderChain:
             raise HeaderRejected("fork below the start of the header store", misbehaving=True)
 
     def _validate(self, raw: bytes, start_height: int, tail: _Tail) -> list[bytes]:
+        """Check each header against the rules; extends `tail`; returns the hashes. Native
+        when the extension is built, else (or when the native code defers) the Python loop."""
+        if self.native_validation and self._native_rules is not None:
+            hashes = self._validate_native(raw, start_height, tail)
+            if hashes is not None:
+                return hashes
+        return self._validate_python(raw, start_height, tail)
+
+    def _validate_native(self, raw: bytes, start_height: int, tail: _Tail) -> list[bytes] | None:
+        """`_validate_python` in C (spv/native/headers.c): same checks in the same order, same
+        tail updates, same errors. None when the C code defers to the Python loop."""
+        assert _headers is not None and self._native_rules is not None
+        params = self.params
+        n = len(raw) // HEADER_SIZE
+        end = start_height + n
+        checkpoints = [
+            (cp.height, cp.block_hash)
+            for cp in params.checkpoints
+            if start_height <= cp.height < end
+        ]
+        max_time = int(self.clock()) + params.max_future_block_time
+        if tail.has(start_height - 1):
+            prev_hash, prev_ts, prev_bits = tail.hashes[-1], tail.times[-1], tail.bits[-1]
+            prev_walk, prev_known = tail.walk[-1], True
+        else:
+            prev_hash, prev_ts, prev_bits = self._prev_hash_for(start_height), 0, 0
+            prev_walk, prev_known = None, False
+        tail_end = tail.end
+        pow_limit, rules = self._native_rules
+        n_ok, hashes, code, detail = _headers.validate(
+            raw,
+            start_height,
+            tail.first_height,
+            tail.times,
+            tail.bits,
+            tail.hashes,
+            tail.walk,
+            prev_hash,
+            prev_ts,
+            prev_bits,
+            prev_walk,
+            prev_known,
+            checkpoints,
+            max_time,
+            pow_limit,
+            rules,
+        )
+        if code == _HDR_OK:
+            result: list[bytes] = hashes
+            return result
+        if code == _HDR_UNSUPPORTED:
+            tail.cut(tail_end)
+            return None
+        height = start_height + n_ok
+        rec = raw[n_ok * HEADER_SIZE : (n_ok + 1) * HEADER_SIZE]
+        bits = _TS_BITS.unpack_from(rec, 68)[1]
+        if code == _HDR_LINK:
+            raise HeaderRejected(f"header at height {height} does not link to its parent")
+        if code == _HDR_CHECKPOINT:
+            cp = {c.height: c.block_hash for c in params.checkpoints}[height]
+            raise HeaderRejected(
+                f"header at checkpoint {height} is {hash_to_display(sha256d(rec))}, expected "
+                f"{hash_to_display(cp)}"
+            )
+        if code == _HDR_FUTURE:
+            raise HeaderRejected(
+                f"header at height {height} is more than "
+                f"{params.max_future_block_time // 60} minutes in the future",
+                misbehaving=False,
+            )
+        if code == _HDR_MEDIAN:
+            raise HeaderRejected(f"header at height {height} is older than the median time")
+        if code == _HDR_BITS:
+            raise HeaderRejected(f"header at height {height} has invalid bits {bits:#x}")
+        if code == _HDR_POW:
+            raise HeaderRejected(f"header at height {height} lacks proof of work")
+        if code == _HDR_RETARGET:
+            raise HeaderRejected(
+                f"header at height {height} has bits {bits:#010x}, the retarget rule "
+                f"requires {detail:#010x}"
+            )
+        raise AssertionError(f"unknown native validation result {code}")  # pragma: no cover
+
+    def _validate_python(self, raw: bytes, start_height: int, tail: _Tail) -> list[bytes]:
         """Check each header against the rules; extends `tail`; returns the hashes.
 
         This is the hot loop of header sync, so the retarget rule (spv.difficulty) is applied
@@ -379,3 +485,24 @@ class HeaderChain:
                 ts, bits = _TS_BITS.unpack_from(rec, 68)
                 tail.append(ts, bits, sha256d(rec))
         return tail
+
+
+def _native_rules(params: NetworkParams) -> tuple[bytes, tuple[int, ...]] | None:
+    """The network's rules as the native validator takes them; None when it cannot model
+    them (it then defers to the Python loop)."""
+    if _headers is None or not 0 <= params.pow_limit < 1 << 256:
+        return None
+    rules = (
+        params.pow_limit_bits,
+        int(not params.has_packetcrypt),
+        params.blocks_per_retarget,
+        params.min_diff_reduction_time,
+        int(params.reduce_min_difficulty),
+        params.pkt_min_difficulty_below_height,
+        params.median_time_blocks,
+        params.target_timespan,
+        params.retarget_adjustment_factor,
+    )
+    if not all(-(1 << 62) < v < 1 << 62 for v in rules):
+        return None
+    return params.pow_limit.to_bytes(32, "little"), rules

@@ -50,7 +50,10 @@ class HeaderStore:
         self.first_height = anchor.first_height
         self.anchor_hash = anchor.anchor_hash
         self._count = 0
-        self._hashes: dict[int, bytes] = {}  # height -> hash, for a window near the tip
+        # hashes of a contiguous run of heights near the tip: _cache[i] is the hash at
+        # _cache_first + i
+        self._cache: list[bytes] = []
+        self._cache_first = 0
         self._fh: BinaryIO | None = None
         self._dirty = False
         self._last_commit = time.monotonic()
@@ -184,10 +187,10 @@ class HeaderStore:
     def hash_at(self, height: int) -> bytes:
         if height == self.first_height - 1:
             return self.anchor_hash
-        cached = self._hashes.get(height)
-        if cached is None:
-            cached = sha256d(self.header_bytes(height))
-        return cached
+        i = height - self._cache_first
+        if 0 <= i < len(self._cache):
+            return self._cache[i]
+        return sha256d(self.header_bytes(height))
 
     def has_height(self, height: int) -> bool:
         return self.first_height <= height <= self.tip_height
@@ -220,14 +223,17 @@ class HeaderStore:
             fh.truncate(keep * HEADER_SIZE)
         fh.seek(keep * HEADER_SIZE)
         fh.write(records)
-        for h in [h for h in self._hashes if h >= height]:
-            del self._hashes[h]
+        del self._cache[max(0, height - self._cache_first) :]
         self._count = keep + n_new
         self._dirty = True
         if hashes is not None:
-            shown = min(n_new, _HASH_CACHE)
-            for j, hh in enumerate(hashes[-shown:]):
-                self._hashes[height + n_new - shown + j] = hh
+            shown = min(n_new, len(hashes), _HASH_CACHE)
+            first_shown = height + n_new - shown
+            if shown and self._cache_first + len(self._cache) == first_shown:
+                self._cache += hashes[len(hashes) - shown :]
+            elif shown:
+                self._cache = hashes[len(hashes) - shown :]
+                self._cache_first = first_shown
             self._trim_cache()
         if commit or reorg or time.monotonic() - self._last_commit >= 1.0:
             self.commit()
@@ -255,9 +261,11 @@ class HeaderStore:
         return self._fh
 
     def _trim_cache(self) -> None:
-        if len(self._hashes) > 2 * _HASH_CACHE:
-            low = self.tip_height - _HASH_CACHE
-            self._hashes = {h: v for h, v in self._hashes.items() if h > low}
+        if len(self._cache) > 2 * _HASH_CACHE:
+            cut = self.tip_height - _HASH_CACHE + 1 - self._cache_first
+            if cut > 0:
+                del self._cache[:cut]
+                self._cache_first += cut
 
 
 _HASH_CACHE = 4096

@@ -56,6 +56,13 @@ from .messages import (
 )
 from .params import NetworkParams
 
+try:  # the native helper (spv/native/headers.c); the Python code below is the fallback
+    from . import _headers  # type: ignore[attr-defined]
+
+    _join_headers = _headers.join_headers
+except ImportError:
+    _join_headers = None
+
 log = logging.getLogger(__name__)
 
 MIN_PEER_VERSION = 209
@@ -128,6 +135,12 @@ def parse_headers_payload(payload: bytes) -> bytes:
     start = reader.pos
     if len(payload) - start != n * (HEADER_SIZE + 1):
         raise ParseError("headers message length does not match its count")
+    if _join_headers is not None:
+        with memoryview(payload) as view:
+            joined: bytes | None = _join_headers(view[start:], n)
+        if joined is None:
+            raise ParseError("headers entry with a non-zero transaction count")
+        return joined
     body = payload[start:]
     if n and body[HEADER_SIZE :: HEADER_SIZE + 1] != bytes(n):
         raise ParseError("headers entry with a non-zero transaction count")

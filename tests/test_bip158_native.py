@@ -109,7 +109,7 @@ def test_every_member_matches_with_mixed_script_lengths(kernel: str) -> None:
     """Wallet scripts of many lengths (several SipHash word counts per call), filters from a
     handful of elements to thousands (the bucket bitmap at every size)."""
     rng = random.Random(19)
-    for size in (1, 2, 5, 40, 300, 2500):
+    for size in (1, 2, 5, 40, 300, 2500, 9000):
         block_hash = rng.randbytes(32)
         elements = [rng.randbytes(rng.randint(1, 75)) for _ in range(size)]
         raw = build_filter(block_hash, elements)
@@ -246,3 +246,43 @@ def test_environment_variable_chooses_the_kernel() -> None:
     unknown = _kernel_in_subprocess("sse9")
     assert unknown.stdout.strip() == best
     assert "PKT_GCS_BACKEND=sse9" in unknown.stderr
+
+
+def test_hash_at_the_start_of_a_bucket_still_matches(kernel: str) -> None:
+    """The matcher first looks a hash up in a bitmap indexed by its top bits (7 for a
+    one-element filter). A value's hashes can begin in the bucket after the one its value
+    maps to; find a script where that happens and check it still matches."""
+    rng = random.Random(128)
+    block_hash = rng.randbytes(32)
+    k0, k1 = filter_key(block_hash)
+    f = BASIC_M  # one element
+    for _ in range(400_000):
+        script = rng.randbytes(22)
+        h = native.siphash24(k0, k1, script)
+        x = (h * f) >> 64
+        if (x * 128) // f != h >> 57:
+            break
+    else:
+        pytest.fail("no script found")
+    raw = encode_compact_size(1) + encode_gcs([x])
+    assert match_many([(block_hash, raw)], [script], native=False) == [0]
+    assert match_many([(block_hash, raw)], [rng.randbytes(22), script], threads=1) == [0]
+
+
+def test_match_after_a_long_unary_run(kernel: str) -> None:
+    """A wallet script whose value comes right after a delta of more than 64 unary bits, then
+    a run of zero deltas: the decoder has to count the long run exactly."""
+    rng = random.Random(64)
+    block_hash = rng.randbytes(32)
+    n = 300
+    while True:
+        script = rng.randbytes(22)
+        x = _value(block_hash, script, n)
+        if x > 100_000_000:
+            break
+    values = [x - (130 << 19) - 3, x, *([x] * (n - 3)), x + 9]
+    raw = encode_compact_size(n) + encode_gcs(values)
+    outsider = rng.randbytes(22)
+    for wallet, expected in (([script], [0]), ([outsider], [])):
+        assert match_many([(block_hash, raw)], wallet, native=False) == expected
+        assert match_many([(block_hash, raw)], wallet, threads=1) == expected
