@@ -272,6 +272,7 @@ except ImportError:  # the optional extension was not built
 MATCH_THREADS = max(1, min(4, os.cpu_count() or 1))
 _MIN_PAIRS_PER_THREAD = 100_000
 _pool: ThreadPoolExecutor | None = None
+_pool_pid = 0
 _pool_lock = threading.Lock()
 
 
@@ -301,12 +302,13 @@ def set_native_kernel(name: str | None) -> None:
 
 
 def _thread_pool() -> ThreadPoolExecutor:
-    global _pool
+    global _pool, _pool_pid
     with _pool_lock:
-        if _pool is None:
+        if _pool is None or _pool_pid != os.getpid():  # a forked child has no pool threads
             _pool = ThreadPoolExecutor(
                 max_workers=max(1, MATCH_THREADS - 1), thread_name_prefix="gcs-match"
             )
+            _pool_pid = os.getpid()
         return _pool
 
 
