@@ -15,7 +15,14 @@ from spv.tx import Transaction
 from spv.units import format_amount
 from spv.uri import parse_payment_uri
 
-from . import chain_commands, miner_commands, steward_commands, vpn_commands, wallet_commands
+from . import (
+    chain_commands,
+    miner_commands,
+    mining_commands,
+    steward_commands,
+    vpn_commands,
+    wallet_commands,
+)
 from .cli import CLIError, Context
 
 
@@ -47,6 +54,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.set_defaults(handler=cmd_decode_block)
 
     chain_commands.register(sub)
+    mining_commands.register(sub)
     vpn_commands.register(sub)
     miner_commands.register(sub)
     steward_commands.register(sub)

@@ -134,7 +134,7 @@ def test_dead_pool_does_not_stop_mining_for_another(pool: TestPool, miners: list
     miner = AnnMiner([dead, pool.url], PAYTO, fast_options(), on_event=events)
     miners.append(miner)
     miner.start()
-    assert wait_for(lambda: pool.accepted > 0, 15)
+    assert wait_for(lambda: miner.snapshot().pools[1].counters.accepted > 0, 15)
     snap = miner.snapshot()
     down, up = snap.pools
     assert down.state == "down" and down.failures >= 2 and down.last_error == "cannot connect"

@@ -1,0 +1,305 @@
+"""One-click announcement mining as a headless service the GUI and the CLI drive.
+
+:class:`MiningService` checks the payout address for the network (it refuses to start without
+a valid one), then runs :class:`miner.annmine.AnnMiner`: worker threads on the native kernel,
+the pool clients, the watchdog and the statistics. Events go out through ``on_event(kind,
+payload)`` — pass ``AppCore.emit`` — from the mining threads (not the network thread):
+``mining.state``, ``mining.job``, ``mining.pool``, ``mining.stats`` (a snapshot dict every
+``stats_interval`` seconds) and ``mining.watchdog``.
+
+Earnings come from the wallet ledger: :func:`coinbase_earnings` sums, per UTC day, the
+coinbase outputs paying the payout address. The ledger only holds the wallet's own scripts, so
+a payout address outside the wallet shows no earnings.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from miner import kernel
+from miner.annmine import AnnMiner, HistorySample, MinerOptions, MiningSnapshot
+from miner.pool.protocol import check_payto
+from miner.workers import Engine, check_threads, cpu_count, default_threads
+from spv.address import decode_address
+from spv.errors import AddressError
+from spv.params import NetworkParams
+from spv.script import split_vote
+from spv.units import format_amount
+
+from .wallet.ledger import LedgerTx
+
+log = logging.getLogger(__name__)
+
+EventCallback = Callable[[str, object], None]
+
+
+class MiningError(ValueError):
+    """A reason mining cannot start, worded for the user."""
+
+
+def validate_payout(address: str | None, params: NetworkParams) -> str:
+    """The payout address in canonical form; raises :class:`MiningError` when it is missing or
+    not an address of ``params``' network."""
+    if address is None or not address.strip():
+        raise MiningError(
+            "no payout address: mining needs an address of yours to be paid to "
+            "(open or create a wallet, or give a payout address)"
+        )
+    try:
+        canonical = decode_address(address, params).encode(params)
+    except AddressError as exc:
+        raise MiningError(f"payout address {address.strip()!r} is not valid: {exc}") from None
+    try:
+        return check_payto(canonical)
+    except ValueError as exc:
+        raise MiningError(str(exc)) from None
+
+
+def validate_pools(pools: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for url in pools:
+        url = url.strip().rstrip("/")
+        if not url:
+            continue
+        if not url.startswith(("http://", "https://")):
+            raise MiningError(f"pool {url!r}: the URL must start with http:// or https://")
+        if url not in out:
+            out.append(url)
+    if not out:
+        raise MiningError("no pool to mine for")
+    return out
+
+
+class MiningService:
+    """Start, stop and watch announcement mining."""
+
+    def __init__(
+        self,
+        params: NetworkParams,
+        *,
+        on_event: EventCallback | None = None,
+        default_payout: Callable[[], str | None] | None = None,
+        options: MinerOptions | None = None,
+        engine: Engine | None = None,
+    ) -> None:
+        self.params = params
+        self.on_event = on_event
+        self.default_payout = default_payout
+        self.options = options or MinerOptions()
+        self.engine = engine
+        self._lock = threading.Lock()
+        self._miner: AnnMiner | None = None
+        self.payout: str | None = None
+        self.pools: list[str] = []
+
+    @property
+    def running(self) -> bool:
+        miner = self._miner
+        return miner is not None and miner.running
+
+    def start(
+        self,
+        payout: str | None = None,
+        pools: Sequence[str] = (),
+        threads: int | None = None,
+    ) -> str:
+        """Start mining; returns the payout address used. ``payout`` None: the wallet's receive
+        address (``default_payout``). Raises :class:`MiningError` for a missing or invalid
+        payout address, no pools, a bad thread count, or when already mining."""
+        if payout is None and self.default_payout is not None:
+            payout = self.default_payout()
+        address = validate_payout(payout, self.params)
+        urls = validate_pools(pools)
+        if threads is None:
+            threads = self.options.threads or default_threads()
+        try:
+            check_threads(threads)
+        except ValueError as exc:
+            raise MiningError(str(exc)) from None
+        with self._lock:
+            if self.running:
+                raise MiningError("already mining; stop first")
+            opts = MinerOptions(**{**self.options.__dict__, "threads": threads})
+            miner = AnnMiner(urls, address, opts, on_event=self._emit, engine=self.engine)
+            miner.start()
+            self._miner = miner
+            self.payout, self.pools = address, urls
+        log.info("mining for %s on %s with %d threads", address, ", ".join(urls), threads)
+        return address
+
+    def stop(self, timeout: float = 2.0) -> bool:
+        with self._lock:
+            miner = self._miner
+        if miner is None:
+            return True
+        return miner.stop(timeout)
+
+    def set_threads(self, n: int) -> None:
+        try:
+            check_threads(n)
+        except ValueError as exc:
+            raise MiningError(str(exc)) from None
+        self.options.threads = n
+        miner = self._miner
+        if miner is not None and miner.running:
+            miner.set_threads(n)
+
+    @staticmethod
+    def max_threads() -> int:
+        return cpu_count()
+
+    @property
+    def backend(self) -> str:
+        return kernel.BACKEND_REASON
+
+    def snapshot(self) -> MiningSnapshot | None:
+        """The current statistics (None before the first start)."""
+        miner = self._miner
+        return miner.snapshot() if miner is not None else None
+
+    def stats(self) -> dict[str, Any]:
+        snap = self.snapshot()
+        if snap is None:
+            return {"running": False}
+        data = snap.to_json()
+        data["payout"] = self.payout
+        return data
+
+    def history(self) -> list[HistorySample]:
+        miner = self._miner
+        return miner.history() if miner is not None else []
+
+    def _emit(self, kind: str, payload: object) -> None:
+        if self.on_event is not None:
+            self.on_event(kind, payload)
+
+
+# --- earnings from the wallet ledger --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DailyEarnings:
+    day: date
+    """UTC day of the blocks."""
+    amount: int
+    """Units received by the payout address in coinbase outputs."""
+    blocks: int
+    """Coinbases that paid it."""
+
+
+def coinbase_earnings(
+    transactions: Iterable[LedgerTx],
+    payout_script: bytes,
+    *,
+    days: int | None = None,
+    today: date | None = None,
+) -> list[DailyEarnings]:
+    """Coins received by ``payout_script`` from confirmed coinbase outputs, per UTC day, oldest
+    first. Pass ``wallet.ledger.txs.values()``. With ``days``, only the last ``days`` days,
+    days without earnings included as zero."""
+    totals: dict[date, list[int]] = {}
+    for ltx in transactions:
+        if ltx.height is None or ltx.timestamp is None or not ltx.tx.is_coinbase():
+            continue
+        amount = 0
+        for txout in ltx.tx.outputs:
+            vote = split_vote(txout.script)
+            base = vote.base_script if vote is not None else txout.script
+            if base == payout_script:
+                amount += txout.value
+        if amount:
+            day = datetime.fromtimestamp(ltx.timestamp, UTC).date()
+            entry = totals.setdefault(day, [0, 0])
+            entry[0] += amount
+            entry[1] += 1
+    if days is None:
+        return [DailyEarnings(d, a, b) for d, (a, b) in sorted(totals.items())]
+    last = today or datetime.now(UTC).date()
+    rows: list[DailyEarnings] = []
+    for i in range(days - 1, -1, -1):
+        d = last - timedelta(days=i)
+        a, b = totals.get(d, [0, 0])
+        rows.append(DailyEarnings(d, a, b))
+    return rows
+
+
+def payout_earnings(
+    transactions: Iterable[LedgerTx],
+    payout: str,
+    params: NetworkParams,
+    *,
+    days: int | None = None,
+    today: date | None = None,
+) -> list[DailyEarnings]:
+    script = decode_address(payout, params).to_script()
+    return coinbase_earnings(transactions, script, days=days, today=today)
+
+
+# --- text -------------------------------------------------------------------------------------------
+
+
+def human_rate(value: float, unit: str) -> str:
+    for prefix, scale in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if value >= scale:
+            return f"{value / scale:.2f} {prefix}{unit}"
+    return f"{value:.1f} {unit}"
+
+
+def short_url(url: str) -> str:
+    return url.split("://", 1)[-1]
+
+
+def format_status(snap: MiningSnapshot) -> str:
+    """One status line in the spirit of packetcrypt_rs' log line."""
+    job = f"job {snap.job.parent_height}" if snap.job else "waiting for a job"
+    parts = [
+        human_rate(snap.hashes_per_sec, "h/s"),
+        f"{snap.anns_per_sec:.1f} anns/s",
+        human_rate(snap.upload_bps, "b/s"),
+        job,
+        f"cpu {snap.cpu_percent:.0f}%",
+    ]
+    if snap.paused:
+        parts.append(f"PAUSED ({snap.paused})")
+    pools = []
+    for p in snap.pools:
+        c = p.counters
+        state = "" if p.state == "up" else f" {p.state.upper()}"
+        pools.append(
+            f"{short_url(p.url)}{state} acc/rej/ovl {c.accepted}/{c.rejected}/{c.overload} "
+            f"good {c.goodrate * 100:.0f}% up {c.inflight}" + (f" lost {c.lost}" if c.lost else "")
+        )
+    return "  ".join(parts) + " | " + " | ".join(pools)
+
+
+def format_summary(snap: MiningSnapshot) -> list[str]:
+    uptime = snap.uptime
+    lines = [
+        f"mined for {uptime:.0f} s with {snap.threads} thread(s) ({snap.backend} kernel)",
+        f"hashes {snap.hashes:,}, announcements found {snap.anns_found:,}, "
+        f"dropped as stale {snap.anns_stale:,}, job changes {snap.job_changes}",
+    ]
+    for p in snap.pools:
+        c = p.counters
+        lines.append(
+            f"{short_url(p.url)}: accepted {c.accepted:,} rejected {c.rejected:,} "
+            f"overload {c.overload:,} lost {c.lost:,} stale {c.stale:,} unsent {c.unsent:,} "
+            f"goodrate {c.goodrate * 100:.1f}% sent {c.bytes_sent / 1e6:.1f} MB"
+            + (f" last error: {error}" if (error := p.last_error or c.last_error) else "")
+        )
+    if snap.watchdog_restarts:
+        lines.append(f"watchdog restarts {snap.watchdog_restarts}")
+    return lines
+
+
+def format_earnings(rows: Sequence[DailyEarnings], params: NetworkParams) -> list[str]:
+    return [
+        f"{r.day.isoformat()}  {format_amount(r.amount, params.units_per_coin)} "
+        f"{params.coin_symbol} ({r.blocks} blocks)"
+        for r in rows
+    ]

@@ -1,0 +1,149 @@
+"""`pkt-wallet mine` against the loopback pool: the wallet's address by default, refusal without
+a payout address, status lines and summary, Ctrl-C (SIGINT) in a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+from app.mining_settings import KNOWN_POOLS
+from app.wallet.wallet import Wallet
+from miner import kernel
+from spv.params import MAINNET
+
+from .conftest import PAYTO
+from .poolserver import TestPool
+
+ROOT = Path(__file__).resolve().parents[2]
+FAST_KDF = {"n": 1024, "r": 8, "p": 1}
+native = pytest.mark.skipif(kernel.BACKEND != "native", reason="needs the C kernel")
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_refuses_to_start_without_payout(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, pool: TestPool
+) -> None:
+    code, out, err = run(capsys, "--datadir", str(tmp_path), "mine", "--pool", pool.url)
+    assert code == 1 and out == ""
+    assert err.startswith("error: no payout address") and err.count("\n") == 1
+    assert "--payout" in err
+    code, out, err = run(
+        capsys, "--datadir", str(tmp_path), "mine", "--pool", pool.url, "--payout", "pkt1qbad"
+    )
+    assert code == 1 and "not valid" in err
+    code, out, err = run(
+        capsys, "--datadir", str(tmp_path), "--network", "testnet", "mine", "--pool", pool.url,
+        "--payout", PAYTO,
+    )  # fmt: skip
+    assert code == 1 and "mainnet" in err
+    code, out, err = run(
+        capsys, "--datadir", str(tmp_path), "mine", "--pool", "pool.example", "--payout", PAYTO
+    )
+    assert code == 1 and "http" in err
+    assert pool.config_requests == 0  # nothing started
+
+
+def test_list_pools(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "mine", "--list-pools")
+    assert code == 0 and all(p.url in out for p in KNOWN_POOLS)
+
+
+@native
+def test_mines_for_the_wallet_address(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, pool: TestPool
+) -> None:
+    wallet, _ = Wallet.create(tmp_path, "default", MAINNET, "pw", kdf_params=FAST_KDF)
+    address = wallet.receive_address()
+    wallet.close()
+    code, out, err = run(
+        capsys, "--datadir", str(tmp_path), "mine", "--pool", pool.url, "--threads", "1",
+        "--duration", "3", "--status-interval", "0.5", "--batch-seconds", "0.2",
+    )  # fmt: skip
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith(f"mining for {address} with 1 thread(s)")
+    status = [ln for ln in lines if "acc/rej/ovl" in ln]
+    assert len(status) >= 4 and "anns/s" in status[-1]
+    assert any(ln.startswith("mined for") for ln in lines)
+    assert pool.accepted > 0 and {s.payto for s in pool.submissions} == {address}
+    assert "new job" in err
+
+
+@native
+def test_json_summary(capsys: pytest.CaptureFixture[str], tmp_path: Path, pool: TestPool) -> None:
+    code, out, _ = run(
+        capsys, "--datadir", str(tmp_path), "--json", "mine", "--pool", pool.url, "--payout",
+        PAYTO, "--threads", "1", "--duration", "1", "--status-interval", "0.4",
+    )  # fmt: skip
+    assert code == 0
+    objects = [json.loads(line) for line in out.splitlines() if line.startswith('{"')]
+    assert objects and all("hashes_per_sec" in o for o in objects)
+    summary = json.loads(out[out.index("{\n") :])
+    assert summary["payout"] == PAYTO and not summary["running"]
+    assert summary["pools"][0]["url"] == pool.url
+
+
+@native
+def test_sigint_stops_cleanly(tmp_path: Path, pool: TestPool) -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "--datadir",
+            str(tmp_path),
+            "mine",
+            "--pool",
+            pool.url,
+            "--payout",
+            PAYTO,
+            "--threads",
+            "1",
+            "--status-interval",
+            "0.3",
+            "--batch-seconds",
+            "0.2",
+        ],  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert proc.stdout is not None
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if "acc/rej/ovl" in line and "acc/rej/ovl 0/" not in line:
+                break
+        assert pool.accepted > 0, "".join(lines)
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+        elapsed = time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert elapsed < 2.0
+    assert "mined for" in out and "accepted" in out and "Traceback" not in err
