@@ -32,6 +32,7 @@ enum {
 
 struct rh_insn {
     uint8_t op;
+    uint8_t dispatch; /* op, + 128 when operand B is an immediate */
     uint8_t has_imm;
     uint16_t a;   /* regA (IF: the tested register) */
     uint16_t b;   /* regB */
@@ -69,6 +70,7 @@ int rh_decode(rh_program *p, const uint32_t *words, int len) {
         x->b = (w >> 20) & 0x1ff;
         x->has_imm = (w >> 18) & 1;
         x->imm = decode_imm(w);
+        x->dispatch = (uint8_t)(op | ((x->has_imm && op >= OP_ADD8 && op <= OP_MULU64C) ? 128 : 0));
         switch (op) {
         case OP_IN:
             x->arg = (uint32_t)x->imm & 0xff;
@@ -262,111 +264,301 @@ static u128 op_4_4(int op, uint64_t a, uint64_t b) {
 
 /* ---- the interpreter ----------------------------------------------------------------------- */
 
+PC_INLINE uint32_t popcnt32(uint32_t x) {
+    x = x - ((x >> 1) & 0x55555555u);
+    x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+    x = (x + (x >> 4)) & 0x0f0f0f0fu;
+    return (x * 0x01010101u) >> 24;
+}
+
+PC_INLINE uint32_t op_1_1(int op, uint32_t a) {
+    switch (op) {
+    case OP_POPCNT8: return popcnt8(a);
+    case OP_POPCNT16: return popcnt16(a);
+    case OP_POPCNT32: return popcnt32(a);
+    case OP_CLZ8: return clz8(a);
+    case OP_CLZ16: return clz16(a);
+    case OP_CLZ32: return a ? (uint32_t)__builtin_clz(a) : 32u;
+    case OP_CTZ8: return ctz8(a);
+    case OP_CTZ16: return ctz16(a);
+    case OP_CTZ32: return a ? (uint32_t)__builtin_ctz(a) : 32u;
+    case OP_BSWAP16: return ((a & 0x00ff00ffu) << 8) | ((a >> 8) & 0x00ff00ffu);
+    default: return __builtin_bswap32(a);
+    }
+}
+
+/* Direct-threaded dispatch: every opcode has its own label, and operations whose operand B is
+ * an immediate have a second label (dispatch index opcode + 128), so no handler tests
+ * HAS_IMM at run time.
+ *
+ * The reference's run(pc) is recursive (LOOP calls it once per iteration, IF once). Here the
+ * calls are frames on an explicit stack: entering a frame pushes a scope marker and sets
+ * `base`; END adds the frame's values into hashOut, pops them and the marker, and "returns"
+ * its pc to the frame's caller (the LOOP, which starts the next iteration or continues after
+ * the loop, or the IF, which continues after the returned pc). */
+#define IMM 128
+#define MAX_FRAMES (RG_MAX_INSNS + 8)
+
+typedef struct {
+    int loop_pc;    /* -1 for an IF */
+    uint32_t base;  /* the caller's base */
+    uint32_t i, count;
+} frame_t;
+
+static int run(machine *m) {
+    uint32_t *const vars = m->vars;
+    const rh_insn *const prog = m->prog;
+    const int last_pc = m->last_pc;
+    const uint32_t *const hin = m->hin, *const mem = m->mem;
+    uint32_t nv = 0, ops = 0, base = 0, loop_cycle = 0;
+    int pc = 0, ret = 0, depth = 0;
+    const rh_insn *in;
+    frame_t frames[MAX_FRAMES];
+
+#define L1(OP) [OP] = &&l_##OP, [OP + IMM] = &&l_##OP
+#define L2(OP) [OP] = &&l_##OP, [OP + IMM] = &&li_##OP
+    static const void *const labels[256] = {
+        [0 ... 255] = &&fail,
+        L1(OP_POPCNT8), L1(OP_POPCNT16), L1(OP_POPCNT32), L1(OP_CLZ8), L1(OP_CLZ16),
+        L1(OP_CLZ32), L1(OP_CTZ8), L1(OP_CTZ16), L1(OP_CTZ32), L1(OP_BSWAP16), L1(OP_BSWAP32),
+        L2(OP_ADD8), L2(OP_ADD16), L2(OP_ADD32), L2(OP_SUB8), L2(OP_SUB16), L2(OP_SUB32),
+        L2(OP_SHLL8), L2(OP_SHLL16), L2(OP_SHLL32), L2(OP_SHRL8), L2(OP_SHRL16), L2(OP_SHRL32),
+        L2(OP_SHRA8), L2(OP_SHRA16), L2(OP_SHRA32), L2(OP_ROTL8), L2(OP_ROTL16), L2(OP_ROTL32),
+        L2(OP_MUL8), L2(OP_MUL16), L2(OP_MUL32), L2(OP_AND), L2(OP_OR), L2(OP_XOR),
+        L2(OP_ADD8C), L2(OP_ADD16C), L2(OP_ADD32C), L2(OP_SUB8C), L2(OP_SUB16C), L2(OP_SUB32C),
+        L2(OP_MUL8C), L2(OP_MUL16C), L2(OP_MUL32C), L2(OP_MULSU8C), L2(OP_MULSU16C),
+        L2(OP_MULSU32C), L2(OP_MULU8C), L2(OP_MULU16C), L2(OP_MULU32C),
+        L2(OP_ADD64), L2(OP_SUB64), L2(OP_SHLL64), L2(OP_SHRL64), L2(OP_SHRA64), L2(OP_ROTL64),
+        L2(OP_ROTR64), L2(OP_MUL64),
+        L2(OP_ADD64C), L2(OP_SUB64C), L2(OP_MUL64C), L2(OP_MULSU64C), L2(OP_MULU64C),
+        L1(OP_IN), L1(OP_MEMORY), L1(OP_LOOP), L1(OP_IF_LIKELY), L1(OP_IF_RANDOM), L1(OP_JMP),
+        L1(OP_END),
+    };
+
 #define PUSH(v)                                                                               \
     do {                                                                                      \
-        if (PC_UNLIKELY(m->nvars >= VARS_CAP)) return -1;                                     \
-        vars[m->nvars++] = (v);                                                               \
+        if (PC_UNLIKELY(nv >= VARS_CAP)) goto fail;                                           \
+        vars[nv++] = (v);                                                                     \
     } while (0)
+#define DISPATCH()                                                                            \
+    do {                                                                                      \
+        if (PC_UNLIKELY(ops > RH_MAX_OPS)) goto fail;                                         \
+        ops++;                                                                                \
+        in = &prog[pc];                                                                       \
+        goto *labels[in->dispatch];                                                           \
+    } while (0)
+#define NEXT()                                                                                \
+    do {                                                                                      \
+        pc++;                                                                                 \
+        if (PC_UNLIKELY(pc > last_pc)) goto fail;                                             \
+        DISPATCH();                                                                           \
+    } while (0)
+/* start a frame (a call of the reference's run) at `target` */
+#define ENTER(target)                                                                         \
+    do {                                                                                      \
+        PUSH(MARKER);                                                                         \
+        base = nv;                                                                            \
+        pc = (target);                                                                        \
+        if (PC_UNLIKELY(pc > last_pc)) goto fail;                                             \
+        DISPATCH();                                                                           \
+    } while (0)
+#define A32 vars[in->a]
+#define A64 ((uint64_t)vars[(int)in->a - 1] | (uint64_t)vars[in->a] << 32)
+#define B64R ((uint64_t)vars[(int)in->b - 1] | (uint64_t)vars[in->b] << 32)
 
-static int run(machine *m, int pc) {
-    uint32_t *vars = m->vars;
-    const rh_insn *prog = m->prog;
-    if (pc != 0) PUSH(MARKER);
-    int base = m->nvars;
-    for (;;) {
-        if (PC_UNLIKELY(m->op_ctr > RH_MAX_OPS)) return -1;
-        m->op_ctr++;
-        const rh_insn *in = &prog[pc];
-        int op = in->op;
-        if (op <= OP_BSWAP32) {
-            uint32_t a = vars[in->a], r;
-            switch (op) {
-            case OP_POPCNT8: r = popcnt8(a); break;
-            case OP_POPCNT16: r = popcnt16(a); break;
-            case OP_POPCNT32: r = (uint32_t)__builtin_popcount(a); break;
-            case OP_CLZ8: r = clz8(a); break;
-            case OP_CLZ16: r = clz16(a); break;
-            case OP_CLZ32: r = a ? (uint32_t)__builtin_clz(a) : 32u; break;
-            case OP_CTZ8: r = ctz8(a); break;
-            case OP_CTZ16: r = ctz16(a); break;
-            case OP_CTZ32: r = a ? (uint32_t)__builtin_ctz(a) : 32u; break;
-            case OP_BSWAP16: r = ((a & 0x00ff00ffu) << 8) | ((a >> 8) & 0x00ff00ffu); break;
-            default: r = __builtin_bswap32(a); break;
-            }
-            PUSH(r);
-        } else if (op <= OP_XOR) {
-            uint32_t b = in->has_imm ? (uint32_t)in->imm : vars[in->b];
-            PUSH(op_2_1(op, vars[in->a], b));
-        } else if (op <= OP_MULU32C) {
-            uint32_t b = in->has_imm ? (uint32_t)in->imm : vars[in->b];
-            uint64_t r = op_2_2(op, vars[in->a], b);
-            PUSH((uint32_t)r);
-            PUSH((uint32_t)(r >> 32));
-        } else if (op <= OP_MUL64) {
-            uint64_t a = (uint64_t)vars[(int)in->a - 1] | (uint64_t)vars[in->a] << 32;
-            uint64_t b = in->has_imm ? in->imm
-                                     : (uint64_t)vars[(int)in->b - 1] | (uint64_t)vars[in->b] << 32;
-            uint64_t r = op_4_2(op, a, b);
-            PUSH((uint32_t)r);
-            PUSH((uint32_t)(r >> 32));
-        } else if (op <= OP_MULU64C) {
-            uint64_t a = (uint64_t)vars[(int)in->a - 1] | (uint64_t)vars[in->a] << 32;
-            uint64_t b = in->has_imm ? in->imm
-                                     : (uint64_t)vars[(int)in->b - 1] | (uint64_t)vars[in->b] << 32;
-            u128 r = op_4_4(op, a, b);
-            PUSH((uint32_t)r);
-            PUSH((uint32_t)(r >> 32));
-            PUSH((uint32_t)(r >> 64));
-            PUSH((uint32_t)(r >> 96));
-        } else {
-            switch (op) {
-            case OP_IN:
-                PUSH(m->hin[in->arg]);
-                break;
-            case OP_MEMORY:
-                PUSH(m->mem[(in->arg + (m->loop_cycle + in->carry) * in->step) & 0xff]);
-                break;
-            case OP_LOOP: {
-                int ret = pc;
-                for (uint32_t i = 0; i < in->arg; i++) {
-                    m->loop_cycle = i;
-                    ret = run(m, pc + 1);
-                    if (ret < 0) return -1;
-                }
-                if (m->op_ctr > RH_MAX_OPS) return -1;
-                pc = ret;
-                if (pc == m->last_pc) return pc;
-                break;
-            }
-            case OP_IF_LIKELY:
-            case OP_IF_RANDOM:
-                pc = run(m, (vars[in->a] & in->arg) ? pc + 2 : pc + 1);
-                if (pc < 0) return -1;
-                break;
-            case OP_JMP:
-                pc += (int)in->arg;
-                break;
-            case OP_END: {
-                uint32_t ctr = m->hash_ctr;
-                for (int i = base; i < m->nvars; i++) {
-                    m->hout[ctr] += vars[i];
-                    ctr = (ctr + 1) & 0xff;
-                }
-                m->hash_ctr = ctr;
-                /* pop the frame's values and its marker (the reference's del vars[base-1:]) */
-                if (base > 0)
-                    m->nvars = base - 1;
-                else if (m->nvars > 0)
-                    m->nvars = m->nvars - 1;
-                return pc;
-            }
-            default:
-                return -1;
-            }
-        }
-        pc++;
-        if (PC_UNLIKELY(pc > m->last_pc || pc < 0)) return -1;
+#define OP11(OP)                                                                              \
+    l_##OP : PUSH(op_1_1(OP, A32));                                                           \
+    NEXT();
+#define OP21(OP)                                                                              \
+    l_##OP : PUSH(op_2_1(OP, A32, vars[in->b]));                                              \
+    NEXT();                                                                                   \
+    li_##OP : PUSH(op_2_1(OP, A32, (uint32_t)in->imm));                                       \
+    NEXT();
+#define OP22(OP)                                                                              \
+    l_##OP : {                                                                                \
+        uint64_t r = op_2_2(OP, A32, vars[in->b]);                                            \
+        PUSH((uint32_t)r);                                                                    \
+        PUSH((uint32_t)(r >> 32));                                                            \
+    }                                                                                         \
+    NEXT();                                                                                   \
+    li_##OP : {                                                                               \
+        uint64_t r = op_2_2(OP, A32, (uint32_t)in->imm);                                      \
+        PUSH((uint32_t)r);                                                                    \
+        PUSH((uint32_t)(r >> 32));                                                            \
+    }                                                                                         \
+    NEXT();
+#define OP42(OP)                                                                              \
+    l_##OP : {                                                                                \
+        uint64_t r = op_4_2(OP, A64, B64R);                                                   \
+        PUSH((uint32_t)r);                                                                    \
+        PUSH((uint32_t)(r >> 32));                                                            \
+    }                                                                                         \
+    NEXT();                                                                                   \
+    li_##OP : {                                                                               \
+        uint64_t r = op_4_2(OP, A64, in->imm);                                                \
+        PUSH((uint32_t)r);                                                                    \
+        PUSH((uint32_t)(r >> 32));                                                            \
+    }                                                                                         \
+    NEXT();
+#define OP44(OP)                                                                              \
+    l_##OP : {                                                                                \
+        u128 r = op_4_4(OP, A64, B64R);                                                       \
+        PUSH((uint32_t)r);                                                                    \
+        PUSH((uint32_t)(r >> 32));                                                            \
+        PUSH((uint32_t)(r >> 64));                                                            \
+        PUSH((uint32_t)(r >> 96));                                                            \
+    }                                                                                         \
+    NEXT();                                                                                   \
+    li_##OP : {                                                                               \
+        u128 r = op_4_4(OP, A64, in->imm);                                                    \
+        PUSH((uint32_t)r);                                                                    \
+        PUSH((uint32_t)(r >> 32));                                                            \
+        PUSH((uint32_t)(r >> 64));                                                            \
+        PUSH((uint32_t)(r >> 96));                                                            \
+    }                                                                                         \
+    NEXT();
+
+    DISPATCH(); /* the top-level frame: no marker, base 0 */
+
+    OP11(OP_POPCNT8)
+    OP11(OP_POPCNT16)
+    OP11(OP_POPCNT32)
+    OP11(OP_CLZ8)
+    OP11(OP_CLZ16)
+    OP11(OP_CLZ32)
+    OP11(OP_CTZ8)
+    OP11(OP_CTZ16)
+    OP11(OP_CTZ32)
+    OP11(OP_BSWAP16)
+    OP11(OP_BSWAP32)
+    OP21(OP_ADD8)
+    OP21(OP_ADD16)
+    OP21(OP_ADD32)
+    OP21(OP_SUB8)
+    OP21(OP_SUB16)
+    OP21(OP_SUB32)
+    OP21(OP_SHLL8)
+    OP21(OP_SHLL16)
+    OP21(OP_SHLL32)
+    OP21(OP_SHRL8)
+    OP21(OP_SHRL16)
+    OP21(OP_SHRL32)
+    OP21(OP_SHRA8)
+    OP21(OP_SHRA16)
+    OP21(OP_SHRA32)
+    OP21(OP_ROTL8)
+    OP21(OP_ROTL16)
+    OP21(OP_ROTL32)
+    OP21(OP_MUL8)
+    OP21(OP_MUL16)
+    OP21(OP_MUL32)
+    OP21(OP_AND)
+    OP21(OP_OR)
+    OP21(OP_XOR)
+    OP22(OP_ADD8C)
+    OP22(OP_ADD16C)
+    OP22(OP_ADD32C)
+    OP22(OP_SUB8C)
+    OP22(OP_SUB16C)
+    OP22(OP_SUB32C)
+    OP22(OP_MUL8C)
+    OP22(OP_MUL16C)
+    OP22(OP_MUL32C)
+    OP22(OP_MULSU8C)
+    OP22(OP_MULSU16C)
+    OP22(OP_MULSU32C)
+    OP22(OP_MULU8C)
+    OP22(OP_MULU16C)
+    OP22(OP_MULU32C)
+    OP42(OP_ADD64)
+    OP42(OP_SUB64)
+    OP42(OP_SHLL64)
+    OP42(OP_SHRL64)
+    OP42(OP_SHRA64)
+    OP42(OP_ROTL64)
+    OP42(OP_ROTR64)
+    OP42(OP_MUL64)
+    OP44(OP_ADD64C)
+    OP44(OP_SUB64C)
+    OP44(OP_MUL64C)
+    OP44(OP_MULSU64C)
+    OP44(OP_MULU64C)
+
+l_OP_IN:
+    PUSH(hin[in->arg]);
+    NEXT();
+l_OP_MEMORY:
+    PUSH(mem[(in->arg + (loop_cycle + in->carry) * in->step) & 0xff]);
+    NEXT();
+l_OP_LOOP:
+    if (in->arg == 0) { /* no iteration: the reference's ret stays the LOOP's own pc */
+        ret = pc;
+        goto loop_done;
     }
+    if (PC_UNLIKELY(depth >= MAX_FRAMES)) goto fail;
+    frames[depth++] = (frame_t){pc, base, 0, in->arg};
+    loop_cycle = 0;
+    ENTER(pc + 1);
+l_OP_IF_LIKELY:
+l_OP_IF_RANDOM:
+    if (PC_UNLIKELY(depth >= MAX_FRAMES)) goto fail;
+    frames[depth++] = (frame_t){-1, base, 0, 0};
+    ENTER((vars[in->a] & in->arg) ? pc + 2 : pc + 1);
+l_OP_JMP:
+    pc += (int)in->arg;
+    NEXT();
+l_OP_END : {
+    /* hashOut[hashctr++ mod 256] += each value: contiguous runs, so the loop vectorizes */
+    uint32_t ctr = m->hash_ctr;
+    uint32_t *restrict hout = m->hout;
+    const uint32_t *restrict src = vars + base;
+    uint32_t left = nv - base;
+    while (left > 0) {
+        uint32_t run_len = 256 - ctr < left ? 256 - ctr : left;
+        uint32_t *restrict dst = hout + ctr;
+        for (size_t i = 0; i < run_len; i++) dst[i] += src[i];
+        src += run_len;
+        left -= run_len;
+        ctr = (ctr + run_len) & 0xff;
+    }
+    m->hash_ctr = ctr;
+    /* pop the frame's values and its marker (the reference's del vars[base-1:]) */
+    if (base > 0)
+        nv = base - 1;
+    else if (nv > 0)
+        nv--;
+    ret = pc;
+    goto frame_return;
+}
+frame_return:
+    /* the current frame returned `ret` to its caller */
+    if (depth == 0) goto done;
+    {
+        frame_t *f = &frames[depth - 1];
+        if (f->loop_pc < 0) { /* IF: continue after the returned pc */
+            depth--;
+            base = f->base;
+            pc = ret;
+            NEXT();
+        }
+        if (++f->i < f->count) { /* LOOP: next iteration */
+            loop_cycle = f->i;
+            ENTER(f->loop_pc + 1);
+        }
+        depth--;
+        base = f->base;
+    }
+loop_done:
+    if (ops > RH_MAX_OPS) goto fail;
+    pc = ret;
+    if (pc == last_pc) goto frame_return; /* the reference returns here without an END */
+    NEXT();
+done:
+    m->op_ctr = ops;
+    return 0;
+fail:
+    m->op_ctr = ops;
+    return -1;
 }
 
 int rh_run(const rh_program *p, const uint32_t mem[256], uint8_t *S, int cycles,
@@ -391,7 +583,7 @@ int rh_run(const rh_program *p, const uint32_t mem[256], uint8_t *S, int cycles,
         m.op_ctr = 0;
         m.hash_ctr = 0;
         m.loop_cycle = 0;
-        int r = run(&m, 0);
+        int r = run(&m);
         if (op_counts) op_counts[c] = m.op_ctr;
         if (r < 0 || m.op_ctr > RH_MAX_OPS) {
             rc = -1;
