@@ -1475,6 +1475,9 @@ class Wallet:
 
     def sign(self, preview: TxPreview, password: str) -> Transaction:
         """Sign a preview with the keys from the key file (needs the password)."""
+        unspent = {c.outpoint for c in self.coins()}
+        if any(c.outpoint not in unspent for c in preview.inputs):
+            raise WalletError("this preview spends coins that are gone; prepare it again")
         secrets = _open_secrets(self.key_path, password)
         self._check_secrets_match(secrets)
         private_accounts: dict[int, Account] = {}

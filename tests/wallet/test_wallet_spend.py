@@ -1,0 +1,94 @@
+"""Building transactions from a wallet with injected coins: errors for bad addresses, amounts
+and fee rates, "max", coin control and freezing, change, stale previews."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.wallet.ledger import outpoint_text
+from app.wallet.txbuild import InsufficientFundsError, TxBuildError
+from app.wallet.wallet import Wallet, WalletError
+from spv.address import p2pkh_address, p2wpkh_address
+from spv.params import REGTEST
+from spv.script import p2wpkh_script
+from spv.tx import OutPoint, Transaction, TxIn, TxOut
+
+PASSWORD = "pw"
+DEST = p2wpkh_address(b"\x02" * 33, REGTEST).encode(REGTEST)
+
+
+@pytest.fixture
+def wallet(tmp_path: Path) -> Wallet:
+    w, _ = Wallet.create(tmp_path, "s", REGTEST, PASSWORD, kdf_params={"n": 1024, "r": 8, "p": 1})
+    keys = w.accounts[w.default_account].keys[0]
+    outputs = tuple(TxOut(v, keys[i].script) for i, v in enumerate((100_000, 50_000, 20_000)))  # type: ignore[union-attr]
+    funding = Transaction(1, (TxIn(OutPoint(b"\x77" * 32, 0), b"", 0xFFFFFFFF),), outputs, 0)
+    w.on_block_transactions(10, b"\x10" * 32, 1_700_000_000, [funding])
+    w.ledger.tip_height = 20
+    return w
+
+
+def test_errors_are_clear(wallet: Wallet) -> None:
+    with pytest.raises(WalletError, match="invalid regtest address 'nope'"):
+        wallet.create_send([("nope", 1000)])
+    mainnet = "pkt1q6hqsqhqdgqfd8t3xwgceulu7k9d9w5t2amath0qxyfjlvl3s3u4sjza2g2"
+    with pytest.raises(WalletError, match="mainnet"):
+        wallet.create_send([(mainnet, 1000)])
+    with pytest.raises(WalletError, match="dust limit of 294 units"):
+        wallet.create_send([(DEST, 293)])
+    legacy = p2pkh_address(b"\x02" * 33, REGTEST).encode(REGTEST)
+    with pytest.raises(WalletError, match="dust limit of 546 units"):
+        wallet.create_send([(legacy, 545)])
+    with pytest.raises(InsufficientFundsError, match="insufficient funds"):
+        wallet.create_send([(DEST, 170_000)])
+    with pytest.raises(TxBuildError, match="minimum relay fee"):
+        wallet.create_send([(DEST, 1000)], fee_rate="0.5")
+    with pytest.raises(WalletError, match='only one payment can be "max"'):
+        wallet.create_send([(DEST, "max"), (DEST, "max")])
+    with pytest.raises(WalletError, match="not an unspent coin"):
+        wallet.create_send([(DEST, 1000)], coins=["00" * 32 + ":0"])
+
+
+def test_max_change_coin_control_and_freeze(wallet: Wallet) -> None:
+    everything = wallet.create_send([(DEST, "max")], fee_rate=2)
+    assert len(everything.inputs) == 3 and len(everything.outputs) == 1
+    assert everything.outputs[0].value == 170_000 - everything.fee
+    assert everything.fee >= 2 * everything.vsize
+    # a payment with change: the change goes to a fresh change address of the wallet
+    paying = wallet.create_send([(DEST, 60_000)])
+    change = [o for o in paying.outputs if o.is_change]
+    assert change and change[0].script == wallet.change_script()
+    assert change[0].address is not None and change[0].is_mine
+    assert sum(c.value for c in paying.inputs) == 60_000 + paying.fee + change[0].value
+    # coin control: exactly the chosen coins
+    small = next(c for c in wallet.coins() if c.value == 20_000)
+    chosen = wallet.create_send([(DEST, 10_000)], coins=[outpoint_text(small.outpoint)])
+    assert [c.outpoint for c in chosen.inputs] == [small.outpoint]
+    with pytest.raises(InsufficientFundsError, match="chosen coins"):
+        wallet.create_send([(DEST, 30_000)], coins=[small.outpoint])
+    # frozen coins are left alone
+    big = next(c for c in wallet.coins() if c.value == 100_000)
+    wallet.freeze([big.outpoint])
+    assert wallet.balance().frozen == 100_000 and wallet.balance().spendable == 70_000
+    with pytest.raises(InsufficientFundsError):
+        wallet.create_send([(DEST, 80_000)])
+    with pytest.raises(WalletError, match="frozen"):
+        wallet.create_send([(DEST, 1000)], coins=[big.outpoint])
+    wallet.freeze([big.outpoint], frozen=False)
+    wallet.create_send([(DEST, 80_000)])
+
+
+def test_a_stale_preview_is_refused_and_pending_spends_are_recorded(wallet: Wallet) -> None:
+    preview = wallet.create_send([(DEST, 60_000)])
+    tx = wallet.sign(preview, PASSWORD)
+    wallet.record_pending(tx)
+    assert wallet.history()[-1].height is None and wallet.history()[-1].fee == preview.fee
+    with pytest.raises(WalletError, match="prepare it again"):
+        wallet.sign(preview, PASSWORD)
+    # the change address is used now: the next change address is another one
+    assert wallet.change_script() != next(o.script for o in preview.outputs if o.is_change)
+    wallet.abandon(tx.txid_hex)
+    assert wallet.balance().confirmed == 170_000
+    assert p2wpkh_script(b"\x00" * 20) not in wallet.watched_scripts()
