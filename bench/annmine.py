@@ -73,8 +73,11 @@ def bench_hashes(threads: int, seconds: float = 4.0) -> float:
     return total / (time.perf_counter() - start)
 
 
-def bench_anns(threads: int, bits: int, seconds: float) -> tuple[float, float, float]:
-    """(anns/s counted, anns/s expected from the hashes, hashes/s), tables included."""
+def bench_anns(threads: int, bits: int, seconds: float) -> tuple[float, float, float, float]:
+    """(anns/s counted, anns/s expected from the hashes, hashes/s, cores used), tables
+    included. "Cores used" is the process's CPU time over the wall time: below the thread
+    count when other programs compete for the cores."""
+    cpu0 = time.process_time()
     deadline = time.perf_counter() + seconds
     found: list[bytes] = []
     stats = kernel.mine_threads(
@@ -89,11 +92,13 @@ def bench_anns(threads: int, bits: int, seconds: float) -> tuple[float, float, f
     for ann in found:
         if not kernel.validate(ann, PARENT).ok:
             raise SystemExit("a mined announcement failed validation")
+    cores_used = (time.process_time() - cpu0) / stats.elapsed
     p_success = difficulty.compact_to_target(bits) / 2**256
     return (
         stats.anns / stats.elapsed,
         stats.hashes * p_success / stats.elapsed,
         stats.hashes / stats.elapsed,
+        cores_used,
     )
 
 
@@ -101,7 +106,7 @@ def main() -> None:
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 30.0
     cores = os.cpu_count() or 1
     print(f"backend: {kernel.BACKEND} - {kernel.BACKEND_REASON}")
-    print(f"cores: {cores}")
+    print(f"cores: {cores}, load average before the run: {os.getloadavg()[0]:.2f}")
     if kernel.BACKEND != "native":
         print("the pure-Python reference needs minutes per table: see bench/pc_reference.py")
         return
@@ -116,11 +121,12 @@ def main() -> None:
     for label, bits in TARGETS:
         per_thread = {}
         for t in counts:
-            counted, expected, hashes = bench_anns(t, bits, seconds)
+            counted, expected, hashes, used = bench_anns(t, bits, seconds)
             per_thread[t] = expected / t
             print(
                 f"anns/s at {label}, {t} thread(s): {counted:6.1f} counted, {expected:6.1f} "
-                f"expected from {hashes:,.0f} hashes/s  ({expected / t:.1f} per thread)"
+                f"expected from {hashes:,.0f} hashes/s  ({expected / t:.1f} per thread; "
+                f"{used:.2f} cores used, {expected / used:.1f} per CPU-second)"
             )
         if len(counts) > 1:
             print(

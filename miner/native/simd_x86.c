@@ -100,6 +100,71 @@ T_AVX512 static void chacha8_avx512(const uint32_t st[16], const uint32_t ctr[8]
     CHACHA8_BODY(ROT16_VL, ROT12_VL, ROT8_VL, ROT7_VL)
 }
 
+/* The same with four blocks in 128-bit registers, for the last few blocks of a stream. */
+#define ROT16_SSE(x) _mm_shuffle_epi8((x), rot16)
+#define ROT8_SSE(x) _mm_shuffle_epi8((x), rot8)
+#define ROT12_SSE(x) _mm_or_si128(_mm_slli_epi32((x), 12), _mm_srli_epi32((x), 20))
+#define ROT7_SSE(x) _mm_or_si128(_mm_slli_epi32((x), 7), _mm_srli_epi32((x), 25))
+#define ROT16_VL4(x) _mm_rol_epi32((x), 16)
+#define ROT8_VL4(x) _mm_rol_epi32((x), 8)
+#define ROT12_VL4(x) _mm_rol_epi32((x), 12)
+#define ROT7_VL4(x) _mm_rol_epi32((x), 7)
+
+#define QR4(a, b, c, d, R16, R12, R8, R7)                                                     \
+    do {                                                                                      \
+        a = _mm_add_epi32(a, b);                                                              \
+        d = R16(_mm_xor_si128(d, a));                                                         \
+        c = _mm_add_epi32(c, d);                                                              \
+        b = R12(_mm_xor_si128(b, c));                                                         \
+        a = _mm_add_epi32(a, b);                                                              \
+        d = R8(_mm_xor_si128(d, a));                                                          \
+        c = _mm_add_epi32(c, d);                                                              \
+        b = R7(_mm_xor_si128(b, c));                                                          \
+    } while (0)
+
+#define STORE4(w, out, off)                                                                   \
+    do {                                                                                      \
+        __m128i t0 = _mm_unpacklo_epi32(w[0], w[1]), t1 = _mm_unpackhi_epi32(w[0], w[1]);    \
+        __m128i t2 = _mm_unpacklo_epi32(w[2], w[3]), t3 = _mm_unpackhi_epi32(w[2], w[3]);    \
+        _mm_storeu_si128((__m128i *)(out + 0 * 64 + off), _mm_unpacklo_epi64(t0, t2));       \
+        _mm_storeu_si128((__m128i *)(out + 1 * 64 + off), _mm_unpackhi_epi64(t0, t2));       \
+        _mm_storeu_si128((__m128i *)(out + 2 * 64 + off), _mm_unpacklo_epi64(t1, t3));       \
+        _mm_storeu_si128((__m128i *)(out + 3 * 64 + off), _mm_unpackhi_epi64(t1, t3));       \
+    } while (0)
+
+#define CHACHA4_BODY(R16, R12, R8, R7)                                                        \
+    {                                                                                         \
+        __m128i x[16], o[16];                                                                 \
+        for (int i = 0; i < 16; i++) o[i] = _mm_set1_epi32((int)st[i]);                       \
+        o[12] = _mm_loadu_si128((const __m128i *)ctr);                                        \
+        for (int i = 0; i < 16; i++) x[i] = o[i];                                             \
+        for (int r = 0; r < 10; r++) {                                                        \
+            QR4(x[0], x[4], x[8], x[12], R16, R12, R8, R7);                                   \
+            QR4(x[1], x[5], x[9], x[13], R16, R12, R8, R7);                                   \
+            QR4(x[2], x[6], x[10], x[14], R16, R12, R8, R7);                                  \
+            QR4(x[3], x[7], x[11], x[15], R16, R12, R8, R7);                                  \
+            QR4(x[0], x[5], x[10], x[15], R16, R12, R8, R7);                                  \
+            QR4(x[1], x[6], x[11], x[12], R16, R12, R8, R7);                                  \
+            QR4(x[2], x[7], x[8], x[13], R16, R12, R8, R7);                                   \
+            QR4(x[3], x[4], x[9], x[14], R16, R12, R8, R7);                                   \
+        }                                                                                     \
+        for (int i = 0; i < 16; i++) x[i] = _mm_add_epi32(x[i], o[i]);                        \
+        STORE4(x, out, 0);                                                                    \
+        STORE4((x + 4), out, 16);                                                             \
+        STORE4((x + 8), out, 32);                                                             \
+        STORE4((x + 12), out, 48);                                                            \
+    }
+
+T_AVX2 static void chacha4_avx2(const uint32_t st[16], const uint32_t ctr[4], uint8_t *out) {
+    const __m128i rot16 = _mm_setr_epi8(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13);
+    const __m128i rot8 = _mm_setr_epi8(3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14);
+    CHACHA4_BODY(ROT16_SSE, ROT12_SSE, ROT8_SSE, ROT7_SSE)
+}
+
+T_AVX512 static void chacha4_avx512(const uint32_t st[16], const uint32_t ctr[4], uint8_t *out) {
+    CHACHA4_BODY(ROT16_VL4, ROT12_VL4, ROT8_VL4, ROT7_VL4)
+}
+
 static void chacha_setup(uint32_t st[16], const uint8_t key[32], const uint8_t nonce[12]) {
     st[0] = 0x61707865;
     st[1] = 0x3320646e;
@@ -122,8 +187,9 @@ T_AVX2 static void xor_bytes(uint8_t *dst, const uint8_t *ks, size_t n) {
     for (; i < n; i++) dst[i] ^= ks[i];
 }
 
-/* buf ^= keystream from block `counter`; optionally block 0's first 32 bytes to poly_key. */
-#define CHACHA_DRIVER(NAME, KERNEL)                                                           \
+/* buf ^= keystream from block `counter`; optionally block 0's first 32 bytes to poly_key.
+ * Eight blocks at a time; four when no more are needed. */
+#define CHACHA_DRIVER(NAME, KERNEL8, KERNEL4)                                                 \
     T_AVX2 static void NAME(const uint8_t key[32], const uint8_t nonce[12], uint8_t *poly_key, \
                             uint32_t counter, uint8_t *buf, size_t len) {                     \
         uint32_t st[16], ctr[8];                                                              \
@@ -131,20 +197,24 @@ T_AVX2 static void xor_bytes(uint8_t *dst, const uint8_t *ks, size_t n) {
         chacha_setup(st, key, nonce);                                                         \
         int need_poly = poly_key != NULL;                                                     \
         while (need_poly || len > 0) {                                                        \
+            size_t blocks = (len + 63) / 64;                                                  \
+            int width = (size_t)need_poly + blocks <= 4 ? 4 : 8;                              \
             int k = 0;                                                                        \
             if (need_poly) ctr[k++] = 0;                                                      \
-            size_t blocks = (len + 63) / 64;                                                  \
-            for (size_t b = 0; k < 8; k++, b++) ctr[k] = counter + (uint32_t)b;               \
-            KERNEL(st, ctr, ks);                                                              \
+            for (size_t b = 0; k < width; k++, b++) ctr[k] = counter + (uint32_t)b;           \
+            if (width == 4)                                                                   \
+                KERNEL4(st, ctr, ks);                                                         \
+            else                                                                              \
+                KERNEL8(st, ctr, ks);                                                         \
             const uint8_t *p = ks;                                                            \
+            size_t room = (size_t)width;                                                      \
             if (need_poly) {                                                                  \
                 memcpy(poly_key, ks, 32);                                                     \
                 p += 64;                                                                      \
                 need_poly = 0;                                                                \
-                if (blocks > 7) blocks = 7;                                                   \
-            } else if (blocks > 8) {                                                          \
-                blocks = 8;                                                                   \
+                room--;                                                                       \
             }                                                                                 \
+            if (blocks > room) blocks = room;                                                 \
             size_t n = blocks * 64 < len ? blocks * 64 : len;                                 \
             xor_bytes(buf, p, n);                                                             \
             buf += n;                                                                         \
@@ -153,8 +223,8 @@ T_AVX2 static void xor_bytes(uint8_t *dst, const uint8_t *ks, size_t n) {
         }                                                                                     \
     }
 
-CHACHA_DRIVER(chacha_drive_avx2, chacha8_avx2)
-CHACHA_DRIVER(chacha_drive_avx512, chacha8_avx512)
+CHACHA_DRIVER(chacha_drive_avx2, chacha8_avx2, chacha4_avx2)
+CHACHA_DRIVER(chacha_drive_avx512, chacha8_avx512, chacha4_avx512)
 
 static void chacha20_xor_avx2(const uint8_t key[32], const uint8_t nonce[12], uint32_t counter,
                               uint8_t *buf, size_t len) {
@@ -226,33 +296,20 @@ T_AVX2 static void poly1305_blocks_last_avx2(uint8_t tag[16], const uint8_t key[
         poly1305_blocks_last_portable(tag, key, msg, nblocks, last);
         return;
     }
-    /* r and its powers (clamped key, 44-bit limbs) */
+    /* r and its powers (clamped key, 44-bit limbs); r^3 and r^4 both only need r^2 */
     uint64_t t0 = ld64(key), t1 = ld64(key + 8);
     uint64_t r1[3] = {t0 & 0xffc0fffffffULL, ((t0 >> 44) | (t1 << 20)) & 0xfffffc0ffffULL,
                       (t1 >> 24) & 0x00ffffffc0fULL};
     uint64_t r2[3], r3[3], r4[3];
     fe_mul(r2, r1, r1);
     fe_mul(r3, r2, r1);
-    fe_mul(r4, r3, r1);
+    fe_mul(r4, r2, r2);
 
-    /* the first n % 4 blocks one at a time: h = (h + m) * r */
-    size_t head = n % 4;
-    uint64_t h[3] = {0, 0, 0};
-    const uint8_t *m = msg;
-    for (size_t i = 0; i < head; i++, m += 16) {
-        uint64_t a = ld64(m), b = ld64(m + 8);
-        h[0] += a & M44;
-        h[1] += ((a >> 44) | (b << 20)) & M44;
-        h[2] += ((b >> 24) & M42) | (1ULL << 40);
-        fe_mul(h, h, r1);
-    }
-
-    uint32_t l4[5], l3[5], l2[5], l1[5], hl[5];
+    uint32_t l4[5], l3[5], l2[5], l1[5];
     fe_to26(l4, r4);
     fe_to26(l3, r3);
     fe_to26(l2, r2);
     fe_to26(l1, r1);
-    fe_to26(hl, h);
     __m256i R[5], S[5], P[5], PS[5], A[5];
     for (int i = 0; i < 5; i++) {
         R[i] = _mm256_set1_epi64x(l4[i]);
@@ -261,20 +318,36 @@ T_AVX2 static void poly1305_blocks_last_avx2(uint8_t tag[16], const uint8_t key[
         P[i] = _mm256_setr_epi64x(l4[i], l2[i], l3[i], l1[i]);
         PS[i] = _mm256_setr_epi64x(5 * (uint64_t)l4[i], 5 * (uint64_t)l2[i],
                                    5 * (uint64_t)l3[i], 5 * (uint64_t)l1[i]);
-        A[i] = _mm256_setr_epi64x(hl[i], 0, 0, 0);
+        A[i] = _mm256_setzero_si256();
     }
     const __m256i mask26 = _mm256_set1_epi64x(M26);
-    const __m256i hibit = _mm256_set1_epi64x(1 << 24);
 
-    size_t chunks = (n - head) / 4;
-    uint8_t tail[64];
+    /* The n blocks are preceded by `pad` zero blocks without the 2^128 bit, which leave h = 0,
+     * so that they fill whole chunks of four. The first chunk (when padded) and the last one
+     * (which holds the separate `last` block) are assembled in a buffer. */
+    size_t pad = (4 - n % 4) % 4, chunks = (n + pad) / 4;
+    const long long H = 1 << 24;
+    const __m256i hib_all = _mm256_set1_epi64x(H);
+    const __m256i hib_first = _mm256_setr_epi64x(pad > 0 ? 0 : H, pad > 2 ? 0 : H,
+                                                 pad > 1 ? 0 : H, H);
+    uint8_t tmp[64];
     for (size_t c = 0; c < chunks; c++) {
-        const uint8_t *p = m + 64 * c;
-        if (c == chunks - 1) { /* the message's last three blocks and the length block */
-            memcpy(tail, p, 48);
-            memcpy(tail + 48, last, 16);
-            p = tail;
+        const uint8_t *p;
+        if ((c == 0 && pad) || c == chunks - 1) {
+            for (size_t q = 0; q < 4; q++) {
+                size_t k = 4 * c + q; /* block k of the padded stream */
+                if (k < pad)
+                    memset(tmp + 16 * q, 0, 16);
+                else if (k - pad < nblocks)
+                    memcpy(tmp + 16 * q, msg + 16 * (k - pad), 16);
+                else
+                    memcpy(tmp + 16 * q, last, 16);
+            }
+            p = tmp;
+        } else {
+            p = msg + 16 * (4 * c - pad);
         }
+        const __m256i hibit = c == 0 ? hib_first : hib_all;
         __m256i x = _mm256_loadu_si256((const __m256i *)p);
         __m256i y = _mm256_loadu_si256((const __m256i *)(p + 32));
         __m256i lo = _mm256_unpacklo_epi64(x, y); /* low 64 bits of blocks 0, 2, 1, 3 */
