@@ -399,7 +399,7 @@ def mine(
             cancelled = True
             break
         step = min(chunk, end - nonce)
-        nonce, found = job._scan(nonce, step, limit - len(anns))
+        nonce, found = job._scan(nonce, step, min(step, limit - len(anns)))
         anns.extend(found)
     return MineBatch(
         anns=anns,
