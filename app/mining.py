@@ -194,14 +194,18 @@ class DailyEarnings:
 
 def coinbase_earnings(
     transactions: Iterable[LedgerTx],
-    payout_script: bytes,
+    payout: bytes | Callable[[bytes], bool],
     *,
     days: int | None = None,
     today: date | None = None,
 ) -> list[DailyEarnings]:
-    """Coins received by ``payout_script`` from confirmed coinbase outputs, per UTC day, oldest
-    first. Pass ``wallet.ledger.txs.values()``. With ``days``, only the last ``days`` days,
-    days without earnings included as zero."""
+    """Coins received from confirmed coinbase outputs, per UTC day, oldest first.
+
+    ``payout`` is the payout script, or a predicate on output scripts (``wallet.is_mine``:
+    every address of the wallet, since its receive address moves on once paid). Pass
+    ``wallet.ledger.txs.values()``. With ``days``, only the last ``days`` days, days without
+    earnings included as zero. A Network Steward vote suffix on an output is ignored."""
+    matches: Callable[[bytes], bool] = payout.__eq__ if isinstance(payout, bytes) else payout
     totals: dict[date, list[int]] = {}
     for ltx in transactions:
         if ltx.height is None or ltx.timestamp is None or not ltx.tx.is_coinbase():
@@ -210,7 +214,7 @@ def coinbase_earnings(
         for txout in ltx.tx.outputs:
             vote = split_vote(txout.script)
             base = vote.base_script if vote is not None else txout.script
-            if base == payout_script:
+            if matches(base):
                 amount += txout.value
         if amount:
             day = datetime.fromtimestamp(ltx.timestamp, UTC).date()

@@ -25,6 +25,7 @@ from .cli import CLIError, Context
 from .mining import (
     MiningError,
     MiningService,
+    coinbase_earnings,
     format_earnings,
     format_status,
     format_summary,
@@ -250,12 +251,18 @@ def cmd_mining_earnings(ctx: Context) -> int:
     except WalletError as exc:
         raise CLIError(str(exc)) from None
     try:
-        payout = ctx.args.payout or load_settings(ctx.datadir).payout or wallet.receive_address()
-        try:
-            payout = validate_payout(payout, ctx.params)
-        except MiningError as exc:
-            raise CLIError(str(exc)) from None
-        rows = payout_earnings(wallet.ledger.txs.values(), payout, ctx.params, days=ctx.args.days)
+        payout = ctx.args.payout or load_settings(ctx.datadir).payout
+        if payout is None:  # every address of the wallet: its receive address moves on
+            rows = coinbase_earnings(wallet.ledger.txs.values(), wallet.is_mine, days=ctx.args.days)
+            payout = f"wallet {wallet.name!r}"
+        else:
+            try:
+                payout = validate_payout(payout, ctx.params)
+            except MiningError as exc:
+                raise CLIError(str(exc)) from None
+            rows = payout_earnings(
+                wallet.ledger.txs.values(), payout, ctx.params, days=ctx.args.days
+            )
     finally:
         wallet.close()
     total = sum(r.amount for r in rows)

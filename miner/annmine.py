@@ -245,6 +245,7 @@ class AnnMiner:
         for pool in self.pools:
             self._last_good[pool.url] = (0, now)
         self._window.append(self._totals(now))
+        self._emit("mining.state", {"state": "started", "threads": self.workers.threads})
         self.workers.start()
         for pool in self.pools:
             pool.start()
@@ -253,7 +254,6 @@ class AnnMiner:
         )
         self._supervisor.start()
         log.info("mining started: %d threads, %s", self.workers.threads, kernel.BACKEND_REASON)
-        self._emit("mining.state", {"state": "started", "threads": self.workers.threads})
 
     def stop(self, timeout: float = 2.0) -> bool:
         """Stop mining; True if every worker ended within ``timeout`` seconds."""

@@ -108,6 +108,7 @@ class TestPool:
         self._seen: dict[int, set[bytes]] = {}
         self.on_submit: Callable[[Submission], None] | None = None
         self._server: ThreadingHTTPServer | None = None
+        self._url = ""
         self._thread: threading.Thread | None = None
 
     # --- the chain ---
@@ -144,8 +145,8 @@ class TestPool:
 
     @property
     def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        assert self._url, "the pool is not started"
+        return self._url
 
     def handler_url(self, i: int) -> str:
         return f"{self.url}/h{i}/submit"
@@ -167,6 +168,7 @@ class TestPool:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        self._url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), daemon=True
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -206,3 +207,25 @@ def test_refuses_bad_payto_and_pools() -> None:
         AnnMiner([], PAYTO, fast_options())
     with pytest.raises(ValueError, match="http"):
         AnnMiner(["ftp://x"], PAYTO, fast_options())
+
+
+def test_pause_on_battery(tmp_path: Path, miners: list[AnnMiner]) -> None:
+    for name, kind in (("AC", "Mains"), ("BAT0", "Battery")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "type").write_text(kind)
+    (tmp_path / "AC" / "online").write_text("0")
+    (tmp_path / "BAT0" / "status").write_text("Discharging")
+    events = Events()
+    opts = fast_options(
+        pause_on_battery=True, power_supply_dir=tmp_path, battery_check_interval=0.05
+    )
+    miner = AnnMiner([dead_url()], PAYTO, opts, on_event=events)
+    miners.append(miner)
+    miner.start()
+    assert wait_for(lambda: miner.snapshot().paused == "on battery", 3)
+    assert wait_for(
+        lambda: {"state": "paused", "reason": "on battery"} in events.of("mining.state"), 3
+    )
+    (tmp_path / "AC" / "online").write_text("1")
+    assert wait_for(lambda: miner.snapshot().paused is None, 3)
+    assert wait_for(lambda: {"state": "resumed"} in events.of("mining.state"), 3)

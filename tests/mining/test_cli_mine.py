@@ -18,6 +18,7 @@ from app.mining_settings import KNOWN_POOLS
 from app.wallet.wallet import Wallet
 from miner import kernel
 from spv.params import MAINNET
+from spv.tx import TxOut
 
 from .conftest import PAYTO
 from .poolserver import TestPool
@@ -147,3 +148,39 @@ def test_sigint_stops_cleanly(tmp_path: Path, pool: TestPool) -> None:
     assert proc.returncode == 0, err
     assert elapsed < 2.0
     assert "mined for" in out and "accepted" in out and "Traceback" not in err
+
+
+def test_mining_earnings_from_the_wallet(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from spv.address import decode_address
+
+    from .test_service import coinbase
+
+    wallet, _ = Wallet.create(tmp_path, "default", MAINNET, "pw", kdf_params=FAST_KDF)
+    address = wallet.receive_address()
+    script = decode_address(address, MAINNET).to_script()
+    now = int(time.time())
+    for i, value in enumerate((1000, 2000)):
+        cb = coinbase(2_000_000 + i, [TxOut(value, script)])
+        assert wallet.ledger.add(
+            cb, height=2_000_000 + i, block_hash=bytes([i]) * 32, timestamp=now
+        )
+    wallet.save()
+    wallet.close()
+    code, out, err = run(
+        capsys, "--datadir", str(tmp_path), "--json", "mining-earnings", "--days", "2"
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["payout"] == "wallet 'default'" and data["total"] == 3000
+    assert [d["amount"] for d in data["days"]] == [0, 3000]
+    for payout, total in ((address, 3000), (PAYTO, 0)):
+        code, out, _ = run(
+            capsys, "--datadir", str(tmp_path), "--json", "mining-earnings", "--payout", payout
+        )
+        assert code == 0 and json.loads(out)["total"] == total
+    code, out, _ = run(capsys, "--datadir", str(tmp_path), "mining-earnings")
+    assert code == 0 and "(2 blocks)" in out
+    code, _, err = run(capsys, "--datadir", str(tmp_path / "none"), "mining-earnings")
+    assert code == 1 and "no wallet" in err

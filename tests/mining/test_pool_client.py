@@ -252,3 +252,17 @@ def test_queue_overflow_drops_oldest(client_factory: list[PoolClient]) -> None:
             client.uploader.flush_due(force=True)
         c = client.uploader.counters
         assert c.lost >= 2 and "overflow" in c.last_error
+
+
+def test_watchdog_restarts_a_stalled_config_poller(
+    pool: TestPool, client_factory: list[PoolClient]
+) -> None:
+    pool.config_mode, pool.delay = "slow", 1.0
+    client = make(client_factory, pool.url)
+    client.start()
+    time.sleep(0.4)  # the poller waits for the slow answer
+    assert client.check(stall_after=5.0) == []
+    reasons = client.check(stall_after=0.2)
+    assert len(reasons) == 1 and "connection restarted" in reasons[0]
+    pool.config_mode = "ok"
+    assert wait_for(lambda: client.job is not None, 5)
