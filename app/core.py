@@ -12,15 +12,34 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from spv.node import ChainWatcher, SpvNode, SyncProgress
+from spv.node import ChainWatcher, NoPeersError, SpvNode, SyncProgress
 from spv.params import NetworkParams
+from spv.peer import PeerError
+
+from .wallet.ledger import Balance, HistoryEntry
+from .wallet.sync import sync_wallet
+from .wallet.wallet import Wallet, WalletError
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class WalletView:
+    """What the window shows of a wallet, copied on the network thread."""
+
+    name: str
+    balance: Balance
+    receive_address: str
+    history: list[HistoryEntry]
+    synced_height: int
+
+
 EventCallback = Callable[[str, object], None]
 
 
@@ -48,6 +67,7 @@ class AppCore:
         self.node: SpvNode | None = None
         self._run_task: asyncio.Task[None] | None = None
         self.last_progress: SyncProgress | None = None
+        self.wallet: Wallet | None = None  # touched only on the network thread
 
     # --- lifecycle ---
 
@@ -76,7 +96,7 @@ class AppCore:
                 verify_packetcrypt_proofs=self._verify_proofs,
             )
             loop.run_until_complete(self.node.start())
-            self._run_task = loop.create_task(self.node.run())
+            self._run_task = loop.create_task(self._follow_chain())
         except BaseException as exc:  # reported to start()'s caller
             self._startup_error = exc
             self._ready.set()
@@ -94,6 +114,10 @@ class AppCore:
             self._run_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._run_task
+        if self.wallet is not None:
+            self.wallet.save()
+            self.wallet.close()
+            self.wallet = None
         if self.node is not None:
             await self.node.stop()
 
@@ -104,6 +128,23 @@ class AppCore:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout)
         self._thread = None
+
+    async def _follow_chain(self) -> None:
+        """Keep the light client (and the open wallet, if any) in sync until stopped."""
+        assert self.node is not None
+        node = self.node
+        while True:
+            wallet = self.wallet
+            try:
+                if wallet is not None:
+                    await sync_wallet(wallet, node)
+                    self.emit("wallet", self._wallet_view(wallet))
+                else:
+                    await node.sync()
+            except (PeerError, NoPeersError, WalletError) as exc:
+                log.info("sync interrupted: %s", exc)
+                self.emit("sync-error", str(exc))
+            await node.wait_for_news(30)
 
     # --- calling into the network thread ---
 
@@ -120,6 +161,44 @@ class AppCore:
             return fn()
 
         return self.submit(run())
+
+    # --- the wallet ---
+
+    def open_wallet(self, name: str) -> "concurrent.futures.Future[WalletView]":
+        """Open wallet `name` (no password needed to watch and show it) and sync it."""
+
+        def attach() -> WalletView:
+            assert self.node is not None
+            if self.wallet is not None:
+                self.wallet.close()
+            self.wallet = Wallet.open(self.datadir, name, self.params)
+            self.node.wake()
+            return self._wallet_view(self.wallet)
+
+        return self.call(attach)
+
+    def close_wallet(self) -> "concurrent.futures.Future[None]":
+        def detach() -> None:
+            if self.wallet is not None:
+                self.wallet.save()
+                self.wallet.close()
+            self.wallet = None
+            if self.node is not None:
+                self.node.watcher = None
+
+        return self.call(detach)
+
+    def wallet_view(self) -> "concurrent.futures.Future[WalletView | None]":
+        return self.call(lambda: self._wallet_view(self.wallet) if self.wallet else None)
+
+    def _wallet_view(self, wallet: Wallet) -> "WalletView":
+        return WalletView(
+            name=wallet.name,
+            balance=wallet.balance(),
+            receive_address=wallet.receive_address(),
+            history=wallet.history(),
+            synced_height=wallet.synced_height,
+        )
 
     # --- services ---
 

@@ -435,9 +435,19 @@ class SpvNode:
                 await self.sync()
             except (PeerError, NoPeersError) as exc:
                 log.info("sync interrupted: %s", exc)
-            self._wake.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), 30)
+            await self.wait_for_news(30)
+
+    async def wait_for_news(self, timeout: float) -> None:
+        """Wait until something may need a sync (a new block announced, a peer connected, a
+        rescan asked for) or `timeout` seconds pass. News that came during the last sync
+        counts: it returns at once then."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
+        self._wake.clear()
+
+    def wake(self) -> None:
+        """Make a waiting `run` / `wait_for_news` go on at once."""
+        self._wake.set()
 
     def _stage(self, stage: str, current: int, target: int, rate: float = 0.0) -> None:
         eta = (target - current) / rate if rate > 0 and target > current else None

@@ -19,7 +19,11 @@ def test_core_syncs_in_the_background_and_follows_new_blocks(tmp_path: Path) -> 
 
     def on_event(kind: str, payload: object) -> None:
         events.append((kind, payload, threading.current_thread().name))
-        if isinstance(payload, SyncProgress) and payload.stage == "synced" and payload.height == chain.height:
+        if (
+            isinstance(payload, SyncProgress)
+            and payload.stage == "synced"
+            and payload.height == chain.height
+        ):
             synced.set()
 
     with TestPeer(chain) as peer:
@@ -46,3 +50,48 @@ def test_core_stops_cleanly_without_peers(tmp_path: Path) -> None:
     start = time.monotonic()
     core.stop()
     assert time.monotonic() - start < 5
+
+
+def test_core_keeps_an_open_wallet_in_sync(tmp_path: Path) -> None:
+    from app.core import WalletView
+    from app.wallet.wallet import Wallet
+    from spv.address import script_for_address
+    from spv.tx import OutPoint
+
+    chain = RegtestChain()
+    born = chain.next_time() - 3 * 86400  # the wallet's birthday comes before the blocks
+    wallet, _ = Wallet.create(
+        tmp_path, "main", REGTEST, "pw", kdf_params={"n": 1024, "r": 8, "p": 1}, clock=lambda: born
+    )
+    pay_to = script_for_address(wallet.receive_address(), REGTEST)
+    wallet.close()
+    chain.mine(pay_to=pay_to)
+    chain.mine_many(100)  # the coinbase matures
+    views: list[WalletView] = []
+    got_coins = threading.Event()
+
+    def on_event(kind: str, payload: object) -> None:
+        if kind == "wallet" and isinstance(payload, WalletView):
+            views.append(payload)
+            if payload.balance.confirmed > 0:
+                got_coins.set()
+
+    with TestPeer(chain) as peer:
+        core = AppCore(REGTEST, tmp_path, peers=[("127.0.0.1", peer.port)], on_event=on_event)
+        core.start()
+        try:
+            first = core.open_wallet("main").result(10)
+            assert first.name == "main" and first.balance.confirmed == 0
+            assert got_coins.wait(30)
+            view = views[-1]
+            assert view.balance.confirmed == chain.value_of(
+                OutPoint(chain.blocks[1].block.transactions[0].txid, 0)
+            )
+            assert [h.height for h in view.history] == [1]
+            core.close_wallet().result(10)
+            assert core.wallet_view().result(10) is None
+        finally:
+            core.stop()
+    reopened = Wallet.open(tmp_path, "main", REGTEST)
+    assert reopened.balance().confirmed == views[-1].balance.confirmed  # saved on the way out
+    reopened.close()
