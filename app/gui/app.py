@@ -10,6 +10,7 @@ from app.core import AppCore
 from spv.params import NetworkParams
 
 from .bridge import CoreBridge
+from .calls import GuiCalls
 from .main_window import MainWindow
 
 ICON = Path(__file__).resolve().parent.parent.parent / "resources" / "icons" / "pkt-wallet.svg"
@@ -25,7 +26,7 @@ def run_gui(params: NetworkParams, datadir: Path, peers: list[tuple[str, int]]) 
     core = AppCore(params, datadir, peers=peers, on_event=bridge.deliver)
     core.start()
     try:
-        window = MainWindow(core, bridge)
+        window = MainWindow(core, bridge, GuiCalls())
         window.show()
         return app.exec()
     finally:

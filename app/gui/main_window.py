@@ -5,21 +5,28 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QListWidget,
     QMainWindow,
+    QMessageBox,
     QStackedWidget,
     QWidget,
 )
 
-from app.core import AppCore
+from app.core import AppCore, WalletView
+from app.wallet.wallet import list_wallets
 
 from .bridge import CoreBridge
+from .calls import GuiCalls
 from .network_page import NetworkPage
+from .overview_page import OverviewPage
+from .receive_page import ReceivePage
 from .sync_indicator import SyncIndicator
+from .wallet_setup import WalletSetup
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, core: AppCore, bridge: CoreBridge) -> None:
+    def __init__(self, core: AppCore, bridge: CoreBridge, calls: GuiCalls | None = None) -> None:
         super().__init__()
         self.core = core
+        self.calls = calls or GuiCalls()
         self.setWindowTitle(f"PKT Wallet — {core.params.name}")
         self.resize(QSize(980, 640))
         central = QWidget()
@@ -30,16 +37,66 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.nav)
         layout.addWidget(self.pages, 1)
         self.setCentralWidget(central)
-        self.network_page = NetworkPage(core.chain_info)
-        self.add_page("Network", self.network_page)
         self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
-        self.nav.setCurrentRow(0)
+
+        self.overview_page = OverviewPage(core.params)
+        self.receive_page = ReceivePage(core.params)
+        self.setup_page = WalletSetup(core.params, core.datadir, self.calls)
+        self.setup_page.wallet_ready.connect(self.open_wallet)
+        self.network_page = NetworkPage(core.chain_info)
+        self.wallet_name: str | None = None
+
         self.sync_indicator = SyncIndicator()
         self.statusBar().addPermanentWidget(self.sync_indicator, 1)
         bridge.sync_progress.connect(self.sync_indicator.update_progress)
+        bridge.core_event.connect(self._core_event)
         if core.last_progress is not None:
             self.sync_indicator.update_progress(core.last_progress)
 
-    def add_page(self, title: str, page: QWidget) -> None:
-        self.nav.addItem(title)
-        self.pages.addWidget(page)
+        wallets = list_wallets(core.datadir)
+        if wallets:
+            self._show_wallet_pages()
+            self.open_wallet(wallets[0])
+        else:
+            self._set_pages([("Get started", self.setup_page), ("Network", self.network_page)])
+
+    def _set_pages(self, pages: list[tuple[str, QWidget]]) -> None:
+        while self.pages.count():
+            old = self.pages.widget(0)
+            assert old is not None
+            self.pages.removeWidget(old)
+        self.nav.clear()
+        for title, page in pages:
+            self.nav.addItem(title)
+            self.pages.addWidget(page)
+        self.nav.setCurrentRow(0)
+
+    def _show_wallet_pages(self) -> None:
+        self._set_pages(
+            [
+                ("Overview", self.overview_page),
+                ("Receive", self.receive_page),
+                ("Network", self.network_page),
+            ]
+        )
+
+    def open_wallet(self, name: str) -> None:
+        self.calls.watch(self.core.open_wallet(name), self._wallet_opened, self._error)
+
+    def _wallet_opened(self, view: WalletView) -> None:
+        if self.wallet_name is None:
+            self._show_wallet_pages()
+        self.wallet_name = view.name
+        self.setWindowTitle(f"PKT Wallet — {view.name} ({self.core.params.name})")
+        self._show(view)
+
+    def _show(self, view: WalletView) -> None:
+        self.overview_page.show_wallet(view)
+        self.receive_page.show_address(view.receive_address)
+
+    def _core_event(self, kind: str, payload: object) -> None:
+        if kind == "wallet" and isinstance(payload, WalletView):
+            self._show(payload)
+
+    def _error(self, exc: BaseException) -> None:
+        QMessageBox.warning(self, "PKT Wallet", str(exc))

@@ -1,0 +1,43 @@
+"""Deliver results of background work (core futures, worker threads) back on the Qt thread."""
+
+import concurrent.futures
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+_workers = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="gui-worker")
+
+
+class GuiCalls(QObject):
+    """`watch(future, ok, err)`: `ok(result)` or `err(exception)` runs later on the GUI thread."""
+
+    _deliver = Signal(object, object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._deliver.connect(lambda fn, arg: fn(arg))
+
+    def watch(
+        self,
+        future: "concurrent.futures.Future[Any]",
+        on_result: Callable[[Any], None],
+        on_error: Callable[[BaseException], None],
+    ) -> None:
+        def done(f: "concurrent.futures.Future[Any]") -> None:
+            exc = f.exception()
+            if exc is not None:
+                self._deliver.emit(on_error, exc)
+            else:
+                self._deliver.emit(on_result, f.result())
+
+        future.add_done_callback(done)
+
+    def in_worker(
+        self,
+        fn: Callable[[], Any],
+        on_result: Callable[[Any], None],
+        on_error: Callable[[BaseException], None],
+    ) -> None:
+        """Run slow work (key derivation, file encryption) off the GUI thread."""
+        self.watch(_workers.submit(fn), on_result, on_error)

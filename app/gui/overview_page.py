@@ -1,0 +1,79 @@
+"""Overview: balances, and the most recent transactions."""
+
+from datetime import datetime
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core import WalletView
+from spv.params import NetworkParams
+
+from .money import coins
+
+RECENT = 12
+
+
+class OverviewPage(QWidget):
+    def __init__(self, params: NetworkParams, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.params = params
+        layout = QVBoxLayout(self)
+        box = QGroupBox("Balance")
+        form = QFormLayout(box)
+        self.total = QLabel("—")
+        font = self.total.font()
+        font.setPointSizeF(font.pointSizeF() * 1.8)
+        font.setBold(True)
+        self.total.setFont(font)
+        self.confirmed = QLabel("—")
+        self.unconfirmed = QLabel("—")
+        self.immature = QLabel("—")
+        self.immature.setToolTip(
+            "Mining rewards become spendable 100 blocks after they were mined."
+        )
+        form.addRow(self.total)
+        form.addRow("Spendable", self.confirmed)
+        form.addRow("Unconfirmed", self.unconfirmed)
+        form.addRow("Immature (mining)", self.immature)
+        layout.addWidget(box)
+        recent = QGroupBox("Recent transactions")
+        recent_layout = QVBoxLayout(recent)
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["Date", "Amount", "Status"])
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        recent_layout.addWidget(self.table)
+        layout.addWidget(recent, 1)
+
+    def show_wallet(self, view: WalletView) -> None:
+        b = view.balance
+        self.total.setText(coins(b.confirmed + b.unconfirmed + b.immature, self.params))
+        self.confirmed.setText(coins(b.confirmed, self.params))
+        self.unconfirmed.setText(coins(b.unconfirmed, self.params))
+        self.immature.setText(coins(b.immature, self.params))
+        entries = list(reversed(view.history))[:RECENT]
+        self.table.setRowCount(len(entries))
+        for row, e in enumerate(entries):
+            when = (
+                datetime.fromtimestamp(e.timestamp).strftime("%Y-%m-%d %H:%M")
+                if e.timestamp
+                else ""
+            )
+            status = "unconfirmed" if e.height is None else f"{e.confirmations} confirmations"
+            if e.coinbase:
+                status = "mining reward · " + status
+            amount = QTableWidgetItem(coins(e.amount, self.params, signed=True))
+            amount.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.table.setItem(row, 0, QTableWidgetItem(when))
+            self.table.setItem(row, 1, amount)
+            self.table.setItem(row, 2, QTableWidgetItem(status))
+        self.table.resizeColumnsToContents()

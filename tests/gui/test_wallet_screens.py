@@ -1,0 +1,112 @@
+"""First run (create with the seed confirmed, restore), overview and receive screens, driven
+like a person would, against the real core, wallet and a loopback test peer."""
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtCore import Qt  # noqa: E402
+
+from app.core import AppCore  # noqa: E402
+from app.gui.bridge import CoreBridge  # noqa: E402
+from app.gui.calls import GuiCalls  # noqa: E402
+from app.gui.main_window import MainWindow  # noqa: E402
+from app.wallet.wallet import Wallet  # noqa: E402
+from spv.address import script_for_address  # noqa: E402
+from spv.params import REGTEST  # noqa: E402
+from spv.uri import parse_payment_uri  # noqa: E402
+from tests.support.regtest_chain import RegtestChain  # noqa: E402
+from tests.support.test_peer import TestPeer  # noqa: E402
+
+PASSWORD = "correct horse battery"
+
+
+def _window(qtbot, core: AppCore, bridge: CoreBridge) -> MainWindow:  # type: ignore[no-untyped-def]
+    window = MainWindow(core, bridge, GuiCalls())
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def test_create_wallet_confirm_seed_then_receive(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    chain = RegtestChain()
+    chain.mine_many(5)
+    with TestPeer(chain) as peer:
+        bridge = CoreBridge()
+        core = AppCore(REGTEST, tmp_path, peers=[("127.0.0.1", peer.port)], on_event=bridge.deliver)
+        core.start()
+        try:
+            window = _window(qtbot, core, bridge)
+            setup = window.setup_page
+            assert window.nav.item(0).text() == "Get started"
+            setup.stack.setCurrentWidget(setup.create_page)
+            qtbot.keyClicks(setup.create_password, "short")
+            qtbot.keyClicks(setup.create_repeat, "short")
+            qtbot.mouseClick(setup.create_button, Qt.MouseButton.LeftButton)
+            assert "at least 8" in setup.create_error.text()
+            setup.create_password.setText(PASSWORD)
+            setup.create_repeat.setText(PASSWORD)
+            qtbot.mouseClick(setup.create_button, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: setup.stack.currentWidget() is setup.seed_page, timeout=20_000)
+            words = [w for w in setup.seed_words.text().split() if not w.endswith(".")]
+            assert len(words) == 12
+            setup._ask_words_back()
+            assert setup.seed_words.text() == ""  # no longer on screen
+            wrong = dict(zip(setup._challenge, ["abandon"] * 3, strict=True))
+            for edit, pos in zip(setup.confirm_edits, setup._challenge, strict=True):
+                edit.setText(wrong[pos] if words[pos - 1] != "abandon" else "zoo")
+            qtbot.mouseClick(setup.confirm_button, Qt.MouseButton.LeftButton)
+            assert setup.confirm_error.text()
+            for edit, pos in zip(setup.confirm_edits, setup._challenge, strict=True):
+                edit.setText(words[pos - 1])
+            qtbot.mouseClick(setup.confirm_button, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: window.wallet_name == "default", timeout=20_000)
+            assert [window.nav.item(i).text() for i in range(window.nav.count())] == [
+                "Overview",
+                "Receive",
+                "Network",
+            ]
+            receive = window.receive_page
+            address = receive.address_label.text()
+            assert address.startswith("bcrt1q")
+            receive.amount.setText("1.5")
+            receive.message.setText("rent")
+            uri = parse_payment_uri(receive.uri.text(), REGTEST)
+            assert (
+                uri.address == address and uri.amount_units == 150_000_000 and uri.message == "rent"
+            )
+            assert not receive.qr.pixmap().isNull()
+            receive.amount.setText("1.5.5")
+            assert receive.error.text()
+        finally:
+            core.stop()
+    reopened = Wallet.open(tmp_path, "default", REGTEST)
+    assert reopened.backed_up
+    reopened.close()
+
+
+def test_existing_wallet_opens_and_shows_its_mining_reward(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    chain = RegtestChain()
+    wallet, _ = Wallet.create(
+        tmp_path, "main", REGTEST, PASSWORD, kdf_params={"n": 1024, "r": 8, "p": 1}
+    )
+    pay_to = script_for_address(wallet.receive_address(), REGTEST)
+    wallet.close()
+    chain.mine(pay_to=pay_to)
+    chain.mine_many(100)
+    with TestPeer(chain) as peer:
+        bridge = CoreBridge()
+        core = AppCore(REGTEST, tmp_path, peers=[("127.0.0.1", peer.port)], on_event=bridge.deliver)
+        core.start()
+        try:
+            window = _window(qtbot, core, bridge)
+            page = window.overview_page
+            qtbot.waitUntil(lambda: page.confirmed.text() == "50 rBTC", timeout=30_000)
+            assert page.table.rowCount() == 1
+            assert page.table.item(0, 1).text() == "+50 rBTC"
+            assert "mining reward" in page.table.item(0, 2).text()
+            assert window.windowTitle() == "PKT Wallet — main (regtest)"
+        finally:
+            core.stop()
