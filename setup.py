@@ -34,7 +34,11 @@ setup(
                 "miner/native/simd.c",
                 "miner/native/simd_x86.c",
             ],
-            depends=["miner/native/pc.h", "miner/native/ann.h"],
+            depends=[
+                "miner/native/pc.h",
+                "miner/native/ann.h",
+                "miner/native/poly1305_x4.h",
+            ],
             extra_compile_args=["-O3", "-std=gnu11", "-fno-strict-aliasing"],
             optional=True,
         ),
