@@ -375,3 +375,27 @@ def test_backend_is_named_and_falls_back() -> None:
     )
     assert missing.startswith("reference |") and "not built" in missing
     assert "['reference']" in missing
+
+
+@needs_native
+def test_random_garbage_validates_the_same_in_both_backends() -> None:
+    """Random 1024-byte records with plausible headers: same result in both backends."""
+    import random
+
+    rng = random.Random(21)
+    for i in range(300):
+        ann = bytearray(rng.randbytes(1024))
+        ann[0] = rng.choice([0, 1, 1, 1, 2, 255])
+        if rng.random() < 0.8:
+            ann[12:16] = rng.randrange(103869, 1 << 32).to_bytes(4, "little")
+        if rng.random() < 0.5:
+            bits = rng.choice([0x20000FFF, 0x1F100000, 0x207FFFFF, 0, 0xFFFFFFFF])
+            ann[8:12] = bits.to_bytes(4, "little")
+        if rng.random() < 0.5:
+            ann[1:4] = bytes(3)
+        parent = rng.randbytes(32)
+        version = rng.choice([1, 2])
+        native = kernel.validate(bytes(ann), parent, version, backend="native")
+        assert native.code is not AnnCheck.OK
+        if i % 15 == 0:
+            assert native == kernel.validate(bytes(ann), parent, version, backend="reference")
