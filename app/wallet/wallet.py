@@ -504,7 +504,7 @@ class Wallet:
         seed_passphrase: str = "",
         *,
         birthday: date | None = None,
-        seed_kdf: pktseed.SeedKdf = pktseed.argon2id_seed_key,
+        seed_kdf: pktseed.SeedKdf | None = None,
         kdf_params: Mapping[str, int] | None = None,
         cancel: Callable[[], bool] | None = None,
         progress: Callable[[float], None] | None = None,
@@ -1663,7 +1663,7 @@ def seed_secrets(
     seed_passphrase: str = "",
     *,
     birthday: date | None = None,
-    seed_kdf: pktseed.SeedKdf = pktseed.argon2id_seed_key,
+    seed_kdf: pktseed.SeedKdf | None = None,
     cancel: Callable[[], bool] | None = None,
     progress: Callable[[float], None] | None = None,
     now: float | None = None,
@@ -1682,7 +1682,12 @@ def seed_secrets(
             raise WalletError(f"invalid pktwallet seed: {exc}") from None
         try:
             seed = pktseed.decrypt_seed(
-                encoded, seed_passphrase, kdf=seed_kdf, cancel=cancel, progress=progress, now=now
+                encoded,
+                seed_passphrase,
+                kdf=seed_kdf or pktseed.argon2id_seed_key,  # looked up now (tests swap it)
+                cancel=cancel,
+                progress=progress,
+                now=now,
             )
         except pktseed.PktSeedError as exc:
             raise WalletError(str(exc)) from None

@@ -1,14 +1,22 @@
-"""The wallet CLI's automation contract, run as a program against the loopback regtest peer."""
+"""The wallet CLI's automation contract against the loopback regtest peer. The main paths run
+as programs (`python -m app ...`); variations run `app.cli.main` in-process (faster)."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
+import pytest
+
+from app.cli import main
+from app.wallet import pktseed
 from spv.address import p2pkh_address, script_for_address
 from spv.params import REGTEST
 from tests.support.regtest_chain import RegtestChain
@@ -27,31 +35,34 @@ class Cli:
         self.network = network
 
     def __call__(
-        self, *args: str, stdin: str = "", peer: bool = True
+        self, *args: str, stdin: str = "", peer: bool = True, real: bool = False
     ) -> subprocess.CompletedProcess[str]:
-        argv = [
-            sys.executable,
-            "-m",
-            "app",
-            "--network",
-            self.network,
-            "--datadir",
-            str(self.datadir),
-        ]
+        """Run the CLI: as a program with `real`, else in this process."""
+        argv = ["--network", self.network, "--datadir", str(self.datadir)]
         if peer and self.peer is not None:
             argv += ["--peer", self.peer.address]
-        return subprocess.run(
-            [*argv, *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=ROOT,
-            env=dict(os.environ, PYTHONPATH=str(ROOT)),
-        )
+        argv += args
+        if real:
+            return subprocess.run(
+                [sys.executable, "-m", "app", *argv],
+                input=stdin,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                cwd=ROOT,
+                env=dict(os.environ, PYTHONPATH=str(ROOT)),
+            )
+        out, err = io.StringIO(), io.StringIO()
+        with (
+            patch.object(sys, "stdin", io.StringIO(stdin)),
+            redirect_stdout(out),
+            redirect_stderr(err),
+        ):
+            code = main(argv)
+        return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
 
-    def ok(self, *args: str, stdin: str = "") -> str:
-        proc = self(*args, stdin=stdin)
+    def ok(self, *args: str, stdin: str = "", real: bool = False) -> str:
+        proc = self(*args, stdin=stdin, real=real)
         assert proc.returncode == 0, proc.stderr
         return proc.stdout
 
@@ -59,7 +70,7 @@ class Cli:
 def test_wallet_cli_automation_contract(tmp_path: Path) -> None:
     chain = RegtestChain()
     cli = Cli(tmp_path)
-    created = cli.ok("create", "--password-stdin", stdin="alice pw\n").splitlines()
+    created = cli.ok("create", "--password-stdin", stdin="alice pw\n", real=True).splitlines()
     assert len(created) == 2 and len(created[0].split()) == 12
     mnemonic, first = created
     assert cli.ok("address").strip() == first
@@ -74,7 +85,7 @@ def test_wallet_cli_automation_contract(tmp_path: Path) -> None:
     chain.mine_many(100)
     with TestPeer(chain) as peer:
         cli.peer = peer
-        balance = json.loads(cli.ok("balance", "--json"))
+        balance = json.loads(cli.ok("balance", "--json", real=True))
         assert (balance["confirmed"], balance["unconfirmed"], balance["immature"]) == (
             50 * COIN,
             0,
@@ -83,7 +94,9 @@ def test_wallet_cli_automation_contract(tmp_path: Path) -> None:
         assert json.loads(cli.ok("--json", "balance"))["height"] == 101
 
         # send: syncs, broadcasts, prints only the txid
-        out = cli.ok("send", bob_address, "1.5", "--yes", "--password-stdin", stdin="alice pw\n")
+        out = cli.ok(
+            "send", bob_address, "1.5", "--yes", "--password-stdin", stdin="alice pw\n", real=True
+        )
         txid = out.strip()
         assert len(txid) == 64 and out == txid + "\n"
         assert [t.txid_hex for t in peer.received_txs] == [txid] and not peer.rejected_txs
@@ -104,7 +117,9 @@ def test_wallet_cli_automation_contract(tmp_path: Path) -> None:
         assert rows[-1].split(",")[1] == txid and rows[-1].split(",")[2].startswith("-1.5")
 
         # errors are one line, never a traceback; secrets are not echoed
-        wrong = cli("send", bob_address, "1", "--yes", "--password-stdin", stdin="nope\n")
+        wrong = cli(
+            "send", bob_address, "1", "--yes", "--password-stdin", stdin="nope\n", real=True
+        )
         assert wrong.returncode == 1 and wrong.stderr == "error: wrong password\n"
         bad = cli(
             "send", "bcrt1qnotanaddress", "1", "--yes", "--offline", "--password-stdin", stdin="x\n"
@@ -156,7 +171,7 @@ def test_wallet_cli_automation_contract(tmp_path: Path) -> None:
     assert changed.returncode == 0, changed.stderr
     again = cli("change-password", "--password-stdin", stdin="alice pw\nx\n", peer=False)
     assert again.stderr == "error: wrong password\n"
-    missing = cli("balance", "--wallet", "nobody", "--offline", peer=False)
+    missing = cli("balance", "--wallet", "nobody", "--offline", peer=False, real=True)
     assert missing.returncode == 1 and missing.stderr.startswith("error: no wallet named 'nobody'")
     assert "Traceback" not in missing.stderr + again.stderr
     for proc in (changed, again):
@@ -164,8 +179,10 @@ def test_wallet_cli_automation_contract(tmp_path: Path) -> None:
 
 
 def test_restore_pktwallet_seed_with_passphrase_and_bip39_birthday(
-    tmp_path: Path, seed_vectors: Any
+    tmp_path: Path, seed_vectors: Any, seed_kdf: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # in-process with the session's Argon2id cache (the real KDF runs in test_pktseed)
+    monkeypatch.setattr(pktseed, "argon2id_seed_key", seed_kdf)
     vector = next(
         v for v in seed_vectors["seedwords_vectors"] if v["passphrase"] and str(v["vector"]) == "2"
     )
