@@ -89,6 +89,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("against", metavar="AGAINST_ADDR", nargs="?", help="address to vote against")
     p.add_argument("--wallet", metavar="NAME", help="wallet to vote with (default: the only one)")
     p.add_argument("--fee-rate", metavar="UNITS", help="units per vbyte (default: the wallet's)")
+    p.add_argument(
+        "--send",
+        action="store_true",
+        help="sign and broadcast the vote with the wallet (asks to confirm unless --yes)",
+    )
+    p.add_argument("--yes", action="store_true", help="with --send: do not ask for confirmation")
+    p.add_argument(
+        "--password-stdin", action="store_true", help="with --send: read the password from stdin"
+    )
+    p.add_argument("--offline", action="store_true", help="with --send: do not sync first")
+    p.add_argument("--timeout", type=float, default=300.0, help="with --send: sync time limit")
     _json_flag(p)
     p.set_defaults(handler=cmd_vote)
 
@@ -416,12 +427,30 @@ def cmd_vote(ctx: Context) -> int:
     lines += _expiry_lines(plan)
     against = f" {plan.vote_against.address}" if plan.vote_against else ""
     target = plan.vote_for.address if plan.vote_for else "none"
+    if a.send:
+        # The wallet syncs, shows its own preview, asks to confirm, signs and broadcasts.
+        if not ctx.json_output:
+            for line in lines:
+                print(line)
+        assert wallet_name is not None
+        return _send_vote_with_wallet(ctx, wallet_name, plan)
     lines.append(
-        f"To sign and broadcast it: pkt-wallet vote {target}{against}"
+        f"To sign and broadcast it: pkt-wallet steward vote {target}{against} --send"
         + (f" --wallet {wallet_name}" if wallet_name != DEFAULT_WALLET else "")
     )
     ctx.emit(data, lines)
     return 0
+
+
+def _send_vote_with_wallet(ctx: Context, wallet_name: str, plan: VotePlan) -> int:
+    from . import wallet_commands
+
+    a = ctx.args
+    a.wallet = wallet_name
+    a.vote_for = plan.vote_for.address if plan.vote_for else "none"
+    a.vote_against = plan.vote_against.address if plan.vote_against else None
+    a.coin = []
+    return wallet_commands.cmd_vote(ctx)
 
 
 DEFAULT_WALLET = "default"  # as in app.wallet_commands

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -107,7 +108,7 @@ def test_vote_candidates_are_checked(vote_for: str, against: str | None, message
 
 
 def test_wallet_builds_the_vote_transaction(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`steward vote` asks the wallet (Wallet.create_vote) for the transaction preview."""
     from app.wallet.sync import sync_wallet
@@ -148,4 +149,27 @@ def test_wallet_builds_the_vote_transaction(
     assert main(argv) == 0
     text = capsys.readouterr().out
     assert "preview, nothing is sent" in text and "to itself" in text and "fee" in text
-    assert "vote again before" in text and "pkt-wallet vote " + candidate in text
+    assert "vote again before" in text and f"pkt-wallet steward vote {candidate} --send" in text
+
+    # --send: the wallet syncs, signs and broadcasts; the peer checks the signatures.
+    with TestPeer(chain) as peer:
+        monkeypatch.setattr("sys.stdin", io.StringIO("pw\n"))
+        code = main(
+            [
+                "--network",
+                "regtest",
+                "--datadir",
+                str(tmp_path),
+                "--peer",
+                f"127.0.0.1:{peer.port}",
+                "steward",
+                "vote",
+                candidate,
+                "--send",
+                "--yes",
+                "--password-stdin",
+            ]
+        )
+        assert code == 0, capsys.readouterr().err
+        (sent,) = peer.received_txs
+    assert sent.outputs[0].script.hex() == vote_out["script"]
