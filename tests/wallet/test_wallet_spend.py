@@ -92,3 +92,24 @@ def test_a_stale_preview_is_refused_and_pending_spends_are_recorded(wallet: Wall
     wallet.abandon(tx.txid_hex)
     assert wallet.balance().confirmed == 170_000
     assert p2wpkh_script(b"\x00" * 20) not in wallet.watched_scripts()
+
+
+def test_consolidation_batches_stay_standard(tmp_path: Path) -> None:
+    w, _ = Wallet.create(tmp_path, "c", REGTEST, PASSWORD, kdf_params={"n": 1024, "r": 8, "p": 1})
+    script = w.accounts[w.default_account].keys[0][0].script  # type: ignore[union-attr]
+    many = Transaction(
+        1,
+        (TxIn(OutPoint(b"\x66" * 32, 0), b"", 0xFFFFFFFF),),
+        tuple(TxOut(10_000 + i, script) for i in range(1500)),
+        0,
+    )
+    w.on_block_transactions(5, b"\x05" * 32, 1_700_000_000, [many])
+    w.ledger.tip_height = 6
+    batches = w.create_consolidation()
+    assert [len(b.inputs) for b in batches] == [1460, 40]
+    for b in batches:
+        assert b.vsize * 4 <= 400_000 and len(b.outputs) == 1 and b.outputs[0].is_mine
+        assert b.outputs[0].value == sum(c.value for c in b.inputs) - b.fee
+    # smallest coins first
+    assert max(c.value for c in batches[0].inputs) < min(c.value for c in batches[1].inputs)
+    w.close()
