@@ -200,3 +200,16 @@ def test_selection_errors() -> None:
     many = _cands([1000] * 600, kind="p2pkh")
     with pytest.raises(TooManyInputsError, match="consolidate"):
         select_coins(many, DEST, 450_000, Fraction(1), CHANGE)
+
+
+def test_uncompressed_p2pkh_key_signs_and_fits_its_size_estimate() -> None:
+    from app.wallet.signing import public_key_of
+
+    key = b"\x05" * 32
+    pub = public_key_of(key, compressed=False)
+    script = p2pkh_script(hash160(pub))
+    outpoint = OutPoint(b"\x08" * 32, 0)
+    tx = Transaction(1, (TxIn(outpoint, b"", 0xFFFFFFFF),), (TxOut(900, DEST[0]),), 0)
+    signed = sign_transaction(tx, [SigningInput(script, 1000, "p2pkh-uncompressed", key)])
+    verify_transaction(signed, {outpoint: (script, 1000)}.__getitem__)
+    assert len(pub) == 65 and signed.weight <= tx_weight(["p2pkh-uncompressed"], [DEST[0]])
