@@ -87,14 +87,7 @@ class AppCore:
         self._loop = loop
         asyncio.set_event_loop(loop)
         try:
-            self.node = SpvNode(
-                self.params,
-                self.datadir,
-                peers=self._peers,
-                use_dns_seeds=self._use_dns,
-                on_progress=self._progress,
-                verify_packetcrypt_proofs=self._verify_proofs,
-            )
+            self.node = self._new_node()
             loop.run_until_complete(self.node.start())
             self._run_task = loop.create_task(self._follow_chain())
         except BaseException as exc:  # reported to start()'s caller
@@ -114,19 +107,26 @@ class AppCore:
             self._run_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._run_task
-        if self.wallet is not None:
-            self.wallet.save()
-            self.wallet.close()
-            self.wallet = None
-        if self.node is not None:
-            await self.node.stop()
+        wallet, self.wallet = self.wallet, None
+        try:
+            if wallet is not None:
+                try:
+                    wallet.save()
+                finally:
+                    wallet.close()
+        finally:
+            if self.node is not None:
+                await self.node.stop()
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop the light client and the network thread (stores are flushed)."""
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop the light client and the network thread (the wallet is saved and closed,
+        stores are flushed)."""
         if self._loop is None or self._thread is None:
             return
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout)
+        if self._thread.is_alive():
+            log.warning("the network thread did not stop within %.0f s", timeout)
         self._thread = None
 
     async def _follow_chain(self) -> None:
@@ -167,15 +167,44 @@ class AppCore:
     def open_wallet(self, name: str) -> "concurrent.futures.Future[WalletView]":
         """Open wallet `name` (no password needed to watch and show it) and sync it."""
 
-        def attach() -> WalletView:
+        async def attach() -> WalletView:
             assert self.node is not None
             if self.wallet is not None:
                 self.wallet.close()
-            self.wallet = Wallet.open(self.datadir, name, self.params)
+            wallet = Wallet.open(self.datadir, name, self.params)
+            self.wallet = wallet
+            needed = wallet.history_from_height()
+            if needed is not None and needed < self.node.chain.first_height - 1:
+                await self._restart_node(history_from_height=needed)
+            assert self.node is not None
             self.node.wake()
-            return self._wallet_view(self.wallet)
+            return self._wallet_view(wallet)
 
-        return self.call(attach)
+        return self.submit(attach())
+
+    async def _restart_node(self, history_from_height: int) -> None:
+        """Start the light client again with headers reaching further back (a restored
+        wallet needs blocks older than the store holds)."""
+        if self._run_task is not None:
+            self._run_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._run_task
+        assert self.node is not None
+        await self.node.stop()
+        self.node = self._new_node(history_from_height)
+        await self.node.start()
+        self._run_task = asyncio.get_running_loop().create_task(self._follow_chain())
+
+    def _new_node(self, history_from_height: int | None = None) -> SpvNode:
+        return SpvNode(
+            self.params,
+            self.datadir,
+            peers=self._peers,
+            use_dns_seeds=self._use_dns,
+            on_progress=self._progress,
+            verify_packetcrypt_proofs=self._verify_proofs,
+            history_from_height=history_from_height,
+        )
 
     def close_wallet(self) -> "concurrent.futures.Future[None]":
         def detach() -> None:

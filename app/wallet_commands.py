@@ -235,7 +235,7 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
-def _node(ctx: Context) -> SpvNode:
+def _node(ctx: Context, wallet: Wallet | None = None) -> SpvNode:
     peers = [(p.host, p.port) for p in ctx.peers]
     if not peers and not ctx.params.dns_seeds:
         raise CLIError("no peers: give --peer HOST:PORT (or --offline)")
@@ -243,14 +243,19 @@ def _node(ctx: Context) -> SpvNode:
     if sys.stderr.isatty() and not ctx.json_output:
         printer = ProgressPrinter(enabled=True)
     return SpvNode(
-        ctx.params, ctx.datadir, peers=peers, use_dns_seeds=not peers, on_progress=printer
+        ctx.params,
+        ctx.datadir,
+        peers=peers,
+        use_dns_seeds=not peers,
+        on_progress=printer,
+        history_from_height=wallet.history_from_height() if wallet is not None else None,
     )
 
 
 def _sync(ctx: Context, wallet: Wallet) -> None:
     if getattr(ctx.args, "offline", False):
         return
-    node = _node(ctx)
+    node = _node(ctx, wallet)
     timeout = getattr(ctx.args, "timeout", None)
 
     async def go() -> None:

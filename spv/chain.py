@@ -19,7 +19,7 @@ from pathlib import Path
 from .difficulty import retarget_bits, target_from_bits, work_from_bits
 from .errors import ChainError
 from .hashes import hash_to_display, sha256d
-from .headerstore import HEADER_SIZE, HeaderStore, StoreAnchor
+from .headerstore import HEADER_SIZE, HeaderStore, StoreAnchor, read_store_anchor, remove_store
 from .params import NetworkParams
 
 _TS_BITS = struct.Struct("<II")  # timestamp, bits at offset 68
@@ -59,12 +59,25 @@ class ConnectResult:
     better: bool  # False when a valid fork had no more work than the active chain
 
 
-def anchor_for(params: NetworkParams) -> StoreAnchor:
-    """Where the store starts: right after the newest checkpoint, else at the genesis header."""
-    last = params.last_checkpoint
-    if last is not None:
-        return StoreAnchor(first_height=last.height + 1, anchor_hash=last.block_hash)
+def anchor_for(params: NetworkParams, history_from: int | None = None) -> StoreAnchor:
+    """Where the store starts: right after the newest checkpoint at or below `history_from`
+    (the newest of all when None: a new wallet needs no history), else at the genesis."""
+    eligible = [
+        cp for cp in params.checkpoints if history_from is None or cp.height <= history_from
+    ]
+    if eligible:
+        cp = eligible[-1]
+        return StoreAnchor(first_height=cp.height + 1, anchor_hash=cp.block_hash)
     return StoreAnchor(first_height=0, anchor_hash=b"\x00" * 32)
+
+
+def estimate_height_below(params: NetworkParams, unix_time: int) -> int:
+    """A height the chain had certainly not passed yet at `unix_time` (for choosing where
+    header sync must start to cover a wallet's birthday). Conservative: assumes blocks came
+    no faster than every 75 s on PKT networks (they average about 58-60 s)."""
+    if not params.has_packetcrypt or unix_time <= params.launch_time:
+        return 0
+    return max(0, (unix_time - params.launch_time) // 75)
 
 
 class _Tail:
@@ -119,10 +132,22 @@ class HeaderChain:
         params: NetworkParams,
         directory: Path,
         clock: Callable[[], float] = time.time,
+        history_from: int | None = None,
     ) -> None:
+        """`history_from`: the lowest height whose header must be known (a restored
+        wallet's birthday); the store starts at the newest checkpoint at or below it."""
         self.params = params
         self.clock = clock
-        anchor = anchor_for(params)
+        anchor = anchor_for(params, history_from)
+        existing = read_store_anchor(Path(directory))
+        self.rebased = False
+        if existing is not None and existing.first_height <= anchor.first_height:
+            anchor = existing  # it already reaches back far enough
+        elif existing is not None:
+            # More history is needed than this store holds: start again further back (the
+            # headers are downloaded again, quickly).
+            remove_store(Path(directory))
+            self.rebased = True
         self.store = HeaderStore(Path(directory), params.name, anchor)
         self._tail_len = params.blocks_per_retarget + params.median_time_blocks + 8
         if self.store.count == 0 and anchor.first_height == 0:

@@ -11,6 +11,7 @@ the last whole record are cut, records past the committed count are dropped, and
 interrupted a reorg (the committed tip is gone) the longest linked prefix is kept.
 """
 
+import contextlib
 import json
 import os
 import time
@@ -35,6 +36,24 @@ class StoreError(ChainError):
 class StoreAnchor:
     first_height: int
     anchor_hash: bytes  # prev hash of record 0 (internal order)
+
+
+def read_store_anchor(directory: Path) -> StoreAnchor | None:
+    """The anchor of the header store in `directory`, or None when there is none (or its
+    index is unreadable)."""
+    try:
+        index = json.loads((Path(directory) / "headers.idx").read_text(encoding="utf-8"))
+        return StoreAnchor(int(index["first_height"]), bytes.fromhex(index["anchor_hash"]))
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        return None
+
+
+def remove_store(directory: Path) -> None:
+    """Delete the header store files in `directory` (index first, so a crash in between leaves
+    a data file that is simply discarded)."""
+    for name in ("headers.idx", "headers.dat"):
+        with contextlib.suppress(FileNotFoundError):
+            (Path(directory) / name).unlink()
 
 
 class HeaderStore:

@@ -114,13 +114,20 @@ class SpvNode:
         on_progress: Callable[[SyncProgress], None] | None = None,
         peer_timeout: float = 20.0,
         verify_packetcrypt_proofs: bool = True,
+        history_from_height: int | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """`history_from_height`: the lowest block the wallet may need (from a restored
+        wallet's birthday); headers are kept from the newest checkpoint at or below it, the
+        newest checkpoint when None."""
         self.params = params
         self.datadir = Path(datadir)
         chain_dir = self.datadir / "chain"
-        self.chain = HeaderChain(params, chain_dir, clock=clock)
+        self.chain = HeaderChain(params, chain_dir, clock=clock, history_from=history_from_height)
         self.filter_headers = FilterHeaderStore(chain_dir, params.name)
+        fh = self.filter_headers
+        if fh.is_initialized and fh.first_height != self.chain.first_height:
+            fh.reset()  # the header store was started further back: filter headers follow it
         self.addrbook = AddressBook(chain_dir / "peers.json", clock=clock)
         self.manual_peers = [(h, p or params.default_port) for h, p in peers]
         for host, port in self.manual_peers:

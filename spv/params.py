@@ -67,6 +67,7 @@ class NetworkParams:
     xpub_version: int
     hd_coin_type: int  # SLIP44 value in chaincfg
     wallet_coin_type: int  # coin type pktwallet actually uses in its derivation paths
+    launch_time: int = 0  # timestamp of block 1 (when the chain started producing blocks)
     genesis_hash: bytes = field(init=False)  # internal order
 
     def __post_init__(self) -> None:
@@ -137,6 +138,7 @@ MAINNET = NetworkParams(
     xpub_version=0x6B85C53F,
     hd_coin_type=390,
     wallet_coin_type=0,
+    launch_time=1566269808,  # block 1 (2019-08-20)
 )
 
 TESTNET = NetworkParams(
@@ -171,6 +173,7 @@ TESTNET = NetworkParams(
     xpub_version=0x043587CF,
     hd_coin_type=1,
     wallet_coin_type=0,
+    launch_time=1566269808,  # same genesis; unknown testnet start, mainnet's is a safe lower bound
 )
 
 REGTEST = NetworkParams(

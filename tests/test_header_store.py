@@ -147,3 +147,21 @@ def test_store_refuses_another_network(tmp_path: Path) -> None:
     HeaderStore(tmp_path, "regtest", StoreAnchor(0, b"\x00" * 32))
     with pytest.raises(StoreError, match="regtest"):
         HeaderStore(tmp_path, "mainnet", StoreAnchor(0, b"\x00" * 32))
+
+
+def test_history_from_picks_an_older_checkpoint_and_rebases_the_store(tmp_path: Path) -> None:
+    from spv.chain import anchor_for, estimate_height_below
+
+    assert anchor_for(MAINNET).first_height == 524289
+    assert anchor_for(MAINNET, 400_000).first_height == 393217  # 48 * 8192 + 1
+    assert anchor_for(MAINNET, 8191).first_height == 0  # before the first checkpoint: genesis
+    newest = HeaderChain(MAINNET, tmp_path)
+    assert newest.first_height == 524289 and not newest.rebased
+    older = HeaderChain(MAINNET, tmp_path, history_from=400_000)
+    assert older.rebased and older.first_height == 393217 and older.height == 393216
+    again = HeaderChain(MAINNET, tmp_path)  # a store reaching further back is kept
+    assert again.first_height == 393217 and not again.rebased
+    # The estimate never runs ahead of the real chain: block 369372 was mined at 1587735837.
+    assert estimate_height_below(MAINNET, 1587735837) < 369372
+    assert estimate_height_below(MAINNET, 1566269808) == 0
+    assert estimate_height_below(REGTEST, 2_000_000_000) == 0

@@ -411,3 +411,46 @@ def test_filter_headers_learned_from_a_liar_are_repaired_when_an_honest_peer_app
                 assert node.filter_headers.get(1499) == chain.blocks[1499].filter_header
 
         run(honest_arrives())
+
+
+def test_a_wallet_older_than_the_store_gets_headers_from_an_earlier_checkpoint(
+    tmp_path: Path, chain: RegtestChain
+) -> None:
+    """Headers start at the newest checkpoint; a restored wallet whose birthday is older makes
+    the store start again at an older checkpoint, and its old payment is found."""
+    import dataclasses
+
+    from spv.params import Checkpoint
+
+    params = dataclasses.replace(
+        REGTEST,
+        checkpoints=(
+            Checkpoint(2400, chain.blocks[2400].hash),
+            Checkpoint(2600, chain.blocks[2600].hash),
+        ),
+    )
+    watcher = RecordingWatcher([WALLET_SCRIPT], start=2450)  # paid at 2501
+    with TestPeer(chain) as peer:
+
+        async def go() -> None:
+            async with SpvNode(
+                params, tmp_path, peers=[("127.0.0.1", peer.port)], peer_timeout=5
+            ) as node:
+                await node.sync()
+                assert node.chain.first_height == 2601 and node.chain.height == 3000
+            async with SpvNode(
+                params,
+                tmp_path,
+                peers=[("127.0.0.1", peer.port)],
+                peer_timeout=5,
+                watcher=watcher,
+                history_from_height=2450,
+            ) as node:
+                assert node.chain.rebased and node.chain.first_height == 2401
+                await node.sync()
+                assert node.chain.tip_hash == chain.tip.hash
+                assert node.filter_headers.first_height == 2401
+                assert node.filter_headers.get(3000) == chain.tip.filter_header
+
+        run(go())
+    assert watcher.seen == {chain.blocks[2501].block.transactions[0].txid: 2501}

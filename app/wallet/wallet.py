@@ -43,6 +43,7 @@ from typing import Any, Protocol
 
 from spv.address import address_from_script, decode_wif, script_for_address
 from spv.atomic import atomic_write
+from spv.chain import estimate_height_below
 from spv.errors import ParseError
 from spv.hashes import hash160, hash_to_display
 from spv.params import NetworkParams
@@ -1052,6 +1053,19 @@ class Wallet:
         self.birthday_height = low
         self._dirty = True
         return low
+
+    def history_from_height(self) -> int | None:
+        """The lowest block the light client must keep headers for, so this wallet's scan can
+        start at its birthday: a safe under-estimate from the birthday's date (the light
+        client starts at the newest checkpoint at or below it; for a new wallet that is the
+        newest one). 0 when the birthday is unknown (a restore without one)."""
+        if self.birthday_height is not None:
+            return self.birthday_height
+        if self.birthday is None:
+            return 0
+        return estimate_height_below(
+            self.params, _utc_midnight(self.birthday) - BIRTHDAY_MARGIN_SECONDS
+        )
 
     def _request_rescan(self, height: int) -> None:
         """Ask for the filters from `height` to be scanned again. `pending_rescan` is saved and
