@@ -1,6 +1,6 @@
 """Pure-Python reference implementation of PacketCrypt version-1 announcement mining.
 
-This package is the specification in code (``/work/shared/spec/packetcrypt.md``): every
+This package is the specification in code (``shared/spec/packetcrypt.md``): every
 module follows one section of the spec and keeps intermediate values observable, so that a
 native kernel can be checked against it value by value.
 
