@@ -21,8 +21,9 @@ from spv.params import NetworkParams
 from spv.peer import PeerError
 
 from .wallet.ledger import Balance, HistoryEntry
+from .wallet.sync import broadcast as broadcast_tx
 from .wallet.sync import sync_wallet
-from .wallet.wallet import Wallet, WalletError
+from .wallet.wallet import TxPreview, Wallet, WalletError
 
 log = logging.getLogger(__name__)
 
@@ -216,6 +217,39 @@ class AppCore:
                 self.node.watcher = None
 
         return self.call(detach)
+
+    def prepare_send(
+        self, address: str, amount: int | str, fee_rate: str | None = None
+    ) -> "concurrent.futures.Future[TxPreview]":
+        """An unsigned payment of `amount` units (or "max") to `address`, for the user to
+        check; nothing is signed."""
+
+        def prepare() -> TxPreview:
+            wallet = self._open_wallet_or_fail()
+            return wallet.create_send([(address, amount)], fee_rate=fee_rate)
+
+        return self.call(prepare)
+
+    def sign_and_broadcast(
+        self, preview: TxPreview, password: str
+    ) -> "concurrent.futures.Future[str]":
+        """Sign a previewed transaction with the wallet's keys and broadcast it; returns the
+        txid once a peer took it (it is then recorded as pending)."""
+
+        async def send() -> str:
+            wallet = self._open_wallet_or_fail()
+            assert self.node is not None
+            tx = wallet.sign(preview, password)
+            await broadcast_tx(wallet, self.node, tx)
+            self.emit("wallet", self._wallet_view(wallet))
+            return tx.txid_hex
+
+        return self.submit(send())
+
+    def _open_wallet_or_fail(self) -> Wallet:
+        if self.wallet is None:
+            raise WalletError("no wallet is open")
+        return self.wallet
 
     def wallet_view(self) -> "concurrent.futures.Future[WalletView | None]":
         return self.call(lambda: self._wallet_view(self.wallet) if self.wallet else None)

@@ -18,6 +18,7 @@ from .calls import GuiCalls
 from .network_page import NetworkPage
 from .overview_page import OverviewPage
 from .receive_page import ReceivePage
+from .send_page import SendPage
 from .sync_indicator import SyncIndicator
 from .wallet_setup import WalletSetup
 
@@ -41,6 +42,7 @@ class MainWindow(QMainWindow):
 
         self.overview_page = OverviewPage(core.params)
         self.receive_page = ReceivePage(core.params)
+        self.send_page = SendPage(core, self.calls)
         self.setup_page = WalletSetup(core.params, core.datadir, self.calls)
         self.setup_page.wallet_ready.connect(self.open_wallet)
         self.network_page = NetworkPage(core.chain_info)
@@ -75,6 +77,7 @@ class MainWindow(QMainWindow):
         self._set_pages(
             [
                 ("Overview", self.overview_page),
+                ("Send", self.send_page),
                 ("Receive", self.receive_page),
                 ("Network", self.network_page),
             ]

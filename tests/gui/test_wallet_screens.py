@@ -110,3 +110,60 @@ def test_existing_wallet_opens_and_shows_its_mining_reward(qtbot, tmp_path: Path
             assert window.windowTitle() == "PKT Wallet — main (regtest)"
         finally:
             core.stop()
+
+
+def test_send_checks_the_address_previews_and_broadcasts(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    chain = RegtestChain()
+    wallet, _ = Wallet.create(
+        tmp_path, "main", REGTEST, PASSWORD, kdf_params={"n": 1024, "r": 8, "p": 1}
+    )
+    pay_to = script_for_address(wallet.receive_address(), REGTEST)
+    wallet.close()
+    other, _ = Wallet.create(
+        tmp_path / "b", "b", REGTEST, PASSWORD, kdf_params={"n": 1024, "r": 8, "p": 1}
+    )
+    destination = other.receive_address()
+    other.close()
+    chain.mine(pay_to=pay_to)
+    chain.mine_many(100)
+    with TestPeer(chain) as peer:
+        bridge = CoreBridge()
+        core = AppCore(REGTEST, tmp_path, peers=[("127.0.0.1", peer.port)], on_event=bridge.deliver)
+        core.start()
+        try:
+            window = _window(qtbot, core, bridge)
+            qtbot.waitUntil(
+                lambda: window.overview_page.confirmed.text() == "50 rBTC", timeout=30_000
+            )
+            send = window.send_page
+            send.address.setText("pkt1q6hqsqhqdgqfd8t3xwgceulu7k9d9w5t2amath0qxyfjlvl3s3u4sjza2g2")
+            assert "mainnet address" in send.address_state.text()
+            send.address.setText(f"pkt:{destination}?amount=1.25")  # a pasted payment request
+            assert send.address.text() == destination and send.amount.text() == "1.25"
+            assert send.address_state.text() == "✓ valid address"
+            qtbot.mouseClick(send.preview_button, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(
+                lambda: send.dialog is not None and send.dialog.isVisible(), timeout=10_000
+            )
+            dialog = send.dialog
+            assert dialog is not None
+            texts = " ".join(label.text() for label in dialog.findChildren(type(send.status)))
+            assert "1.25 rBTC" in texts and destination in texts and "change" in texts
+            dialog.password.setText("wrong password")
+            dialog.accept()
+            qtbot.waitUntil(lambda: send.status.text().startswith("Not sent"), timeout=10_000)
+            assert peer.received_txs == []
+            qtbot.mouseClick(send.preview_button, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(
+                lambda: send.dialog is not dialog and send.dialog is not None, timeout=10_000
+            )
+            send.dialog.password.setText(PASSWORD)
+            send.dialog.accept()
+            qtbot.waitUntil(lambda: send.status.text().startswith("Sent."), timeout=20_000)
+            (tx,) = peer.received_txs  # the peer checked its signature
+            assert send.status.text().endswith(tx.txid_hex)
+            assert any(o.value == 125_000_000 for o in tx.outputs)
+            qtbot.waitUntil(lambda: window.overview_page.table.rowCount() == 2, timeout=10_000)
+            assert window.overview_page.table.item(0, 2).text() == "unconfirmed"
+        finally:
+            core.stop()
