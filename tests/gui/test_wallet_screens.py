@@ -65,6 +65,7 @@ def test_create_wallet_confirm_seed_then_receive(qtbot, tmp_path: Path) -> None:
             qtbot.waitUntil(lambda: window.wallet_name == "default", timeout=20_000)
             assert [window.nav.item(i).text() for i in range(window.nav.count())] == [
                 "Overview",
+                "Send",
                 "Receive",
                 "Network",
             ]
