@@ -246,6 +246,25 @@ class AppCore:
 
         return self.submit(send())
 
+    def set_label(self, target: str, text: str) -> "concurrent.futures.Future[None]":
+        """Label a transaction id or an address; the window gets a fresh WalletView."""
+
+        def label() -> None:
+            wallet = self._open_wallet_or_fail()
+            wallet.set_label(target, text)
+            wallet.save()
+            self.emit("wallet", self._wallet_view(wallet))
+
+        return self.call(label)
+
+    def export_history(self, path: Path) -> "concurrent.futures.Future[None]":
+        """Write the history as CSV to `path` (atomically)."""
+
+        def export() -> None:
+            self._open_wallet_or_fail().export_csv(Path(path))
+
+        return self.call(export)
+
     def _open_wallet_or_fail(self) -> Wallet:
         if self.wallet is None:
             raise WalletError("no wallet is open")

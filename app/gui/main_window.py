@@ -15,6 +15,7 @@ from app.wallet.wallet import list_wallets
 
 from .bridge import CoreBridge
 from .calls import GuiCalls
+from .history_page import HistoryPage
 from .network_page import NetworkPage
 from .overview_page import OverviewPage
 from .receive_page import ReceivePage
@@ -43,6 +44,7 @@ class MainWindow(QMainWindow):
         self.overview_page = OverviewPage(core.params)
         self.receive_page = ReceivePage(core.params)
         self.send_page = SendPage(core, self.calls)
+        self.history_page = HistoryPage(core, self.calls)
         self.setup_page = WalletSetup(core.params, core.datadir, self.calls)
         self.setup_page.wallet_ready.connect(self.open_wallet)
         self.network_page = NetworkPage(core.chain_info)
@@ -79,6 +81,7 @@ class MainWindow(QMainWindow):
                 ("Overview", self.overview_page),
                 ("Send", self.send_page),
                 ("Receive", self.receive_page),
+                ("History", self.history_page),
                 ("Network", self.network_page),
             ]
         )
@@ -95,6 +98,7 @@ class MainWindow(QMainWindow):
 
     def _show(self, view: WalletView) -> None:
         self.overview_page.show_wallet(view)
+        self.history_page.show_wallet(view)
         self.receive_page.show_address(view.receive_address)
 
     def _core_event(self, kind: str, payload: object) -> None:

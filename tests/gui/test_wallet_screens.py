@@ -67,6 +67,7 @@ def test_create_wallet_confirm_seed_then_receive(qtbot, tmp_path: Path) -> None:
                 "Overview",
                 "Send",
                 "Receive",
+                "History",
                 "Network",
             ]
             receive = window.receive_page
@@ -166,5 +167,25 @@ def test_send_checks_the_address_previews_and_broadcasts(qtbot, tmp_path: Path) 
             assert any(o.value == 125_000_000 for o in tx.outputs)
             qtbot.waitUntil(lambda: window.overview_page.table.rowCount() == 2, timeout=10_000)
             assert window.overview_page.table.item(0, 2).text() == "unconfirmed"
+
+            history = window.history_page
+            assert history.proxy.rowCount() == 2
+            history.search.setText(tx.txid_hex[:10])
+            assert history.proxy.rowCount() == 1
+            history._open_details(history.proxy.index(0, 0))
+            assert history.dialog is not None
+            history.dialog.label.setText("rent for May")
+            history.dialog.accept()
+            qtbot.waitUntil(
+                lambda: (
+                    history.model.rowCount() == 2
+                    and any(history.model.item(r, 1).text() == "rent for May" for r in range(2))
+                ),
+                timeout=10_000,
+            )
+            csv_path = tmp_path / "history.csv"
+            history.export_to(csv_path)
+            qtbot.waitUntil(lambda: csv_path.exists(), timeout=10_000)
+            assert "rent for May" in csv_path.read_text() and tx.txid_hex in csv_path.read_text()
         finally:
             core.stop()

@@ -1,0 +1,165 @@
+"""History: every transaction, sortable and searchable; details with an editable label; CSV
+export."""
+
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core import AppCore, WalletView
+from app.wallet.ledger import HistoryEntry
+from spv.params import NetworkParams
+
+from .calls import GuiCalls
+from .money import coins
+
+COLUMNS = ("Date", "Label", "Amount", "Balance", "Confirmations", "Transaction")
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def _item(text: str, sort_key: object, align_right: bool = False) -> QStandardItem:
+    item = QStandardItem(text)
+    item.setData(sort_key, SORT_ROLE)
+    item.setEditable(False)
+    if align_right:
+        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    return item
+
+
+class DetailsDialog(QDialog):
+    def __init__(
+        self, entry: HistoryEntry, params: NetworkParams, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Transaction")
+        form = QFormLayout(self)
+        txid = QLabel(entry.txid)
+        txid.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow("Transaction id", txid)
+        when = (
+            datetime.fromtimestamp(entry.timestamp).strftime("%Y-%m-%d %H:%M:%S")
+            if entry.timestamp
+            else "—"
+        )
+        form.addRow("Date", QLabel(when))
+        form.addRow("Block", QLabel("unconfirmed" if entry.height is None else f"{entry.height:,}"))
+        form.addRow("Confirmations", QLabel(str(entry.confirmations)))
+        form.addRow("Amount", QLabel(coins(entry.amount, params, signed=True)))
+        form.addRow("Fee", QLabel("unknown" if entry.fee is None else coins(entry.fee, params)))
+        kind = entry.direction + (" (mining reward)" if entry.coinbase else "")
+        form.addRow("Kind", QLabel(kind))
+        self.label = QLineEdit(entry.label)
+        form.addRow("Label", self.label)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Close
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+
+class HistoryPage(QWidget):
+    def __init__(self, core: AppCore, calls: GuiCalls, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.core = core
+        self.params = core.params
+        self.calls = calls
+        self.entries: dict[str, HistoryEntry] = {}
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("search label or transaction id")
+        self.export_button = QPushButton("Export CSV…")
+        top.addWidget(self.search, 1)
+        top.addWidget(self.export_button)
+        layout.addLayout(top)
+        self.model = QStandardItemModel(0, len(COLUMNS))
+        self.model.setHorizontalHeaderLabels(list(COLUMNS))
+        self.proxy = QSortFilterProxyModel()
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.proxy.setFilterKeyColumn(-1)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        layout.addWidget(self.table, 1)
+        self.status = QLabel()
+        layout.addWidget(self.status)
+        self.search.textChanged.connect(self.proxy.setFilterFixedString)
+        self.table.doubleClicked.connect(self._open_details)
+        self.export_button.clicked.connect(self._export)
+        self.dialog: DetailsDialog | None = None
+
+    def show_wallet(self, view: WalletView) -> None:
+        self.entries = {e.txid: e for e in view.history}
+        self.model.removeRows(0, self.model.rowCount())
+        for order, e in enumerate(view.history):
+            when = (
+                datetime.fromtimestamp(e.timestamp).strftime("%Y-%m-%d %H:%M")
+                if e.timestamp
+                else "pending"
+            )
+            self.model.appendRow(
+                [
+                    _item(when, (e.timestamp or 2**62, order)),
+                    _item(e.label, e.label.lower()),
+                    _item(coins(e.amount, self.params, signed=True), e.amount, align_right=True),
+                    _item(coins(e.balance, self.params), order, align_right=True),
+                    _item(
+                        str(e.confirmations) if e.height is not None else "unconfirmed",
+                        e.confirmations,
+                    ),
+                    _item(e.txid, e.txid),
+                ]
+            )
+        self.table.resizeColumnsToContents()
+        self.status.setText(f"{len(view.history)} transactions")
+
+    def _open_details(self, index: object) -> None:
+        row = self.proxy.mapToSource(index).row()  # type: ignore[arg-type]
+        txid = self.model.item(row, 5).text()
+        entry = self.entries[txid]
+        self.dialog = DetailsDialog(entry, self.params, self)
+        self.dialog.accepted.connect(lambda: self._save_label(txid))
+        self.dialog.open()
+
+    def _save_label(self, txid: str) -> None:
+        assert self.dialog is not None
+        self.calls.watch(
+            self.core.set_label(txid, self.dialog.label.text().strip()),
+            lambda _: None,
+            lambda exc: self.status.setText(f"label not saved: {exc}"),
+        )
+
+    def _export(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export history", "pkt-history.csv", "CSV (*.csv)"
+        )
+        if path:
+            self.export_to(Path(path))
+
+    def export_to(self, path: Path) -> None:
+        self.calls.watch(
+            self.core.export_history(path),
+            lambda _: self.status.setText(f"exported to {path}"),
+            lambda exc: self.status.setText(f"export failed: {exc}"),
+        )
