@@ -419,25 +419,35 @@ class WorkerPool:
                     or self._paused is not None
                 )
 
-            try:
-                prepared = self.engine.prepare(job, hard_nonce, cancel)
-            except kernel.JobError:
-                with self._cond:
-                    self.failed_hard_nonces += 1
-                continue
-            except kernel.Cancelled:
-                continue
-            worker.state = "mining"
-            nonce = 0
-            while not cancel():
-                batch = self.engine.mine(prepared, nonce, MINE_CHUNK, cancel)
-                if worker.abandoned:
-                    return  # replaced by the watchdog: its successor owns the slot
-                worker.hashes += batch.scanned
-                if batch.anns:
-                    worker.anns += len(batch.anns)
-                    self.on_anns(job, batch.anns)
-                nonce = batch.next_nonce
-                if batch.exhausted:
-                    break
+            if not self._mine_hard_nonce(worker, job, hard_nonce, cancel):
+                return  # replaced by the watchdog: its successor owns the slot
             worker.cpu = time.thread_time() - cpu0
+
+    def _mine_hard_nonce(
+        self, worker: _Worker, job: PoolJob, hard_nonce: int, cancel: Callable[[], bool]
+    ) -> bool:
+        """Tables for one hard nonce, then its soft nonces until they run out or ``cancel``.
+        False when the worker was abandoned. The tables are freed on return, before the next
+        hard nonce allocates its own (one set per worker)."""
+        try:
+            prepared = self.engine.prepare(job, hard_nonce, cancel)
+        except kernel.JobError:
+            with self._cond:
+                self.failed_hard_nonces += 1
+            return True
+        except kernel.Cancelled:
+            return True
+        worker.state = "mining"
+        nonce = 0
+        while not cancel():
+            batch = self.engine.mine(prepared, nonce, MINE_CHUNK, cancel)
+            if worker.abandoned:
+                return False
+            worker.hashes += batch.scanned
+            if batch.anns:
+                worker.anns += len(batch.anns)
+                self.on_anns(job, batch.anns)
+            nonce = batch.next_nonce
+            if batch.exhausted:
+                break
+        return True

@@ -105,6 +105,8 @@ class TestPool:
         self.accepted_by_height: Counter[int] = Counter()
         self.received_by_height: Counter[int] = Counter()
         self.invalid: Counter[str] = Counter()
+        self.cpu_seconds = 0.0
+        """CPU time of the submit handler threads (validation included)."""
         self._seen: dict[int, set[bytes]] = {}
         self.on_submit: Callable[[Submission], None] | None = None
         self._server: ThreadingHTTPServer | None = None
@@ -286,6 +288,14 @@ class TestPool:
         self._send(req, status, json.dumps(data).encode())
 
     def _post(self, req: BaseHTTPRequestHandler) -> None:
+        cpu0 = time.thread_time()
+        try:
+            self._handle_post(req)
+        finally:
+            with self.lock:
+                self.cpu_seconds += time.thread_time() - cpu0
+
+    def _handle_post(self, req: BaseHTTPRequestHandler) -> None:
         length = int(req.headers.get("Content-Length") or 0)
         body = req.rfile.read(length) if length else b""
         m = re.fullmatch(r"/h(\d+)/submit", req.path)

@@ -56,7 +56,8 @@ def test_anns_are_accepted_and_stats_flow(pool: TestPool, miners: list[AnnMiner]
     miner.start()
     assert wait_for(lambda: miner.snapshot().pools[0].counters.accepted >= 300, 15)
     assert pool.rejected == 0 and pool.invalid == {} and pool.dup == 0
-    assert {s.handler for s in pool.submissions} == {0, 1}  # routed to both handlers
+    # routed to both handlers
+    assert wait_for(lambda: {s.handler for s in pool.submissions} == {0, 1}, 5)
     assert all(s.payto == PAYTO for s in pool.submissions)
     assert wait_for(lambda: "mining.stats" in events.kinds(), 3)
     snap = miner.snapshot()
