@@ -1,7 +1,7 @@
 /*
  * PacketCrypt v1 announcement mining kernel: shared declarations.
  *
- * Written for this project from the specification (/work/shared/spec/packetcrypt.md) and
+ * Written for this project from the specification (shared/spec/packetcrypt.md) and
  * checked value by value against the pure-Python reference in miner/reference/.
  *
  * All integers are little-endian; the kernel refuses to build on big-endian hosts.
