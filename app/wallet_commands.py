@@ -127,6 +127,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _common(p, password=True, chain=True)
     p.add_argument("address", help="destination address or pkt: URI")
     p.add_argument("amount", help='amount in coins, or "max"')
+    p.add_argument(
+        "--rbf",
+        action="store_true",
+        help="let the transaction be replaced by one paying more fee (BIP125; off by default)",
+    )
     _spend_options(p)
     p.set_defaults(handler=cmd_send)
 
@@ -548,7 +553,10 @@ def cmd_send(ctx: Context, wallet: Wallet) -> int:
     else:
         amount = parse_amount(ctx.args.amount, ctx.params.units_per_coin)
     preview = wallet.create_send(
-        [(ctx.args.address, amount)], fee_rate=ctx.args.fee_rate, coins=ctx.args.coin or None
+        [(ctx.args.address, amount)],
+        fee_rate=ctx.args.fee_rate,
+        coins=ctx.args.coin or None,
+        rbf=ctx.args.rbf,
     )
     return _confirm_and_send(ctx, wallet, [preview])
 

@@ -110,6 +110,7 @@ BIRTHDAY_MARGIN_SECONDS = 2 * 86400  # scan from two days before the birthday
 SAVE_INTERVAL_SECONDS = 10.0
 TX_VERSION = 1  # as pktwallet writes
 SEQUENCE_FINAL = 0xFFFFFFFF  # no RBF signal
+SEQUENCE_RBF = 0xFFFFFFFD  # BIP125: the transaction may be replaced by one paying more fee
 IMPORTED = -1
 
 
@@ -1275,12 +1276,15 @@ class Wallet:
         coins: Sequence[Coin],
         outputs: Sequence[tuple[bytes, int, bool]],
         rate: Fraction,
+        rbf: bool = False,
     ) -> TxPreview:
-        """Assemble an unsigned transaction; `outputs` are (script, value, is_change)."""
+        """Assemble an unsigned transaction; `outputs` are (script, value, is_change). With
+        `rbf` the inputs signal BIP125 replaceability (pktwallet never does; off by default)."""
         tx_outputs = tuple(TxOut(v, s) for s, v, _ in outputs)
+        sequence = SEQUENCE_RBF if rbf else SEQUENCE_FINAL
         tx = Transaction(
             TX_VERSION,
-            tuple(TxIn(c.outpoint, b"", SEQUENCE_FINAL) for c in coins),
+            tuple(TxIn(c.outpoint, b"", sequence) for c in coins),
             tx_outputs,
             0,
         )
@@ -1300,9 +1304,11 @@ class Wallet:
         *,
         fee_rate: str | float | Fraction | None = None,
         coins: Sequence[OutPoint | str] | None = None,
+        rbf: bool = False,
     ) -> TxPreview:
         """Pay `payments` ((address, units or "max"), at most one "max") from the wallet's
-        spendable coins (or exactly the `coins` chosen), change to a fresh change address."""
+        spendable coins (or exactly the `coins` chosen), change to a fresh change address.
+        `rbf`: signal BIP125 replaceability (off by default, as pktwallet)."""
         if not payments:
             raise WalletError("nothing to pay")
         rate = self._fee_rate(fee_rate)
@@ -1349,7 +1355,11 @@ class Wallet:
                 )
             values = [a if a is not None else rest for a in amounts]
             return self._preview(
-                "send", pool, [(s, v, False) for s, v in zip(scripts, values, strict=True)], rate
+                "send",
+                pool,
+                [(s, v, False) for s, v in zip(scripts, values, strict=True)],
+                rate,
+                rbf,
             )
         values = [a for a in amounts if a is not None]
         change = self.change_script()
@@ -1375,7 +1385,7 @@ class Wallet:
         ]
         if selection.change:
             outs.insert(_secrets.randbelow(len(outs) + 1), (change, selection.change, True))
-        return self._preview("send", used, outs, rate)
+        return self._preview("send", used, outs, rate, rbf)
 
     def _batches(self, coins: Sequence[Coin], dest: bytes) -> list[list[Coin]]:
         """Split coins into groups that each fit one standard transaction paying `dest`."""

@@ -62,6 +62,12 @@ def test_max_change_coin_control_and_freeze(wallet: Wallet) -> None:
     assert change and change[0].script == wallet.change_script()
     assert change[0].address is not None and change[0].is_mine
     assert sum(c.value for c in paying.inputs) == 60_000 + paying.fee + change[0].value
+    # no RBF signal by default (as pktwallet); BIP125 sequence only when asked for
+    assert {i.sequence for i in paying.unsigned.inputs} == {0xFFFFFFFF}
+    replaceable = wallet.create_send([(DEST, 60_000)], rbf=True)
+    assert {i.sequence for i in replaceable.unsigned.inputs} == {0xFFFFFFFD}
+    everything_rbf = wallet.create_send([(DEST, "max")], rbf=True)
+    assert {i.sequence for i in everything_rbf.unsigned.inputs} == {0xFFFFFFFD}
     # coin control: exactly the chosen coins
     small = next(c for c in wallet.coins() if c.value == 20_000)
     chosen = wallet.create_send([(DEST, 10_000)], coins=[outpoint_text(small.outpoint)])
