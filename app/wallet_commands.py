@@ -31,10 +31,11 @@ from spv.units import format_amount, parse_amount
 
 from .chain_commands import ProgressPrinter
 from .cli import CLIError, Context
+from .wallet import unlock_cache
 from .wallet import wallet as wallet_mod
 from .wallet.ledger import outpoint_text
 from .wallet.sync import broadcast, sync_wallet
-from .wallet.wallet import TxPreview, Wallet
+from .wallet.wallet import TxPreview, Wallet, WalletError
 
 T = TypeVar("T")
 
@@ -158,6 +159,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--fee-rate", metavar="R")
     p.add_argument("--yes", action="store_true")
     p.set_defaults(handler=cmd_sweep)
+
+    p = sub.add_parser(
+        "remember-password",
+        help="remember the wallet password in the system keyring (opt-in; --forget to undo)",
+    )
+    _common(p, password=True)
+    p.add_argument("--forget", action="store_true", help="remove the remembered password")
+    p.set_defaults(handler=cmd_remember_password)
 
     p = sub.add_parser("change-password", help="change the wallet password")
     _common(p, password=True)
@@ -311,6 +320,8 @@ def _confirm_and_send(ctx: Context, wallet: Wallet, previews: list[TxPreview]) -
     password: str | None = None
     if secrets.from_stdin:
         password = secrets.line("Password: ")
+    else:
+        password = unlock_cache.recall(ctx.params.name, wallet.name)  # only if the user opted in
     if not ctx.args.yes:
         for preview in previews:
             for line in _preview_lines(ctx, preview):
@@ -322,7 +333,14 @@ def _confirm_and_send(ctx: Context, wallet: Wallet, previews: list[TxPreview]) -
             raise CLIError("cancelled")
     if password is None:
         password = secrets.line("Password: ")
-    signed = [wallet.sign(p, password) for p in previews]
+    try:
+        signed = [wallet.sign(p, password) for p in previews]
+    except WalletError:
+        if secrets.from_stdin or password is None:
+            raise
+        # the remembered password is out of date (changed elsewhere): ask
+        password = secrets.line("Password: ")
+        signed = [wallet.sign(p, password) for p in previews]
     _broadcast_all(ctx, wallet, signed)
     if ctx.json_output:
         print(
@@ -603,6 +621,29 @@ def cmd_import_key(ctx: Context, wallet: Wallet) -> int:
         {"address": address},
         [address, "imported; the next sync rescans the chain, then `sweep` moves its coins"],
     )
+    return 0
+
+
+@_with_wallet
+def cmd_remember_password(ctx: Context, wallet: Wallet) -> int:
+    network, name = ctx.params.name, wallet.name
+    if ctx.args.forget:
+        removed = unlock_cache.forget(network, name)
+        ctx.emit(
+            {"forgotten": removed},
+            ["the password is no longer remembered" if removed else "no password was remembered"],
+        )
+        return 0
+    problem = unlock_cache.availability()
+    if problem is not None:
+        raise CLIError(f"cannot remember the password: {problem}; the wallet works without it")
+    password = _Secrets(ctx).line("Password: ")
+    wallet.check_password(password)
+    try:
+        unlock_cache.remember(network, name, password)
+    except unlock_cache.KeyringUnavailable as exc:
+        raise CLIError(f"cannot remember the password: {exc}") from None
+    ctx.emit({"remembered": True}, ["the password is remembered by the system keyring"])
     return 0
 
 

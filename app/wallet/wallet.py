@@ -1497,6 +1497,10 @@ class Wallet:
 
     # --- signing ---
 
+    def check_password(self, password: str) -> None:
+        """Raise PasswordError unless `password` opens this wallet's key file."""
+        self._check_secrets_match(_open_secrets(self.key_path, password))
+
     def sign(self, preview: TxPreview, password: str) -> Transaction:
         """Sign a preview with the keys from the key file (needs the password)."""
         unspent = {c.outpoint for c in self.coins()}
