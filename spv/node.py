@@ -32,6 +32,7 @@ from .messages import (
     MSG_TX,
     MSG_WITNESS_BLOCK,
     MSG_WITNESS_TX,
+    GetData,
     InvVector,
     NetAddress,
     Reject,
@@ -48,6 +49,8 @@ CFHEADERS_BATCH = 2000
 CFILTERS_BATCH = 1000
 BLOCKS_BATCH = 16
 CFCHECKPT_INTERVAL = 1000
+SEEN_TXIDS = 20_000  # announced transactions remembered, so each is fetched once
+MAX_TX_REQUESTS = 1000  # transactions asked for per announcement
 
 
 class ChainWatcher(Protocol):
@@ -149,6 +152,7 @@ class SpvNode:
         self._tasks: list[asyncio.Task[None]] = []
         self._broadcasts: dict[bytes, tuple[bytes, BroadcastResult]] = {}
         self._own_outpoints: set[OutPoint] = set()
+        self._seen_txids: dict[bytes, None] = {}  # announced transactions already asked for
         self.progress = SyncProgress(
             "connecting",
             self.chain.height,
@@ -342,14 +346,25 @@ class SpvNode:
     # --- announcements ---
 
     async def _on_inv(self, peer: Peer, items: list[InvVector]) -> None:
+        wanted: list[InvVector] = []
         for item in items:
             if item.inv_type in (MSG_BLOCK, MSG_WITNESS_BLOCK):
                 peer.info.best_height = max(peer.info.best_height, self.chain.height + 1)
                 self._wake.set()
             elif item.inv_type in (MSG_TX, MSG_WITNESS_TX):
                 entry = self._broadcasts.get(item.hash)
-                if entry is not None and peer.info.address not in entry[1].relayed_back_by:
-                    entry[1].relayed_back_by.append(peer.info.address)
+                if entry is not None:
+                    if peer.info.address not in entry[1].relayed_back_by:
+                        entry[1].relayed_back_by.append(peer.info.address)
+                elif self.watcher is not None and item.hash not in self._seen_txids:
+                    # Unconfirmed transactions: fetch what is announced, keep what pays us.
+                    self._seen_txids[item.hash] = None
+                    wanted.append(InvVector(MSG_WITNESS_TX, item.hash))
+        while len(self._seen_txids) > SEEN_TXIDS:
+            del self._seen_txids[next(iter(self._seen_txids))]
+        if wanted:
+            with contextlib.suppress(PeerError):
+                await peer.send(GetData(tuple(wanted[:MAX_TX_REQUESTS])))
 
     async def _on_headers_announced(self, peer: Peer, raw: bytes) -> None:
         try:
@@ -377,6 +392,7 @@ class SpvNode:
             return
         if self._relevant(tx, set(self.watcher.watched_scripts())):
             self.watcher.on_mempool_transaction(tx)
+            self._wake.set()  # followers (the app core) refresh what they show
 
     async def _on_getdata(self, peer: Peer, items: list[InvVector]) -> None:
         for item in items:

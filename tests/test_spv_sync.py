@@ -454,3 +454,39 @@ def test_a_wallet_older_than_the_store_gets_headers_from_an_earlier_checkpoint(
 
         run(go())
     assert watcher.seen == {chain.blocks[2501].block.transactions[0].txid: 2501}
+
+
+def test_unconfirmed_payments_announced_by_peers_reach_the_wallet(
+    tmp_path: Path, chain: RegtestChain
+) -> None:
+    from spv.peer import Peer
+
+    spend = OutPoint(chain.blocks[12].block.transactions[0].txid, 0)
+    pay = Transaction(
+        1, (TxIn(spend, b"", 0xFFFFFFFF),), (TxOut(chain.value_of(spend) - 1000, WALLET_SCRIPT),), 0
+    )
+    unrelated = Transaction(
+        1,
+        (TxIn(OutPoint(chain.blocks[13].block.transactions[0].txid, 0), b"", 0xFFFFFFFF),),
+        (TxOut(1000, ANYONE_CAN_SPEND),),
+        0,
+    )
+    watcher = RecordingWatcher([WALLET_SCRIPT])
+    with TestPeer(chain) as peer:
+
+        async def go() -> None:
+            async with node_for(tmp_path, [peer], watcher=watcher) as node:
+                await node.sync()
+                sender = Peer(REGTEST, "127.0.0.1", peer.port, timeout=5)
+                await sender.connect()
+                for tx in (unrelated, pay):
+                    await sender.announce_transaction(tx.txid)
+                    await sender.send_raw_transaction(tx.serialize())
+                for _ in range(100):
+                    if watcher.mempool:
+                        break
+                    await asyncio.sleep(0.05)
+                await sender.close()
+
+        run(go())
+    assert watcher.mempool == [pay.txid]  # the unrelated one was fetched but not passed on
