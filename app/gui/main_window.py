@@ -11,11 +11,14 @@ from PySide6.QtWidgets import (
 )
 
 from app.core import AppCore, WalletView
+from app.mining import MiningService
+from app.mining_settings import load_settings, save_settings
 from app.wallet.wallet import list_wallets
 
 from .bridge import CoreBridge
 from .calls import GuiCalls
 from .history_page import HistoryPage
+from .mining_page import MiningPage
 from .network_page import NetworkPage
 from .overview_page import OverviewPage
 from .receive_page import ReceivePage
@@ -25,9 +28,16 @@ from .wallet_setup import WalletSetup
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, core: AppCore, bridge: CoreBridge, calls: GuiCalls | None = None) -> None:
+    def __init__(
+        self,
+        core: AppCore,
+        bridge: CoreBridge,
+        calls: GuiCalls | None = None,
+        mining: MiningService | None = None,
+    ) -> None:
         super().__init__()
         self.core = core
+        self.mining = mining or MiningService(core.params)
         self.calls = calls or GuiCalls()
         self.setWindowTitle(f"PKT Wallet — {core.params.name}")
         self.resize(QSize(980, 640))
@@ -45,6 +55,13 @@ class MainWindow(QMainWindow):
         self.receive_page = ReceivePage(core.params)
         self.send_page = SendPage(core, self.calls)
         self.history_page = HistoryPage(core, self.calls)
+        self.mining_page = MiningPage(
+            core.params,
+            self.mining,
+            load_settings(core.datadir),
+            lambda settings: save_settings(core.datadir, settings),
+            self.calls,
+        )
         self.setup_page = WalletSetup(core.params, core.datadir, self.calls)
         self.setup_page.wallet_ready.connect(self.open_wallet)
         self.network_page = NetworkPage(core.chain_info)
@@ -82,6 +99,7 @@ class MainWindow(QMainWindow):
                 ("Send", self.send_page),
                 ("Receive", self.receive_page),
                 ("History", self.history_page),
+                ("Mining", self.mining_page),
                 ("Network", self.network_page),
             ]
         )
@@ -100,10 +118,15 @@ class MainWindow(QMainWindow):
         self.overview_page.show_wallet(view)
         self.history_page.show_wallet(view)
         self.receive_page.show_address(view.receive_address)
+        self.mining_page.set_wallet_address(view.receive_address)
 
     def _core_event(self, kind: str, payload: object) -> None:
         if kind == "wallet" and isinstance(payload, WalletView):
             self._show(payload)
+
+    def closeEvent(self, event: object) -> None:  # noqa: N802 - Qt's name
+        self.mining.stop()
+        super().closeEvent(event)  # type: ignore[arg-type]
 
     def _error(self, exc: BaseException) -> None:
         QMessageBox.warning(self, "PKT Wallet", str(exc))

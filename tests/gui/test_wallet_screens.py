@@ -68,6 +68,7 @@ def test_create_wallet_confirm_seed_then_receive(qtbot, tmp_path: Path) -> None:
                 "Send",
                 "Receive",
                 "History",
+                "Mining",
                 "Network",
             ]
             receive = window.receive_page
