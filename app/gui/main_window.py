@@ -23,6 +23,7 @@ from .network_page import NetworkPage
 from .overview_page import OverviewPage
 from .receive_page import ReceivePage
 from .send_page import SendPage
+from .steward_page import StewardPage
 from .sync_indicator import SyncIndicator
 from .wallet_setup import WalletSetup
 
@@ -64,6 +65,7 @@ class MainWindow(QMainWindow):
         )
         self.setup_page = WalletSetup(core.params, core.datadir, self.calls)
         self.setup_page.wallet_ready.connect(self.open_wallet)
+        self.steward_page = StewardPage(core.params, core.datadir, self.calls)
         self.network_page = NetworkPage(core.chain_info)
         self.wallet_name: str | None = None
 
@@ -100,6 +102,7 @@ class MainWindow(QMainWindow):
                 ("Receive", self.receive_page),
                 ("History", self.history_page),
                 ("Mining", self.mining_page),
+                ("Steward", self.steward_page),
                 ("Network", self.network_page),
             ]
         )

@@ -69,6 +69,7 @@ def test_create_wallet_confirm_seed_then_receive(qtbot, tmp_path: Path) -> None:
                 "Receive",
                 "History",
                 "Mining",
+                "Steward",
                 "Network",
             ]
             receive = window.receive_page
