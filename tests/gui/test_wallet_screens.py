@@ -23,6 +23,31 @@ from tests.support.test_peer import TestPeer  # noqa: E402
 PASSWORD = "correct horse battery"
 
 
+def _new_wallet_address(datadir: Path, name: str) -> str:
+    """Create a wallet (fast key derivation for tests) and return its receive address."""
+    wallet, _ = Wallet.create(
+        datadir, name, REGTEST, PASSWORD, kdf_params={"n": 1024, "r": 8, "p": 1}
+    )
+    address = wallet.receive_address()
+    wallet.close()
+    return address
+
+
+def _chain_paying(address: str) -> RegtestChain:
+    """A chain whose block 1 pays `address` 50 coins, mature (100 blocks on top)."""
+    chain = RegtestChain()
+    chain.mine(pay_to=script_for_address(address, REGTEST))
+    chain.mine_many(100)
+    return chain
+
+
+def _core(datadir: Path, peer: TestPeer) -> tuple[AppCore, CoreBridge]:
+    bridge = CoreBridge()
+    core = AppCore(REGTEST, datadir, peers=[("127.0.0.1", peer.port)], on_event=bridge.deliver)
+    core.start()
+    return core, bridge
+
+
 def _window(qtbot, core: AppCore, bridge: CoreBridge) -> MainWindow:  # type: ignore[no-untyped-def]
     window = MainWindow(core, bridge, GuiCalls())
     qtbot.addWidget(window)
@@ -92,18 +117,9 @@ def test_create_wallet_confirm_seed_then_receive(qtbot, tmp_path: Path) -> None:
 
 
 def test_existing_wallet_opens_and_shows_its_mining_reward(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    chain = RegtestChain()
-    wallet, _ = Wallet.create(
-        tmp_path, "main", REGTEST, PASSWORD, kdf_params={"n": 1024, "r": 8, "p": 1}
-    )
-    pay_to = script_for_address(wallet.receive_address(), REGTEST)
-    wallet.close()
-    chain.mine(pay_to=pay_to)
-    chain.mine_many(100)
+    chain = _chain_paying(_new_wallet_address(tmp_path, "main"))
     with TestPeer(chain) as peer:
-        bridge = CoreBridge()
-        core = AppCore(REGTEST, tmp_path, peers=[("127.0.0.1", peer.port)], on_event=bridge.deliver)
-        core.start()
+        core, bridge = _core(tmp_path, peer)
         try:
             window = _window(qtbot, core, bridge)
             page = window.overview_page
@@ -117,23 +133,10 @@ def test_existing_wallet_opens_and_shows_its_mining_reward(qtbot, tmp_path: Path
 
 
 def test_send_checks_the_address_previews_and_broadcasts(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    chain = RegtestChain()
-    wallet, _ = Wallet.create(
-        tmp_path, "main", REGTEST, PASSWORD, kdf_params={"n": 1024, "r": 8, "p": 1}
-    )
-    pay_to = script_for_address(wallet.receive_address(), REGTEST)
-    wallet.close()
-    other, _ = Wallet.create(
-        tmp_path / "b", "b", REGTEST, PASSWORD, kdf_params={"n": 1024, "r": 8, "p": 1}
-    )
-    destination = other.receive_address()
-    other.close()
-    chain.mine(pay_to=pay_to)
-    chain.mine_many(100)
+    chain = _chain_paying(_new_wallet_address(tmp_path, "main"))
+    destination = _new_wallet_address(tmp_path / "b", "b")
     with TestPeer(chain) as peer:
-        bridge = CoreBridge()
-        core = AppCore(REGTEST, tmp_path, peers=[("127.0.0.1", peer.port)], on_event=bridge.deliver)
-        core.start()
+        core, bridge = _core(tmp_path, peer)
         try:
             window = _window(qtbot, core, bridge)
             qtbot.waitUntil(
