@@ -1,5 +1,7 @@
 """The main window: a navigation list, the pages, and the sync indicator in the status bar."""
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -13,6 +15,8 @@ from PySide6.QtWidgets import (
 from app.core import AppCore, WalletView
 from app.mining import MiningService
 from app.mining_settings import load_settings, save_settings
+from app.vpn.service import VpnService, VpnStatus, build_service
+from app.vpn.settings import VpnSettings
 from app.wallet.wallet import list_wallets
 
 from .bridge import CoreBridge
@@ -25,6 +29,7 @@ from .receive_page import ReceivePage
 from .send_page import SendPage
 from .steward_page import StewardPage
 from .sync_indicator import SyncIndicator
+from .vpn_page import ServiceFactory, VpnPage
 from .wallet_setup import WalletSetup
 
 
@@ -35,6 +40,7 @@ class MainWindow(QMainWindow):
         bridge: CoreBridge,
         calls: GuiCalls | None = None,
         mining: MiningService | None = None,
+        vpn_factory: ServiceFactory | None = None,
     ) -> None:
         super().__init__()
         self.core = core
@@ -66,6 +72,12 @@ class MainWindow(QMainWindow):
         self.setup_page = WalletSetup(core.params, core.datadir, self.calls)
         self.setup_page.wallet_ready.connect(self.open_wallet)
         self.steward_page = StewardPage(core.params, core.datadir, self.calls)
+
+        def default_vpn(on_change: Callable[[VpnStatus], None]) -> VpnService:
+            settings = VpnSettings.load(core.datadir)
+            return build_service(core.datadir, settings, params=core.params, on_change=on_change)
+
+        self.vpn_page = VpnPage(vpn_factory or default_vpn, self.calls)
         self.network_page = NetworkPage(core.chain_info)
         self.wallet_name: str | None = None
 
@@ -102,6 +114,7 @@ class MainWindow(QMainWindow):
                 ("Receive", self.receive_page),
                 ("History", self.history_page),
                 ("Mining", self.mining_page),
+                ("VPN", self.vpn_page),
                 ("Steward", self.steward_page),
                 ("Network", self.network_page),
             ]

@@ -94,6 +94,7 @@ def test_create_wallet_confirm_seed_then_receive(qtbot, tmp_path: Path) -> None:
                 "Receive",
                 "History",
                 "Mining",
+                "VPN",
                 "Steward",
                 "Network",
             ]

@@ -1,0 +1,212 @@
+"""VPN: the exits (country, name, load, price, premium), search, one switch, the state with its
+current step, and a diagnostics run. All cjdns and network work runs off the Qt thread."""
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.vpn.directory import ExitList, ExitServer
+from app.vpn.service import DiagStep, VpnService, VpnState, VpnStatus
+
+from .calls import GuiCalls
+
+ServiceFactory = Callable[[Callable[[VpnStatus], None]], VpnService]
+
+_STEP_TEXT = {
+    VpnState.OFF: "Off",
+    VpnState.STARTING_CJDNS: "Starting cjdns…",
+    VpnState.PEERING: "Connecting to the network…",
+    VpnState.AUTHORIZING: "Asking the exit for access…",
+    VpnState.CONNECTING: "Opening the tunnel…",
+    VpnState.CONNECTED: "Connected",
+    VpnState.DISCONNECTING: "Disconnecting…",
+    VpnState.ERROR: "Not connected",
+}
+
+
+class _StatusSignal(QObject):
+    changed = Signal(object)  # VpnStatus, from any thread
+
+
+def describe(status: VpnStatus) -> str:
+    text = _STEP_TEXT.get(status.state, status.state.value)
+    if status.state == VpnState.CONNECTED:
+        addresses = ", ".join(a for a in (status.ip4, status.ip6) if a)
+        text += f" to {status.exit_name or status.exit_key} ({addresses})"
+    if status.state == VpnState.ERROR and status.error:
+        step = f" while {status.failed_step}" if status.failed_step else ""
+        text += f"{step}: {status.error}"
+    return text
+
+
+class VpnPage(QWidget):
+    def __init__(self, make_service: ServiceFactory, calls: GuiCalls) -> None:
+        super().__init__()
+        self.calls = calls
+        self._signal = _StatusSignal()
+        self._signal.changed.connect(self.show_status)
+        self.service: VpnService | None = None
+        self.exits: list[ExitServer] = []
+        layout = QVBoxLayout(self)
+        self.state_label = QLabel("Off")
+        font = self.state_label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        self.state_label.setFont(font)
+        self.state_label.setWordWrap(True)
+        self.switch = QPushButton("Connect")
+        self.switch.setMinimumHeight(40)
+        top = QHBoxLayout()
+        top.addWidget(self.state_label, 1)
+        top.addWidget(self.switch)
+        layout.addLayout(top)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("search exits by name or country")
+        layout.addWidget(self.search)
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["Country", "Name", "Load", "Price", ""])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        layout.addWidget(self.table, 1)
+        bottom = QHBoxLayout()
+        self.diagnose_button = QPushButton("Test connection")
+        self.refresh_button = QPushButton("Refresh list")
+        self.list_note = QLabel()
+        bottom.addWidget(self.list_note, 1)
+        bottom.addWidget(self.refresh_button)
+        bottom.addWidget(self.diagnose_button)
+        layout.addLayout(bottom)
+        self.diagnostics = QListWidget()
+        self.diagnostics.setMaximumHeight(140)
+        layout.addWidget(self.diagnostics)
+        self.switch.clicked.connect(self.toggle)
+        self.search.textChanged.connect(self._fill_table)
+        self.diagnose_button.clicked.connect(self.diagnose)
+        self.refresh_button.clicked.connect(self.reload_exits)
+        try:
+            self.service = make_service(self._signal.changed.emit)
+        except Exception as exc:  # noqa: BLE001 - cjdns missing or misconfigured: say why
+            self.state_label.setText(f"The VPN needs cjdns: {exc}")
+            self.switch.setEnabled(False)
+            self.diagnose_button.setEnabled(False)
+            self.refresh_button.setEnabled(False)
+            return
+        self._listed = False  # the exit list is fetched when the page is first shown
+
+    def showEvent(self, event: object) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)  # type: ignore[arg-type]
+        if self.service is not None and not self._listed:
+            self._listed = True
+            self.reload_exits()
+
+    # --- exits ---
+
+    def reload_exits(self) -> None:
+        service = self.service
+        assert service is not None
+        self.calls.in_worker(
+            lambda: service.directory.list_exits(),
+            self._exits_loaded,
+            lambda exc: self.list_note.setText(f"Cannot list the exits: {exc}"),
+        )
+
+    def _exits_loaded(self, result: ExitList) -> None:
+        self.exits = result.exits
+        note = "from the cache (the directory did not answer)" if result.from_cache else ""
+        self.list_note.setText(note)
+        self._fill_table()
+
+    def visible_exits(self) -> list[ExitServer]:
+        words = self.search.text().lower().split()
+        return [
+            e for e in self.exits if all(w in f"{e.name} {e.country_code}".lower() for w in words)
+        ]
+
+    def _fill_table(self) -> None:
+        shown = self.visible_exits()
+        self.table.setRowCount(len(shown))
+        for row, e in enumerate(shown):
+            cells = (
+                e.country_code,
+                e.name,
+                f"{e.load:.0f} %",
+                f"{e.cost:g} PKT" if e.premium else "free",
+                "premium" if e.premium else "",
+            )
+            for col, text in enumerate(cells):
+                self.table.setItem(row, col, QTableWidgetItem(text))
+        self.table.resizeColumnsToContents()
+
+    def selected_exit(self) -> ExitServer | None:
+        row = self.table.currentRow()
+        shown = self.visible_exits()
+        return shown[row] if 0 <= row < len(shown) else None
+
+    # --- connect ---
+
+    def toggle(self) -> None:
+        service = self.service
+        assert service is not None
+        if service.status.state in (VpnState.OFF, VpnState.ERROR):
+            target = self.selected_exit()
+            if target is None:
+                self.state_label.setText("Choose an exit first")
+                return
+            self.switch.setText("Cancel")
+            self.calls.in_worker(lambda: service.connect(target), self._done, self._failed)
+        else:
+            self.switch.setEnabled(False)
+            self.calls.in_worker(service.disconnect, self._done, self._failed)
+
+    def _done(self, status: VpnStatus) -> None:
+        self.show_status(status)
+
+    def _failed(self, exc: BaseException) -> None:
+        assert self.service is not None
+        self.show_status(self.service.status)
+        if self.service.status.state != VpnState.ERROR:
+            self.state_label.setText(f"Not connected: {exc}")
+
+    def show_status(self, status: VpnStatus) -> None:
+        self.state_label.setText(describe(status))
+        busy = status.state not in (VpnState.OFF, VpnState.ERROR, VpnState.CONNECTED)
+        self.switch.setEnabled(True)
+        if status.state == VpnState.CONNECTED:
+            self.switch.setText("Disconnect")
+        elif busy:
+            self.switch.setText("Cancel")
+        else:
+            self.switch.setText("Connect")
+
+    # --- diagnostics ---
+
+    def diagnose(self) -> None:
+        service = self.service
+        assert service is not None
+        self.diagnostics.clear()
+        self.diagnostics.addItem("testing…")
+        target = self.selected_exit()
+        self.calls.in_worker(
+            lambda: service.diagnose(target), self._diagnosed, self._diagnose_failed
+        )
+
+    def _diagnosed(self, steps: list[DiagStep]) -> None:
+        self.diagnostics.clear()
+        marks = {"ok": "✓", "warn": "!", "fail": "✗", "skip": "–"}
+        for step in steps:
+            self.diagnostics.addItem(f"{marks.get(step.status, '?')} {step.name}: {step.detail}")
+
+    def _diagnose_failed(self, exc: BaseException) -> None:
+        self.diagnostics.clear()
+        self.diagnostics.addItem(f"✗ {exc}")
