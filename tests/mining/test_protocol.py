@@ -28,11 +28,11 @@ def config(**over: object) -> bytes:
     data: dict[str, object] = {
         "tipHash": TIP,
         "currentHeight": 1000,
-        "masterUrl": "http://pool.example/master",
-        "submitAnnUrls": ["http://h1.example/submit", "http://h2.example/submit"],
+        "masterUrl": "http://pool.example.org/master",
+        "submitAnnUrls": ["http://h1.example.org/submit", "http://h2.example.org/submit"],
         "downloadAnnUrls": [],
         "submitBlockUrls": [],
-        "paymakerUrl": "http://pm.example",
+        "paymakerUrl": "http://pm.example.org",
         "version": 3,
         "softVersion": 1,
         "annVersions": [1],
@@ -47,7 +47,7 @@ def test_config_fields() -> None:
     conf = parse_master_config(config())
     assert conf.tip_hash == TIP and conf.tip_height == 999
     assert conf.ann_target == 0x1F100000 and conf.mine_old_anns == 2
-    assert conf.submit_ann_urls == ("http://h1.example/submit", "http://h2.example/submit")
+    assert conf.submit_ann_urls == ("http://h1.example.org/submit", "http://h2.example.org/submit")
     assert conf.blkinfo_url is None and conf.ann_versions == (1,)
 
 

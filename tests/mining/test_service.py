@@ -50,7 +50,12 @@ def test_payout_is_required_and_checked() -> None:
 
 
 def test_pool_urls() -> None:
-    assert validate_pools([" http://a/ ", "http://a", "https://b"]) == ["http://a", "https://b"]
+    assert validate_pools(
+        [" http://127.0.0.1:1/ ", "http://127.0.0.1:1", "https://127.0.0.1:2"]
+    ) == [
+        "http://127.0.0.1:1",
+        "https://127.0.0.1:2",
+    ]
     with pytest.raises(MiningError, match="no pool"):
         validate_pools(["", " "])
     with pytest.raises(MiningError, match="http"):
