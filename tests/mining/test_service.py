@@ -158,7 +158,9 @@ def test_settings_round_trip(tmp_path: Path) -> None:
     assert load_settings(tmp_path).pools == list(DEFAULT_POOLS)
     assert DEFAULT_POOLS[0] == KNOWN_POOLS[0].url
     assert any("pktpool.io" in p.url for p in KNOWN_POOLS)
-    saved = MiningSettings(pools=["http://a", "http://b"], threads=1, payout=PAYTO)
+    saved = MiningSettings(
+        pools=["http://127.0.0.1:1", "http://127.0.0.1:2"], threads=1, payout=PAYTO
+    )
     save_settings(tmp_path, saved)
     assert load_settings(tmp_path) == saved
     (tmp_path / "mining.json").write_text('{"pools": "x"}')
