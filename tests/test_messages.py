@@ -205,12 +205,16 @@ VECTOR_CHECKS: list[tuple[str, Callable[[bytes], None], bytes]] = [
 ]
 
 
-@pytest.mark.parametrize(("name", "check", "data"), VECTOR_CHECKS, ids=[v[0] for v in VECTOR_CHECKS])
+@pytest.mark.parametrize(
+    ("name", "check", "data"), VECTOR_CHECKS, ids=[v[0] for v in VECTOR_CHECKS]
+)
 def test_vector(name: str, check: Callable[[bytes], None], data: bytes) -> None:
     check(data)
 
 
-@pytest.mark.parametrize(("name", "check", "data"), VECTOR_CHECKS, ids=[v[0] for v in VECTOR_CHECKS])
+@pytest.mark.parametrize(
+    ("name", "check", "data"), VECTOR_CHECKS, ids=[v[0] for v in VECTOR_CHECKS]
+)
 def test_vector_check_fails_on_every_one_byte_change(
     name: str, check: Callable[[bytes], None], data: bytes
 ) -> None:
@@ -250,8 +254,9 @@ def test_capture_cfilter_matches_genesis_vector() -> None:
     observed = GENESIS["observed_from_local_pktd"]["cfilter_message_payload_hex"]
     assert payload == bytes.fromhex(observed)
     cfilter = CFilter.parse(payload)
-    assert hash_to_display(sha256d(cfilter.filter_data)) == (
-        GENESIS["bip158_basic"]["filter_hash_display"]
+    assert (
+        hash_to_display(sha256d(cfilter.filter_data))
+        == (GENESIS["bip158_basic"]["filter_hash_display"])
     )
     assert GENESIS_HASH == MAINNET.genesis_hash == GENESIS_HEADER.hash
 
@@ -436,7 +441,9 @@ def _raw_frame(
 ) -> bytes:
     """A frame built by hand, for commands and fields encode_frame refuses to produce."""
     checksum = sha256d(payload)[:4] if checksum is None else checksum
-    return magic + command.ljust(12, b"\x00") + len(payload).to_bytes(4, "little") + checksum + payload
+    return (
+        magic + command.ljust(12, b"\x00") + len(payload).to_bytes(4, "little") + checksum + payload
+    )
 
 
 def _stream() -> tuple[bytes, list[tuple[str, bytes]]]:

@@ -23,7 +23,9 @@ def _vectors() -> dict:  # type: ignore[type-arg]
 def _hash_at(vector: dict):  # type: ignore[no-untyped-def,type-arg]
     table = {
         h: bytes.fromhex(x)
-        for h, x in zip(vector["ann_parent_heights"], vector["ann_parent_hashes_internal"], strict=True)
+        for h, x in zip(
+            vector["ann_parent_heights"], vector["ann_parent_hashes_internal"], strict=True
+        )
     }
     return lambda height: table[height]
 
@@ -55,10 +57,15 @@ def test_mutated_block_proofs_fail_with_pktds_reason() -> None:
 
 def test_sampler_checks_recent_blocks_always_and_deep_ones_rarely() -> None:
     sampler = ProofSampler(seed=12345)
-    assert all(sampler.should_check(h, depth) for h, depth in zip(range(1000, 1020), range(1, 21), strict=True))
+    assert all(
+        sampler.should_check(h, depth)
+        for h, depth in zip(range(1000, 1020), range(1, 21), strict=True)
+    )
     deep = sum(sampler.should_check(h, 2000) for h in range(100_000))
     assert 600 < deep < 1400  # about 20/2000 of 100,000
-    assert ProofSampler(seed=1).should_check(5, 10**6) == ProofSampler(seed=1).should_check(5, 10**6)
+    assert ProofSampler(seed=1).should_check(5, 10**6) == ProofSampler(seed=1).should_check(
+        5, 10**6
+    )
 
 
 def test_node_bans_a_peer_whose_blocks_have_bad_proofs_and_rewinds(tmp_path: Path) -> None:
@@ -66,9 +73,15 @@ def test_node_bans_a_peer_whose_blocks_have_bad_proofs_and_rewinds(tmp_path: Pat
     for _ in range(60):
         chain.mine()  # placeholder proofs: every one of them is invalid
     with TestPeer(chain, params=MAINNET) as peer:
+
         async def go() -> None:
-            node = SpvNode(MAINNET, tmp_path, peers=[("127.0.0.1", peer.port)],
-                           peer_timeout=3, verify_packetcrypt_proofs=True)
+            node = SpvNode(
+                MAINNET,
+                tmp_path,
+                peers=[("127.0.0.1", peer.port)],
+                peer_timeout=3,
+                verify_packetcrypt_proofs=True,
+            )
             async with node:
                 await node.wait_for_peers(1)
                 await node._sync_headers()
@@ -78,4 +91,5 @@ def test_node_bans_a_peer_whose_blocks_have_bad_proofs_and_rewinds(tmp_path: Pat
                 assert "PacketCrypt proof" in node.addrbook.get("127.0.0.1", peer.port).ban_reason
                 assert node.chain.height < CHECKPOINT.height + 60
                 assert node.proofs_checked == []
+
         asyncio.run(asyncio.wait_for(go(), 60))
