@@ -23,7 +23,7 @@ from spv.peer import PeerError
 from .wallet.ledger import Balance, HistoryEntry
 from .wallet.sync import broadcast as broadcast_tx
 from .wallet.sync import sync_wallet
-from .wallet.wallet import TxPreview, Wallet, WalletError
+from .wallet.wallet import AddressInfo, TxPreview, Wallet, WalletError
 
 log = logging.getLogger(__name__)
 
@@ -264,6 +264,22 @@ class AppCore:
             self._open_wallet_or_fail().export_csv(Path(path))
 
         return self.call(export)
+
+    def addresses(self) -> "concurrent.futures.Future[list[AddressInfo]]":
+        """Every address of the open wallet (receive, change, imported) with balance, use
+        and label."""
+        return self.call(lambda: self._open_wallet_or_fail().addresses())
+
+    def new_receive_address(self) -> "concurrent.futures.Future[str]":
+        """A fresh receive address, past every used or handed-out one (saved at once)."""
+
+        def fresh() -> str:
+            wallet = self._open_wallet_or_fail()
+            address = wallet.receive_address(new=True)
+            wallet.save()
+            return address
+
+        return self.call(fresh)
 
     def _open_wallet_or_fail(self) -> Wallet:
         if self.wallet is None:

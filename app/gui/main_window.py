@@ -59,7 +59,7 @@ class MainWindow(QMainWindow):
         self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
 
         self.overview_page = OverviewPage(core.params)
-        self.receive_page = ReceivePage(core.params)
+        self.receive_page = ReceivePage(core.params, core, self.calls)
         self.send_page = SendPage(core, self.calls)
         self.history_page = HistoryPage(core, self.calls)
         self.mining_page = MiningPage(
