@@ -111,6 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="connect to this peer (repeatable)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging and tracebacks")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation (mining kernel, keys, wallet file, window) and exit",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.register(sub)
     return parser
@@ -126,6 +131,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if args.self_test:
+        from .selftest import main as run_self_test
+
+        return run_self_test()
     handler: Command | None = getattr(args, "handler", None)
     if handler is None:
         handler = _start_desktop_app

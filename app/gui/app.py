@@ -1,25 +1,33 @@
 """Start the desktop app: the Qt application, the core on its network thread, the window."""
 
+import os
 import sys
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from app.core import AppCore
+from app.resources import resource_path
 from spv.params import NetworkParams
 
 from .bridge import CoreBridge
 from .calls import GuiCalls
 from .main_window import MainWindow
+from .theme import apply_theme
 
-ICON = Path(__file__).resolve().parent.parent.parent / "resources" / "icons" / "pkt-wallet.svg"
+ICON = resource_path("icons/pkt-wallet.svg")
+EXIT_WHEN_SHOWN_ENV = "PKT_WALLET_EXIT_WHEN_SHOWN"
+"""Set to 1 (bench/cold_start.py): print "window shown" once the window is up and the event
+loop idle, then quit."""
 
 
 def run_gui(params: NetworkParams, datadir: Path, peers: list[tuple[str, int]]) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName("PKT Wallet")
+    apply_theme(app)
     if ICON.exists():
         app.setWindowIcon(QIcon(str(ICON)))
     bridge = CoreBridge()
@@ -28,6 +36,26 @@ def run_gui(params: NetworkParams, datadir: Path, peers: list[tuple[str, int]]) 
     try:
         window = MainWindow(core, bridge, GuiCalls())
         window.show()
+        if os.environ.get(EXIT_WHEN_SHOWN_ENV) == "1":
+            QTimer.singleShot(0, lambda: _report_shown_and_quit(app))
         return app.exec()
     finally:
         core.stop()
+
+
+def _report_shown_and_quit(app: QApplication) -> None:
+    elapsed = _seconds_since_process_start()
+    shown = f"{elapsed:.3f} s after process start" if elapsed is not None else "(no /proc)"
+    print(f"window shown {shown}", flush=True)
+    app.quit()
+
+
+def _seconds_since_process_start() -> float | None:
+    """Linux: from /proc (10 ms resolution); None elsewhere."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as stat, open("/proc/uptime") as up:
+            start_ticks = int(stat.read().rsplit(")", 1)[1].split()[19])
+            uptime = float(up.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return uptime - start_ticks / os.sysconf("SC_CLK_TCK")

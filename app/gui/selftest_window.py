@@ -1,0 +1,60 @@
+"""The self-test's window check (app/selftest.py): the real main window on a real core.
+
+The core runs on regtest in an empty data directory with no peers and no DNS seeds, so nothing
+leaves the machine.
+"""
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
+
+from app.core import AppCore
+from spv.params import REGTEST
+
+from .bridge import CoreBridge
+from .calls import GuiCalls
+from .main_window import MainWindow
+
+SETTLE_MS = 200
+"""How long the event loop runs with the window shown (paints, first core events)."""
+
+
+class WindowCheckError(Exception):
+    """The window did not come up as expected."""
+
+
+def open_and_close_main_window(datadir: Path) -> str:
+    """Open the main window, let the event loop run briefly, close it; a one-line summary."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    bridge = CoreBridge()
+    core = AppCore(REGTEST, datadir, peers=[], use_dns_seeds=False, on_event=bridge.deliver)
+    core.start()
+    try:
+        window = MainWindow(core, bridge, GuiCalls())
+        try:
+            window.show()
+            _run_event_loop(SETTLE_MS)
+            if not window.isVisible():
+                raise WindowCheckError("the main window is not visible after show()")
+            pages = [window.nav.item(i).text() for i in range(window.nav.count())]
+            if not pages:
+                raise WindowCheckError("the main window has no pages")
+        finally:
+            window.close()
+        closed = not window.isVisible()
+        window.deleteLater()
+        _run_event_loop(0)
+        if not closed:
+            raise WindowCheckError("the main window did not close")
+    finally:
+        core.stop()
+    return f"{app.platformName()}: pages {', '.join(pages)}"
+
+
+def _run_event_loop(milliseconds: int) -> None:
+    loop = QEventLoop()
+    QTimer.singleShot(milliseconds, loop.quit)
+    loop.exec()
