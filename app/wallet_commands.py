@@ -3,7 +3,8 @@
 Automation contract:
 
 * ``--wallet NAME`` picks ``<datadir>/wallets/NAME.wallet`` (default ``default``).
-* ``--password-stdin`` reads the password from the first line of stdin (``restore``: three lines,
+* ``--password-stdin`` reads the password from the first line of stdin (``create
+  --with-passphrase``: then the seed passphrase on the second line; ``restore``: three lines,
   the new wallet password, the seed words, the seed's own passphrase (may be empty);
   ``change-password``: the old then the new password). Without it, secrets are asked on the
   terminal; they are never taken from the command line and never printed (except the new
@@ -85,6 +86,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("create", help="create a new HD wallet (BIP39 seed words)")
     _common(p, password=True)
     p.add_argument("--words", type=int, choices=(12, 24), default=12)
+    p.add_argument(
+        "--with-passphrase",
+        action="store_true",
+        help="also protect the seed with a BIP39 passphrase (asked; with --password-stdin: "
+        "the second line). Restoring then needs the words AND the passphrase",
+    )
     p.set_defaults(handler=cmd_create)
 
     p = sub.add_parser(
@@ -376,8 +383,20 @@ def _with_wallet(fn: Callable[[Context, Wallet], int]) -> Callable[[Context], in
 def cmd_create(ctx: Context) -> int:
     secrets = _Secrets(ctx)
     password = secrets.new_password()
+    passphrase = ""
+    if ctx.args.with_passphrase:
+        passphrase = secrets.line("Seed passphrase: ")
+        if not passphrase:
+            raise CLIError("the seed passphrase is empty: leave out --with-passphrase for none")
+        if not secrets.from_stdin and getpass.getpass("Repeat the seed passphrase: ") != passphrase:
+            raise CLIError("the seed passphrases differ")
     wallet, mnemonic = Wallet.create(
-        ctx.datadir, ctx.args.wallet, ctx.params, password, words=ctx.args.words
+        ctx.datadir,
+        ctx.args.wallet,
+        ctx.params,
+        password,
+        words=ctx.args.words,
+        passphrase=passphrase,
     )
     try:
         address = wallet.receive_address()

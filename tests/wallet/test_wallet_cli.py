@@ -215,3 +215,22 @@ def test_restore_pktwallet_seed_with_passphrase_and_bip39_birthday(
     assert json.loads(out)["birthday"] == "2024-02-03"
     bad = cli("restore", "--wallet", "c", "--password-stdin", stdin="pw\nabandon abandon\n\n")
     assert bad.returncode == 1 and bad.stderr.startswith("error: invalid seed words")
+
+
+def test_create_with_a_bip39_passphrase_restores_only_with_it(tmp_path: Path) -> None:
+    cli = Cli(tmp_path)
+    created = cli.ok(
+        "create", "--with-passphrase", "--password-stdin", stdin="pw one\nseed extra\n"
+    ).splitlines()
+    mnemonic, first = created
+    without = cli.ok(
+        "restore", "--wallet", "plain", "--password-stdin", stdin=f"pw\n{mnemonic}\n\n"
+    )
+    assert without.strip() != first  # another seed: the passphrase is part of it
+    with_it = cli.ok(
+        "restore", "--wallet", "same", "--password-stdin", stdin=f"pw\n{mnemonic}\nseed extra\n"
+    )
+    assert with_it.strip() == first
+    empty = cli("create", "--wallet", "e", "--with-passphrase", "--password-stdin", stdin="pw\n\n")
+    assert empty.returncode != 0 and "passphrase is empty" in empty.stderr
+    assert not (tmp_path / "wallets" / "e.wallet").exists()
