@@ -1,0 +1,105 @@
+"""`pkt-wallet --self-test` (app/selftest.py), resource lookup (app/resources.py) and the
+window-shown probe used by bench/cold_start.py."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app import selftest
+from app.resources import resource_path, resources_dir
+from miner import kernel
+
+ROOT = Path(__file__).resolve().parent.parent
+needs_native = pytest.mark.skipif(
+    "native" not in kernel.available_backends(), reason="miner._kernel is not built"
+)
+
+
+def _run_app(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        cwd=ROOT,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@needs_native
+def test_self_test_passes_in_process() -> None:
+    report = selftest.run_self_test()
+    line = selftest.format_report(report)
+    assert report.ok, line
+    assert [r.name for r in report.results] == ["kernel", "mine", "address", "wallet", "window"]
+    assert line.startswith("self-test PASS")
+    assert "\n" not in line
+    assert selftest.VECTOR_ADDRESS in line
+
+
+@needs_native
+def test_self_test_flag_exits_zero_with_a_one_line_report() -> None:
+    done = _run_app(["--self-test"])
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("self-test PASS"), done.stdout
+    assert "kernel ok: C kernel miner._kernel" in lines[0]
+
+
+def test_self_test_fails_with_exit_one_when_the_kernel_is_not_the_native_one() -> None:
+    """PKT_MINER_BACKEND=reference makes the app mine with the pure-Python reference: the
+    installation would be unusably slow, and the self-test says so."""
+    done = _run_app(["--self-test"], PKT_MINER_BACKEND="reference")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stdout.startswith("self-test FAIL")
+    assert "kernel FAILED: mining backend is reference" in done.stdout
+    assert "address ok" in done.stdout  # the other checks still ran
+
+
+def test_a_failing_check_fails_the_report_and_says_why(tmp_path: Path) -> None:
+    (tmp_path / "wallet").write_text("a file where the wallet directory should go")
+    failed = selftest.check_wallet_round_trip(tmp_path)
+    assert not failed.ok and failed.name == "wallet"
+    assert failed.detail and "\n" not in failed.detail
+    report = selftest.SelfTestReport((selftest.check_address_vector(tmp_path), failed), 0.1)
+    assert not report.ok
+    line = selftest.format_report(report)
+    assert line.startswith("self-test FAIL") and "address ok" in line
+    assert f"wallet FAILED: {failed.detail}" in line
+
+
+def test_an_empty_report_is_not_a_pass() -> None:
+    assert not selftest.SelfTestReport((), 0.0).ok
+
+
+def test_address_check_uses_the_vector_file_values() -> None:
+    import json
+
+    vectors = json.loads((ROOT / "tests/data/pkt/seedwords_hd_vectors.json").read_text())
+    vector = next(v for v in vectors["seedwords_vectors"] if str(v["vector"]) == "1")
+    assert vector["words"] == selftest.VECTOR_WORDS
+    assert vector["encoded_21_bytes_hex_before_guard_bits"] == selftest.VECTOR_ENCODED_HEX
+    assert vector["seed_bytes_19_hex"] == selftest.VECTOR_SEED_HEX
+    entry = next(a for a in vector["addresses"] if a["Path"] == selftest.VECTOR_PATH)
+    assert entry["Address"] == selftest.VECTOR_ADDRESS
+
+
+def test_resources_come_from_the_source_tree_or_the_bundle(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert resources_dir() == ROOT / "resources"
+    assert resource_path("icons/pkt-wallet.svg").is_file()
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+    assert resource_path("icons/pkt-wallet.svg") == tmp_path / "resources/icons/pkt-wallet.svg"
+
+
+def test_window_shown_probe_prints_and_exits(tmp_path: Path) -> None:
+    done = _run_app(
+        ["--network", "regtest", "--datadir", str(tmp_path)], PKT_WALLET_EXIT_WHEN_SHOWN="1"
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("window shown ")
