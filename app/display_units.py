@@ -1,0 +1,82 @@
+"""Amounts in a display unit: PKT, mPKT (PKT/1000) or μPKT (PKT/10^6), exactly.
+
+Amounts stay integers of atomic units; the unit only changes the decimal text. Arithmetic is
+rational, so the text is the shortest decimal that `parse_in_unit` turns back into the same
+units (even 1 unit shows as a non-zero number), and parsing rounds to the nearest unit.
+"""
+
+import math
+import re
+from fractions import Fraction
+
+from spv.units import MAX_FRACTION_DIGITS, MAX_SUPPLY_COINS, AmountError, max_units
+
+from .settings import UNITS, check_units
+
+UNIT_DIVISORS: dict[str, int] = {"PKT": 1, "mPKT": 1000, "μPKT": 1_000_000}
+"""How many of each display unit make one coin."""
+assert tuple(UNIT_DIVISORS) == UNITS
+
+_AMOUNT = re.compile(r"(?P<whole>[0-9]*)(?:\.(?P<fraction>[0-9]*))?")
+
+
+def _value(units: int, units_per_coin: int, divisor: int, decimals: int) -> Fraction:
+    """`units` in the display unit, times 10^decimals."""
+    return Fraction(units * divisor * 10**decimals, units_per_coin)
+
+
+def _units_of(scaled: int, units_per_coin: int, divisor: int, decimals: int) -> int:
+    """Atomic units for the decimal scaled/10^decimals in the display unit, half to even."""
+    return round(Fraction(scaled * units_per_coin, divisor * 10**decimals))
+
+
+def _decimal_text(scaled: int, decimals: int) -> str:
+    whole, fraction = divmod(scaled, 10**decimals)
+    return f"{whole}.{fraction:0{decimals}d}" if decimals else str(whole)
+
+
+def format_in_unit(units: int, units_per_coin: int, unit: str) -> str:
+    """The shortest decimal text, in `unit`, that parses back to exactly `units`."""
+    if units < 0:
+        return "-" + format_in_unit(-units, units_per_coin, unit)
+    divisor = UNIT_DIVISORS[check_units(unit)]
+    decimals = 0
+    while True:  # ends: at 10^decimals > units_per_coin / divisor every unit has a decimal
+        exact = _value(units, units_per_coin, divisor, decimals)
+        for scaled in sorted(
+            {math.floor(exact), math.ceil(exact)}, key=lambda s: (abs(s - exact), s)
+        ):
+            if _units_of(scaled, units_per_coin, divisor, decimals) == units:
+                return _decimal_text(scaled, decimals)
+        decimals += 1
+
+
+def _explain_bad_amount(text: str) -> str:
+    if text.startswith("-"):
+        return "the amount cannot be negative"
+    if "," in text:
+        return f"{text!r} is not an amount: use '.' as the decimal point, no thousands separators"
+    return f"{text!r} is not an amount: write a decimal number such as 1.5"
+
+
+def parse_in_unit(text: str, units_per_coin: int, unit: str) -> int:
+    """Atomic units for an amount typed in `unit` (rounded to the nearest unit, half to even).
+
+    Raises AmountError with a message for the user."""
+    divisor = UNIT_DIVISORS[check_units(unit)]
+    text = text.strip()
+    match = _AMOUNT.fullmatch(text)
+    if match is None or text in ("", "."):
+        raise AmountError(_explain_bad_amount(text[:40]))
+    whole = match.group("whole").lstrip("0")
+    fraction = match.group("fraction") or ""
+    limit = f"the maximum supply of {MAX_SUPPLY_COINS * divisor:,} {unit}"
+    if len(fraction) > MAX_FRACTION_DIGITS:
+        raise AmountError(f"too many decimal places (more than {MAX_FRACTION_DIGITS})")
+    if len(whole) > len(str(MAX_SUPPLY_COINS * divisor)):
+        raise AmountError(f"the amount is above {limit}")
+    decimals = len(fraction)
+    units = _units_of(int((whole or "0") + fraction), units_per_coin, divisor, decimals)
+    if units > max_units(units_per_coin):
+        raise AmountError(f"the amount is above {limit}")
+    return units
