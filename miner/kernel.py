@@ -32,6 +32,7 @@ from .reference import mine as ref_mine
 from .reference import validate as ref_validate
 from .reference.announce import ANN_SIZE, AnnHeader
 from .reference.validate import AnnCheck, AnnValidation
+from .threadguard import forbid_gui_thread
 
 if TYPE_CHECKING:
     from . import _kernel as _kernel_types
@@ -326,6 +327,7 @@ def prepare_job(
     threads. Raises :class:`JobError` when a table cannot be built (take the next hard nonce)
     and :class:`Cancelled` when ``cancel`` fires.
     """
+    forbid_gui_thread("kernel.prepare_job")
     if len(parent_hash) != 32 or len(signing_key) != 32 or len(content_hash) != 32:
         raise ValueError("parent hash, signing key and content hash are 32 bytes each")
     for name, value in (
@@ -386,6 +388,7 @@ def mine(
     Stops early after ``max_results`` announcements, or when ``cancel`` fires (checked every
     few milliseconds). Safe to call from several threads on the same job.
     """
+    forbid_gui_thread("kernel.mine")
     end = job.soft_nonce_max + 1
     if count is not None:
         end = min(end, start_nonce + max(0, count))
@@ -489,6 +492,7 @@ def mine_threads(
     ``on_ann`` (called under a lock, in the order found) as soon as each batch returns; at
     most ``max_anns`` are delivered.
     """
+    forbid_gui_thread("kernel.mine_threads")
     chosen = _pick(backend)
     threads = max(1, threads)
     stats = MiningStats(threads=threads, backend=chosen, per_worker_hashes=[0] * threads)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from miner.threadguard import forbid_gui_thread
+
 from .addrbook import AddressBook
 from .atomic import atomic_write
 from .bip158 import filter_header, filter_header_from_hash, match_many
@@ -433,6 +435,7 @@ class SpvNode:
     async def sync(self, timeout: float | None = None) -> SyncProgress:
         """Sync headers, filter headers and (when watching) filters and blocks up to the best
         peer's height. Returns the final progress."""
+        forbid_gui_thread("SpvNode.sync")
         await self.wait_for_peers(1, timeout=min(timeout or self.peer_timeout, self.peer_timeout))
         await asyncio.sleep(0.2)  # let other connections finish their handshakes
         deadline = None if timeout is None else time.monotonic() + timeout

@@ -9,6 +9,9 @@ import pytest
 
 # GUI tests draw offscreen unless a display was chosen explicitly (e.g. Xvfb for screenshots).
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Sync, wallet I/O or mining started on the marked GUI thread raises GuiThreadViolation
+# (app/threadguard.py) instead of only being logged.
+os.environ["PKT_WALLET_STRICT_THREADS"] = "1"
 
 DATA_DIR = Path(__file__).parent / "data"
 

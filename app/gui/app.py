@@ -10,10 +10,12 @@ from PySide6.QtWidgets import QApplication
 
 from app.core import AppCore
 from app.resources import resource_path
+from app.threadguard import mark_gui_thread
 from spv.params import NetworkParams
 
 from .bridge import CoreBridge
 from .calls import GuiCalls
+from .errors import install_excepthook
 from .main_window import MainWindow
 from .theme import apply_theme
 
@@ -27,6 +29,7 @@ def run_gui(params: NetworkParams, datadir: Path, peers: list[tuple[str, int]]) 
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName("PKT Wallet")
+    mark_gui_thread()  # sync, wallet I/O and mining must never run here
     apply_theme(app)
     if ICON.exists():
         app.setWindowIcon(QIcon(str(ICON)))
@@ -35,10 +38,14 @@ def run_gui(params: NetworkParams, datadir: Path, peers: list[tuple[str, int]]) 
     core.start()
     try:
         window = MainWindow(core, bridge, GuiCalls())
+        errors = install_excepthook(datadir, lambda: window)
         window.show()
         if os.environ.get(EXIT_WHEN_SHOWN_ENV) == "1":
             QTimer.singleShot(0, lambda: _report_shown_and_quit(app))
-        return app.exec()
+        try:
+            return app.exec()
+        finally:
+            errors.uninstall()
     finally:
         core.stop()
 

@@ -7,7 +7,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QListWidget,
     QMainWindow,
-    QMessageBox,
     QStackedWidget,
     QWidget,
 )
@@ -21,6 +20,7 @@ from app.wallet.wallet import list_wallets
 
 from .bridge import CoreBridge
 from .calls import GuiCalls
+from .errors import show_error
 from .history_page import HistoryPage
 from .mining_page import MiningPage
 from .network_page import NetworkPage
@@ -145,4 +145,4 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)  # type: ignore[arg-type]
 
     def _error(self, exc: BaseException) -> None:
-        QMessageBox.warning(self, "PKT Wallet", str(exc))
+        show_error(self, None, exc)

@@ -228,15 +228,24 @@ class WalletSetup(QWidget):
             p: e.text().strip().lower()
             for p, e in zip(self._challenge, self.confirm_edits, strict=True)
         }
-        try:
-            self._new_wallet.confirm_backup(typed)
-        except ValueError as exc:
-            self.confirm_error.setText(str(exc))
-            return
-        name = self._new_wallet.name
-        self._new_wallet.close()
+        wallet = self._new_wallet
+
+        def confirm() -> str:  # saves the wallet: not on the GUI thread
+            wallet.confirm_backup(typed)
+            wallet.close()
+            return wallet.name
+
+        self.confirm_button.setEnabled(False)
+        self.calls.in_worker(confirm, self._confirmed, self._confirm_failed)
+
+    def _confirmed(self, name: str) -> None:
         self._new_wallet = None
+        self.confirm_button.setEnabled(True)
         self.wallet_ready.emit(name)
+
+    def _confirm_failed(self, exc: BaseException) -> None:
+        self.confirm_button.setEnabled(True)
+        self.confirm_error.setText(str(exc))
 
     # --- restore ---
 

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 
+from miner.threadguard import forbid_gui_thread
 from spv.node import BroadcastResult, SpvNode
 from spv.peer import PeerError
 from spv.tx import Transaction
@@ -26,6 +27,7 @@ async def sync_wallet(wallet: Wallet, node: SpvNode, timeout: float | None = Non
     """Sync `node` (already started) with `wallet` as its watcher until caught up, rescanning
     while new keys were derived; returns the synced height. The wallet is saved at the end,
     and also when the sync fails half-way."""
+    forbid_gui_thread("sync_wallet")
     node.watcher = wallet
     start = wallet.prepare_sync(node.chain)
     if start is not None and node.scan_height >= start:

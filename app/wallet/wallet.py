@@ -41,6 +41,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Protocol
 
+from miner.threadguard import forbid_gui_thread
 from spv.address import address_from_script, decode_wif, script_for_address
 from spv.atomic import atomic_write
 from spv.chain import estimate_height_below
@@ -423,6 +424,7 @@ class Wallet:
         clock: Callable[[], float] = time.time,
     ) -> Wallet:
         """Open an existing wallet from its state file (no password needed)."""
+        forbid_gui_thread("Wallet.open")
         kpath, spath = key_path(datadir, name), state_path(datadir, name)
         if not spath.exists() and not spath.with_name(spath.name + ".bak").exists():
             if kpath.exists():
@@ -477,6 +479,7 @@ class Wallet:
     ) -> tuple[Wallet, str]:
         """A new BIP39 wallet. Returns the wallet and its mnemonic (shown once; then ask the
         user to type some words back: :meth:`confirm_backup`)."""
+        forbid_gui_thread("Wallet.create")
         if words not in (12, 24):
             raise WalletError("a new wallet has 12 or 24 words")
         mnemonic = bip39.generate_mnemonic(words)
@@ -519,6 +522,7 @@ class Wallet:
         scans from the birthday (or from the first block when it is unknown) and rescans as
         the gap limit uncovers more addresses.
         """
+        forbid_gui_thread("Wallet.restore")
         secrets = seed_secrets(
             params,
             seed_words,
@@ -739,6 +743,7 @@ class Wallet:
         }
 
     def save(self) -> None:
+        forbid_gui_thread("Wallet.save")
         data = (json.dumps(self.to_json(), indent=1) + "\n").encode("utf-8")
         atomic_write(self.state_path, data, keep_backup=True)
         self._dirty = False
@@ -1499,10 +1504,12 @@ class Wallet:
 
     def check_password(self, password: str) -> None:
         """Raise PasswordError unless `password` opens this wallet's key file."""
+        forbid_gui_thread("Wallet.check_password")
         self._check_secrets_match(_open_secrets(self.key_path, password))
 
     def sign(self, preview: TxPreview, password: str) -> Transaction:
         """Sign a preview with the keys from the key file (needs the password)."""
+        forbid_gui_thread("Wallet.sign")
         unspent = {c.outpoint for c in self.coins()}
         if any(c.outpoint not in unspent for c in preview.inputs):
             raise WalletError("this preview spends coins that are gone; prepare it again")

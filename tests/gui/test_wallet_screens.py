@@ -83,7 +83,7 @@ def test_create_wallet_confirm_seed_then_receive(qtbot, tmp_path: Path) -> None:
             for edit, pos in zip(setup.confirm_edits, setup._challenge, strict=True):
                 edit.setText(wrong[pos] if words[pos - 1] != "abandon" else "zoo")
             qtbot.mouseClick(setup.confirm_button, Qt.MouseButton.LeftButton)
-            assert setup.confirm_error.text()
+            qtbot.waitUntil(lambda: "not right" in setup.confirm_error.text(), timeout=10_000)
             for edit, pos in zip(setup.confirm_edits, setup._challenge, strict=True):
                 edit.setText(words[pos - 1])
             qtbot.mouseClick(setup.confirm_button, Qt.MouseButton.LeftButton)
