@@ -11,7 +11,7 @@ import concurrent.futures
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,6 +20,7 @@ from spv.node import ChainWatcher, NoPeersError, SpvNode, SyncProgress
 from spv.params import NetworkParams
 from spv.peer import PeerError
 
+from .wallet.coin_view import CoinView, coin_view
 from .wallet.ledger import Balance, HistoryEntry
 from .wallet.sync import broadcast as broadcast_tx
 from .wallet.sync import sync_wallet
@@ -219,16 +220,43 @@ class AppCore:
         return self.call(detach)
 
     def prepare_send(
-        self, address: str, amount: int | str, fee_rate: str | None = None
+        self,
+        address: str,
+        amount: int | str,
+        fee_rate: str | None = None,
+        coins: Sequence[str] | None = None,
+        rbf: bool = False,
     ) -> "concurrent.futures.Future[TxPreview]":
         """An unsigned payment of `amount` units (or "max") to `address`, for the user to
-        check; nothing is signed."""
+        check; nothing is signed. `coins` (TXID:N): spend exactly these; `rbf`: allow a fee
+        bump later (BIP125)."""
 
         def prepare() -> TxPreview:
             wallet = self._open_wallet_or_fail()
-            return wallet.create_send([(address, amount)], fee_rate=fee_rate)
+            return wallet.create_send([(address, amount)], fee_rate=fee_rate, coins=coins, rbf=rbf)
 
         return self.call(prepare)
+
+    def coins(self) -> "concurrent.futures.Future[list[CoinView]]":
+        """The open wallet's unspent coins (frozen ones included), oldest first."""
+
+        def read() -> list[CoinView]:
+            wallet = self._open_wallet_or_fail()
+            return [coin_view(c, self.params, wallet.labels) for c in wallet.coins()]
+
+        return self.call(read)
+
+    def freeze(self, outpoints: Sequence[str], frozen: bool) -> "concurrent.futures.Future[None]":
+        """Freeze (never spent unless chosen after unfreezing) or unfreeze coins (TXID:N);
+        saved at once, and the window gets a fresh WalletView (the balance shows frozen)."""
+
+        def change() -> None:
+            wallet = self._open_wallet_or_fail()
+            wallet.freeze(outpoints, frozen)
+            wallet.save()
+            self.emit("wallet", self._wallet_view(wallet))
+
+        return self.call(change)
 
     def sign_and_broadcast(
         self, preview: TxPreview, password: str

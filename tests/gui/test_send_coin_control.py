@@ -1,0 +1,218 @@
+"""Send page: coin control (choose, freeze), fee presets and a custom rate, RBF; against the
+real core and wallet and a loopback test peer that checks what is broadcast."""
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtWidgets import QFormLayout, QLabel  # noqa: E402
+
+from app.core import AppCore  # noqa: E402
+from app.gui.bridge import CoreBridge  # noqa: E402
+from app.gui.calls import GuiCalls  # noqa: E402
+from app.gui.coin_control import CoinControlDialog  # noqa: E402
+from app.gui.main_window import MainWindow  # noqa: E402
+from app.gui.money import coins  # noqa: E402
+from app.gui.send_page import PreviewDialog, SendPage  # noqa: E402
+from app.wallet.ledger import outpoint_text  # noqa: E402
+from app.wallet.wallet import SEQUENCE_RBF, Wallet, state_path  # noqa: E402
+from spv.address import script_for_address  # noqa: E402
+from spv.params import REGTEST  # noqa: E402
+from spv.tx import OutPoint  # noqa: E402
+from tests.support.regtest_chain import RegtestChain  # noqa: E402
+from tests.support.test_peer import TestPeer  # noqa: E402
+
+PASSWORD = "correct horse battery"
+COIN = 50 * REGTEST.units_per_coin
+
+
+@dataclass
+class Setup:
+    window: MainWindow
+    send: SendPage
+    peer: TestPeer
+    older: str  # TXID:N of the coin mined in block 1
+    newer: str  # ... in block 2
+
+
+def _new_wallet_address(datadir: Path, name: str) -> str:
+    wallet, _ = Wallet.create(
+        datadir, name, REGTEST, PASSWORD, kdf_params={"n": 1024, "r": 8, "p": 1}
+    )
+    address = wallet.receive_address()
+    wallet.close()
+    return address
+
+
+@pytest.fixture
+def funded(qtbot, tmp_path: Path) -> Iterator[Setup]:  # type: ignore[no-untyped-def]
+    """A wallet holding two separate mature 50-coin mining rewards, shown in the window."""
+    script = script_for_address(_new_wallet_address(tmp_path, "main"), REGTEST)
+    chain = RegtestChain()
+    first = chain.mine(pay_to=script)
+    second = chain.mine(pay_to=script)
+    chain.mine_many(100)
+    older, newer = (
+        outpoint_text(OutPoint(b.block.transactions[0].txid, 0)) for b in (first, second)
+    )
+    with TestPeer(chain) as peer:
+        bridge = CoreBridge()
+        core = AppCore(REGTEST, tmp_path, peers=[("127.0.0.1", peer.port)], on_event=bridge.deliver)
+        core.start()
+        try:
+            window = MainWindow(core, bridge, GuiCalls())
+            qtbot.addWidget(window)
+            window.show()
+            qtbot.waitUntil(
+                lambda: window.overview_page.confirmed.text() == "100 rBTC", timeout=30_000
+            )
+            titles = [window.nav.item(i).text() for i in range(window.nav.count())]
+            window.nav.setCurrentRow(titles.index("Send"))
+            assert window.send_page.isVisible()
+            yield Setup(window, window.send_page, peer, older, newer)
+        finally:
+            core.stop()
+
+
+def _open_coin_control(qtbot, send: SendPage) -> CoinControlDialog:  # type: ignore[no-untyped-def]
+    qtbot.mouseClick(send.choose_coins, Qt.MouseButton.LeftButton)
+    dialog = send.coin_dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.loaded and dialog.use_button.isEnabled(), timeout=10_000)
+    return dialog
+
+
+def _preview(qtbot, send: SendPage) -> PreviewDialog:  # type: ignore[no-untyped-def]
+    before = send.dialog
+    qtbot.mouseClick(send.preview_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: send.dialog is not before and send.dialog is not None, timeout=10_000)
+    assert send.dialog is not None
+    return send.dialog
+
+
+def _field(dialog: PreviewDialog, row_label: str) -> str:
+    """The text shown beside `row_label` in the preview."""
+    form = dialog.findChild(QFormLayout)
+    assert form is not None
+    for row in range(form.rowCount()):
+        label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+        field = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
+        if label is not None and field is not None and label.widget().text() == row_label:
+            widget = field.widget()
+            assert isinstance(widget, QLabel)
+            return widget.text()
+    raise AssertionError(f"no {row_label!r} row in the preview")
+
+
+def _sign_and_send(qtbot, setup: Setup, dialog: PreviewDialog):  # type: ignore[no-untyped-def]
+    dialog.password.setText(PASSWORD)
+    dialog.accept()
+    qtbot.waitUntil(lambda: setup.send.status.text().startswith("Sent."), timeout=20_000)
+    (tx,) = setup.peer.received_txs  # the peer checked the signatures
+    return tx
+
+
+def test_chosen_coin_is_exactly_what_the_payment_spends(qtbot, funded: Setup) -> None:  # type: ignore[no-untyped-def]
+    send = funded.send
+    destination = _new_wallet_address(Path(funded.window.core.datadir) / "other", "b")
+    coin_dialog = _open_coin_control(qtbot, send)
+    assert coin_dialog.table.rowCount() == 2
+    assert [v.outpoint for v in coin_dialog._coins.values()] == [funded.older, funded.newer]
+    assert coin_dialog.total.text() == "Checked: 0 coin(s), 0 rBTC"
+    coin_dialog.set_checked(funded.newer, True)
+    assert coin_dialog.total.text() == "Checked: 1 coin(s), 50 rBTC"  # live
+    coin_dialog.set_checked(funded.older, True)
+    assert coin_dialog.total.text() == "Checked: 2 coin(s), 100 rBTC"
+    coin_dialog.set_checked(funded.older, False)
+    qtbot.mouseClick(coin_dialog.use_button, Qt.MouseButton.LeftButton)
+    assert not coin_dialog.isVisible()
+    assert send.coins_state.text() == "Using 1 chosen coin(s) (50 rBTC)"
+    assert send.reset_coins.isVisible()
+
+    send.address.setText(destination)
+    send.amount.setText("1")
+    dialog = _preview(qtbot, send)
+    assert [outpoint_text(c.outpoint) for c in dialog.preview.inputs] == [funded.newer]
+    assert _field(dialog, "Coins spent") == "1"
+    tx = _sign_and_send(qtbot, funded, dialog)
+    assert [outpoint_text(i.prevout) for i in tx.inputs] == [funded.newer]
+    assert send.coins_state.text() == "The wallet chooses the coins"  # spent: choice reset
+    assert not send.reset_coins.isVisible()
+
+
+def test_frozen_coin_is_left_out_of_a_max_send(qtbot, funded: Setup) -> None:  # type: ignore[no-untyped-def]
+    send = funded.send
+    coin_dialog = _open_coin_control(qtbot, send)
+    assert not coin_dialog.freeze_button.isEnabled()  # nothing checked
+    coin_dialog.set_checked(funded.older, True)
+    qtbot.mouseClick(coin_dialog.freeze_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: coin_dialog.chosen()[0].frozen, timeout=10_000)
+    assert coin_dialog.table.item(0, 5).text() == "frozen"
+    assert coin_dialog.unfreeze_button.isEnabled() and not coin_dialog.freeze_button.isEnabled()
+    qtbot.mouseClick(coin_dialog.use_button, Qt.MouseButton.LeftButton)
+    assert "frozen" in coin_dialog.status.text() and coin_dialog.isVisible()
+    coin_dialog.reject()
+    assert send.chosen_coins == []
+    state = json.loads(state_path(Path(funded.window.core.datadir), "main").read_text())
+    assert state["frozen"] == [funded.older]  # saved at once
+
+    send.address.setText(_new_wallet_address(Path(funded.window.core.datadir) / "x", "x"))
+    send.max.setChecked(True)
+    dialog = _preview(qtbot, send)
+    assert [outpoint_text(c.outpoint) for c in dialog.preview.inputs] == [funded.newer]
+    (paid,) = dialog.preview.outputs
+    assert paid.value == COIN - dialog.preview.fee
+    tx = _sign_and_send(qtbot, funded, dialog)
+    assert [outpoint_text(i.prevout) for i in tx.inputs] == [funded.newer]
+
+
+def test_fee_presets_custom_rate_and_rbf(qtbot, funded: Setup) -> None:  # type: ignore[no-untyped-def]
+    send = funded.send
+    send.address.setText(_new_wallet_address(Path(funded.window.core.datadir) / "y", "y"))
+    send.amount.setText("1")
+    assert "shown once you preview" in send.fee.info.text()
+    send.fee.select("Economy")
+    economy = _preview(qtbot, send)
+    economy.reject()
+    assert _field(economy, "Fee rate") == "1 units/vbyte"
+    assert _field(economy, "Fee bump (RBF)") == "no (final once broadcast)"
+    assert send.fee.info.text().endswith(f"pays {coins(economy.preview.fee, REGTEST)}")
+    send.fee.select("Priority")
+    assert "about" in send.fee.info.text()  # estimated from the measured size
+    send.rbf.setChecked(True)
+    priority = _preview(qtbot, send)
+    assert priority.preview.fee_rate == 5 * economy.preview.fee_rate
+    assert priority.preview.fee > economy.preview.fee
+    assert _field(priority, "Fee rate") == "5 units/vbyte"
+    assert _field(priority, "Fee bump (RBF)") == "allowed later"
+    tx = _sign_and_send(qtbot, funded, priority)
+    assert all(i.sequence == SEQUENCE_RBF for i in tx.inputs)
+
+
+def test_bad_custom_fee_rate_is_explained_and_nothing_is_prepared(qtbot, funded: Setup) -> None:  # type: ignore[no-untyped-def]
+    send = funded.send
+    send.address.setText(_new_wallet_address(Path(funded.window.core.datadir) / "z", "z"))
+    send.amount.setText("1")
+    send.fee.select("Custom")
+    assert send.fee.custom.isVisible()
+    assert "enter a fee rate" in send.fee.info.text()
+    qtbot.keyClicks(send.fee.custom, "fast")
+    assert "bad fee rate 'fast'" in send.fee.info.text()
+    qtbot.mouseClick(send.preview_button, Qt.MouseButton.LeftButton)
+    assert "bad fee rate" in send.status.text()
+    send.fee.custom.setText("0.5")
+    assert "below the minimum" in send.fee.info.text()
+    qtbot.mouseClick(send.preview_button, Qt.MouseButton.LeftButton)
+    assert "below the minimum" in send.status.text()
+    qtbot.wait(300)
+    assert send.dialog is None  # no preview was asked for
+    send.fee.custom.setText("2.5")
+    assert send.fee.info.text().startswith("2.5 units/vbyte")
+    dialog = _preview(qtbot, send)
+    assert _field(dialog, "Fee rate") == "2.5 units/vbyte"
