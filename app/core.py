@@ -230,10 +230,22 @@ class AppCore:
         """An unsigned payment of `amount` units (or "max") to `address`, for the user to
         check; nothing is signed. `coins` (TXID:N): spend exactly these; `rbf`: allow a fee
         bump later (BIP125)."""
+        return self.prepare_payments([(address, amount)], fee_rate, coins, rbf)
+
+    def prepare_payments(
+        self,
+        payments: Sequence[tuple[str, int | str]],
+        fee_rate: str | None = None,
+        coins: Sequence[str] | None = None,
+        rbf: bool = False,
+    ) -> "concurrent.futures.Future[TxPreview]":
+        """Like prepare_send, paying several (address, units or "max") in one transaction
+        (at most one "max")."""
+        payments = list(payments)
 
         def prepare() -> TxPreview:
             wallet = self._open_wallet_or_fail()
-            return wallet.create_send([(address, amount)], fee_rate=fee_rate, coins=coins, rbf=rbf)
+            return wallet.create_send(payments, fee_rate=fee_rate, coins=coins, rbf=rbf)
 
         return self.call(prepare)
 

@@ -1,6 +1,6 @@
-"""Send: address checked as it is typed (pkt: payment requests can be pasted), amount or
-"max", fee rate (presets or custom), optional coin control and RBF, a preview to check, then
-the password, signing and broadcast."""
+"""Send: one or several recipients (address checked as it is typed, pkt: payment requests can
+be pasted, amount or "max"), fee rate (presets or custom), optional coin control and RBF, a
+preview to check, then the password, signing and broadcast."""
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -19,19 +19,15 @@ from PySide6.QtWidgets import (
 from app.core import AppCore
 from app.wallet.coin_view import CoinView
 from app.wallet.wallet import SEQUENCE_RBF, TxPreview
-from spv.address import decode_address
-from spv.errors import ParseError
 from spv.params import NetworkParams
-from spv.units import format_amount, parse_amount
-from spv.uri import parse_payment_uri
 
 from .calls import GuiCalls
 from .coin_control import CoinControlDialog
 from .fee_choice import FeeChoice, rate_text
 from .money import coins
+from .recipient_row import RecipientError, RecipientRow
 
 _ERROR = "color: #b00020"
-_OK = "color: #1b7f3b"
 
 
 class PreviewDialog(QDialog):
@@ -91,14 +87,21 @@ class SendPage(QWidget):
         self.coin_dialog: CoinControlDialog | None = None
         self.chosen_coins: list[CoinView] = []  # empty: the wallet chooses
         layout = QVBoxLayout(self)
-        form = QFormLayout()
-        self.address = QLineEdit()
-        self.address.setPlaceholderText("address or pkt: payment request")
-        self.address_state = QLabel()
-        self.amount = QLineEdit()
-        self.amount.setPlaceholderText(f"in {self.params.coin_symbol}")
-        self.max = QCheckBox("Send everything (max)")
         self.fee = FeeChoice(self.params)
+        self.recipients: list[RecipientRow] = []
+        self.recipients_box = QVBoxLayout()
+        layout.addLayout(self.recipients_box)
+        first = self.add_recipient(removable=False)
+        # the first recipient's fields, by their old names
+        self.address, self.address_state = first.address, first.address_state
+        self.amount, self.max = first.amount, first.max
+        self.add_recipient_button = QPushButton("Add recipient")
+        self.add_recipient_button.setToolTip("Pay several addresses in one transaction")
+        add_row = QHBoxLayout()
+        add_row.addWidget(self.add_recipient_button)
+        add_row.addStretch(1)
+        layout.addLayout(add_row)
+        form = QFormLayout()
         self.rbf = QCheckBox("Allow fee bump later (RBF)")
         self.rbf.setToolTip(
             "Marks the payment replaceable (BIP125) so it can be sent again with a higher fee "
@@ -113,12 +116,6 @@ class SendPage(QWidget):
         coins_row.addWidget(self.coins_state, 1)
         coins_row.addWidget(self.reset_coins)
         coins_row.addWidget(self.choose_coins)
-        amount_row = QHBoxLayout()
-        amount_row.addWidget(self.amount)
-        amount_row.addWidget(self.max)
-        form.addRow("Pay to", self.address)
-        form.addRow("", self.address_state)
-        form.addRow("Amount", amount_row)
         form.addRow("Fee rate", self.fee)
         form.addRow("", self.rbf)
         form.addRow("Coins", coins_row)
@@ -129,72 +126,60 @@ class SendPage(QWidget):
         layout.addWidget(self.preview_button)
         layout.addWidget(self.status)
         layout.addStretch(1)
-        self.address.textChanged.connect(self._address_changed)
-        self.max.toggled.connect(lambda on: self.amount.setEnabled(not on))
         self.preview_button.clicked.connect(self.preview)
-        self.address.textChanged.connect(self.fee.draft_changed)
-        self.amount.textChanged.connect(self.fee.draft_changed)
-        self.max.toggled.connect(self.fee.draft_changed)
+        self.add_recipient_button.clicked.connect(lambda: self.add_recipient(removable=True))
         self.choose_coins.clicked.connect(self.open_coin_control)
         self.reset_coins.clicked.connect(lambda: self.use_coins([]))
 
-    def _address_changed(self, text: str) -> None:
-        text = text.strip()
-        if text.lower().startswith("pkt:"):
-            try:
-                uri = parse_payment_uri(text, self.params)
-            except ParseError as exc:
-                self._address_problem(str(exc))
-                return
-            self.address.blockSignals(True)
-            self.address.setText(uri.address)
-            self.address.blockSignals(False)
-            if uri.amount_units is not None:
-                self.amount.setText(format_amount(uri.amount_units, self.params.units_per_coin))
-            text = uri.address
-        if not text:
-            self.address_state.clear()
-            return
-        try:
-            decode_address(text, self.params)
-        except ParseError as exc:
-            self._address_problem(str(exc))
-            return
-        self.address_state.setStyleSheet(_OK)
-        self.address_state.setText("✓ valid address")
+    # --- recipients ---
 
-    def _address_problem(self, message: str) -> None:
-        self.address_state.setStyleSheet(_ERROR)
-        self.address_state.setText(message)
+    def add_recipient(self, removable: bool = True) -> RecipientRow:
+        row = RecipientRow(self.params, removable)
+        self.recipients.append(row)
+        self.recipients_box.addWidget(row)
+        row.changed.connect(self.fee.draft_changed)
+        row.max.toggled.connect(lambda on: self._only_one_max(row) if on else None)
+        row.remove_requested.connect(self.remove_recipient)
+        if removable:
+            row.address.setFocus()
+        self.fee.draft_changed()
+        return row
+
+    def remove_recipient(self, row: RecipientRow) -> None:
+        if row is self.recipients[0]:
+            return
+        self.recipients.remove(row)
+        self.recipients_box.removeWidget(row)
+        row.deleteLater()
+        self.fee.draft_changed()
+
+    def _only_one_max(self, row: RecipientRow) -> None:
+        """The wallet can send "everything left" to one recipient only."""
+        for other in self.recipients:
+            if other is not row:
+                other.max.setChecked(False)
 
     def _say(self, text: str, error: bool = False) -> None:
         self.status.setStyleSheet(_ERROR if error else "")
         self.status.setText(text)
 
     def preview(self) -> None:
-        address = self.address.text().strip()
-        try:
-            decode_address(address, self.params)
-            amount: int | str = (
-                "max"
-                if self.max.isChecked()
-                else parse_amount(self.amount.text(), self.params.units_per_coin)
-            )
-        except ParseError as exc:
-            self._say(str(exc), error=True)
-            return
-        if amount == 0:
-            self._say("enter an amount above zero", error=True)
-            return
+        payments: list[tuple[str, int | str]] = []
+        for number, row in enumerate(self.recipients, 1):
+            try:
+                payments.append(row.payment())
+            except RecipientError as exc:
+                where = f"recipient {number}: " if len(self.recipients) > 1 else ""
+                self._say(f"{where}{exc}", error=True)
+                return
         rate = self.fee.rate_argument()
         if rate is None:
             self._say(self.fee.problem() or "choose a fee rate", error=True)
             return
         self._say("Preparing…")
         self.calls.watch(
-            self.core.prepare_send(
-                address,
-                amount,
+            self.core.prepare_payments(
+                payments,
                 rate,
                 coins=[c.outpoint for c in self.chosen_coins] or None,
                 rbf=self.rbf.isChecked(),
@@ -243,9 +228,9 @@ class SendPage(QWidget):
 
     def _sent(self, txid: str) -> None:
         self.preview_button.setEnabled(True)
-        self.address.clear()
-        self.amount.clear()
-        self.max.setChecked(False)
+        for row in self.recipients[1:]:
+            self.remove_recipient(row)
+        self.recipients[0].clear()
         self.use_coins([])  # they are spent now
         self._say(f"Sent. Transaction {txid}")
         self.sent.emit(txid)

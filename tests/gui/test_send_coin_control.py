@@ -216,3 +216,35 @@ def test_bad_custom_fee_rate_is_explained_and_nothing_is_prepared(qtbot, funded:
     assert send.fee.info.text().startswith("2.5 units/vbyte")
     dialog = _preview(qtbot, send)
     assert _field(dialog, "Fee rate") == "2.5 units/vbyte"
+
+
+def test_several_recipients_in_one_transaction(qtbot, funded: Setup) -> None:  # type: ignore[no-untyped-def]
+    send = funded.send
+    datadir = Path(funded.window.core.datadir)
+    first, second, third = (_new_wallet_address(datadir / n, n) for n in ("p", "q", "r"))
+    send.address.setText(first)
+    send.amount.setText("1.5")
+    qtbot.mouseClick(send.add_recipient_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(send.add_recipient_button, Qt.MouseButton.LeftButton)
+    assert len(send.recipients) == 3
+    _, two, three = send.recipients
+    three.address.setText(third)
+    qtbot.mouseClick(three.remove, Qt.MouseButton.LeftButton)
+    assert send.recipients[1:] == [two]
+    two.address.setText(f"pkt:{second}?amount=2.25")
+    assert two.address.text() == second and two.amount.text() == "2.25"
+    two.amount.setText("2..25")
+    qtbot.mouseClick(send.preview_button, Qt.MouseButton.LeftButton)
+    assert send.status.text().startswith("recipient 2: ")
+    two.max.setChecked(True)
+    send.max.setChecked(True)
+    assert not two.max.isChecked()  # only one recipient can take "everything left"
+    send.max.setChecked(False)
+    two.amount.setText("2.25")
+    dialog = _preview(qtbot, send)
+    paid = {o.address: o.value for o in dialog.preview.outputs if not o.is_change}
+    assert paid == {first: 150_000_000, second: 225_000_000}
+    tx = _sign_and_send(qtbot, funded, dialog)
+    values = [o.value for o in tx.outputs]
+    assert 150_000_000 in values and 225_000_000 in values and len(values) == 3  # + change
+    assert len(send.recipients) == 1 and send.address.text() == ""

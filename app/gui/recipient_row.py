@@ -1,0 +1,113 @@
+"""One recipient of a payment: address checked as it is typed (a pasted pkt: payment request
+fills the amount too), amount or "max"."""
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
+
+from spv.address import decode_address
+from spv.errors import ParseError
+from spv.params import NetworkParams
+from spv.units import format_amount, parse_amount
+from spv.uri import parse_payment_uri
+
+_ERROR = "color: #b00020"
+_OK = "color: #1b7f3b"
+
+
+class RecipientError(ValueError):
+    """This recipient's address or amount is not usable (the message says why)."""
+
+
+class RecipientRow(QWidget):
+    changed = Signal()  # address, amount or max changed
+    remove_requested = Signal(object)  # this row
+
+    def __init__(
+        self, params: NetworkParams, removable: bool, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.params = params
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.address = QLineEdit()
+        self.address.setPlaceholderText("address or pkt: payment request")
+        self.address_state = QLabel()
+        self.amount = QLineEdit()
+        self.amount.setPlaceholderText(f"in {params.coin_symbol}")
+        self.max = QCheckBox("Send everything (max)")
+        self.remove = QPushButton("Remove")
+        self.remove.setToolTip("Remove this recipient")
+        self.remove.setVisible(removable)
+        address_row = QHBoxLayout()
+        address_row.addWidget(self.address, 1)
+        address_row.addWidget(self.remove)
+        amount_row = QHBoxLayout()
+        amount_row.addWidget(self.amount)
+        amount_row.addWidget(self.max)
+        form.addRow("Pay to", address_row)
+        form.addRow("", self.address_state)
+        form.addRow("Amount", amount_row)
+        self.address.textChanged.connect(self._address_changed)
+        self.max.toggled.connect(lambda on: self.amount.setEnabled(not on))
+        self.address.textChanged.connect(self.changed)
+        self.amount.textChanged.connect(self.changed)
+        self.max.toggled.connect(self.changed)
+        self.remove.clicked.connect(lambda: self.remove_requested.emit(self))
+
+    def payment(self) -> tuple[str, int | str]:
+        """(address, units or "max"); raises RecipientError with a message for the user."""
+        address = self.address.text().strip()
+        if not address:
+            raise RecipientError("enter the address to pay")
+        try:
+            decode_address(address, self.params)
+            if self.max.isChecked():
+                return address, "max"
+            amount = parse_amount(self.amount.text(), self.params.units_per_coin)
+        except ParseError as exc:
+            raise RecipientError(str(exc)) from None
+        if amount == 0:
+            raise RecipientError("enter an amount above zero")
+        return address, amount
+
+    def clear(self) -> None:
+        self.address.clear()
+        self.amount.clear()
+        self.max.setChecked(False)
+
+    def _address_changed(self, text: str) -> None:
+        text = text.strip()
+        if text.lower().startswith("pkt:"):
+            try:
+                uri = parse_payment_uri(text, self.params)
+            except ParseError as exc:
+                self._address_problem(str(exc))
+                return
+            self.address.blockSignals(True)
+            self.address.setText(uri.address)
+            self.address.blockSignals(False)
+            if uri.amount_units is not None:
+                self.amount.setText(format_amount(uri.amount_units, self.params.units_per_coin))
+            text = uri.address
+        if not text:
+            self.address_state.clear()
+            return
+        try:
+            decode_address(text, self.params)
+        except ParseError as exc:
+            self._address_problem(str(exc))
+            return
+        self.address_state.setStyleSheet(_OK)
+        self.address_state.setText("✓ valid address")
+
+    def _address_problem(self, message: str) -> None:
+        self.address_state.setStyleSheet(_ERROR)
+        self.address_state.setText(message)
