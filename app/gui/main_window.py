@@ -71,13 +71,13 @@ class MainWindow(QMainWindow):
         )
         self.setup_page = WalletSetup(core.params, core.datadir, self.calls)
         self.setup_page.wallet_ready.connect(self.open_wallet)
-        self.steward_page = StewardPage(core.params, core.datadir, self.calls)
+        self.steward_page = StewardPage(core.params, core.datadir, self.calls, core)
 
         def default_vpn(on_change: Callable[[VpnStatus], None]) -> VpnService:
             settings = VpnSettings.load(core.datadir)
             return build_service(core.datadir, settings, params=core.params, on_change=on_change)
 
-        self.vpn_page = VpnPage(vpn_factory or default_vpn, self.calls)
+        self.vpn_page = VpnPage(vpn_factory or default_vpn, self.calls, core)
         self.network_page = NetworkPage(core.chain_info)
         self.wallet_name: str | None = None
 
@@ -135,6 +135,8 @@ class MainWindow(QMainWindow):
         self.history_page.show_wallet(view)
         self.receive_page.show_address(view.receive_address)
         self.mining_page.set_wallet_address(view.receive_address)
+        self.vpn_page.set_wallet(view)
+        self.steward_page.set_wallet(view)
 
     def _core_event(self, kind: str, payload: object) -> None:
         if kind == "wallet" and isinstance(payload, WalletView):

@@ -1,5 +1,5 @@
 """Network Steward: the proposals (cached, so they show offline), search and status filter,
-the proposal text, and a refresh from GitHub."""
+the proposal text, a refresh from GitHub, and voting with the open wallet."""
 
 import time
 from pathlib import Path
@@ -18,18 +18,28 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core import AppCore, WalletView
 from app.steward.proposal import Proposal
 from app.steward.service import StewardService
 from spv.params import NetworkParams
 
 from .calls import GuiCalls
+from .vote_dialog import VoteDialog
 
 STATUSES = ("all", "proposed", "accepted", "in progress", "complete", "rejected", "cancelled")
 
 
 class StewardPage(QWidget):
-    def __init__(self, params: NetworkParams, datadir: Path, calls: GuiCalls) -> None:
+    def __init__(
+        self,
+        params: NetworkParams,
+        datadir: Path,
+        calls: GuiCalls,
+        core: AppCore | None = None,
+    ) -> None:
         super().__init__()
+        self.core = core  # votes are cast with its open wallet
+        self.vote_dialog: VoteDialog | None = None
         self.params = params
         self.datadir = datadir
         self.calls = calls
@@ -46,6 +56,15 @@ class StewardPage(QWidget):
         top.addWidget(self.status_filter)
         top.addWidget(self.refresh_button)
         layout.addLayout(top)
+        vote_row = QHBoxLayout()
+        self.vote_note = QLabel()
+        self.vote_button = QPushButton("Vote…")
+        self.vote_button.setToolTip("Vote for the Network Steward with this wallet's coins")
+        vote_row.addWidget(self.vote_note, 1)
+        vote_row.addWidget(self.vote_button)
+        layout.addLayout(vote_row)
+        self.vote_button.clicked.connect(self.open_vote)
+        self.set_wallet(None)
         self.cache_label = QLabel()
         layout.addWidget(self.cache_label)
         split = QSplitter()
@@ -131,3 +150,17 @@ class StewardPage(QWidget):
 
     def _failed(self, exc: BaseException) -> None:
         self.cache_label.setText(f"Cannot read the proposals: {exc}")
+
+    # --- voting ---
+
+    def set_wallet(self, view: WalletView | None) -> None:
+        """The open wallet (None: no wallet); votes are cast with its coins."""
+        can_vote = self.core is not None and view is not None
+        self.vote_button.setEnabled(can_vote)
+        self.vote_note.setText("" if can_vote else "Open a wallet to vote.")
+
+    def open_vote(self) -> None:
+        if self.core is None:
+            return
+        self.vote_dialog = VoteDialog(self.core, self.calls, self)
+        self.vote_dialog.open()

@@ -1,6 +1,8 @@
 """VPN: the exits (country, name, load, price, premium), search, one switch, the state with its
-current step, and a diagnostics run. All cjdns and network work runs off the Qt thread."""
+current step, a diagnostics run, and buying premium with the open wallet. All cjdns, network
+and wallet work runs off the Qt thread."""
 
+import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
@@ -16,12 +18,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core import AppCore, WalletView
 from app.vpn.directory import ExitList, ExitServer
+from app.vpn.errors import PremiumError
+from app.vpn.premium import PremiumGrant, SignedPayment
 from app.vpn.service import DiagStep, VpnService, VpnState, VpnStatus
 
 from .calls import GuiCalls
+from .premium_dialog import PremiumDialog, PremiumQuote
 
 ServiceFactory = Callable[[Callable[[VpnStatus], None]], VpnService]
+
+_WALLET_WAIT = 120.0  # seconds a worker waits for the core (signing derives the key)
 
 _STEP_TEXT = {
     VpnState.OFF: "Off",
@@ -51,9 +59,14 @@ def describe(status: VpnStatus) -> str:
 
 
 class VpnPage(QWidget):
-    def __init__(self, make_service: ServiceFactory, calls: GuiCalls) -> None:
+    def __init__(
+        self, make_service: ServiceFactory, calls: GuiCalls, core: AppCore | None = None
+    ) -> None:
         super().__init__()
         self.calls = calls
+        self.core = core  # pays for premium with its open wallet
+        self._wallet_open = False
+        self.premium_dialog: PremiumDialog | None = None
         self._signal = _StatusSignal()
         self._signal.changed.connect(self.show_status)
         self.service: VpnService | None = None
@@ -87,6 +100,13 @@ class VpnPage(QWidget):
         bottom.addWidget(self.refresh_button)
         bottom.addWidget(self.diagnose_button)
         layout.addLayout(bottom)
+        premium_row = QHBoxLayout()
+        self.premium_status = QLabel()
+        self.premium_status.setWordWrap(True)
+        self.premium_button = QPushButton("Buy premium…")
+        premium_row.addWidget(self.premium_status, 1)
+        premium_row.addWidget(self.premium_button)
+        layout.addLayout(premium_row)
         self.diagnostics = QListWidget()
         self.diagnostics.setMaximumHeight(140)
         layout.addWidget(self.diagnostics)
@@ -94,6 +114,9 @@ class VpnPage(QWidget):
         self.search.textChanged.connect(self._fill_table)
         self.diagnose_button.clicked.connect(self.diagnose)
         self.refresh_button.clicked.connect(self.reload_exits)
+        self.premium_button.clicked.connect(self.ask_premium)
+        self.table.itemSelectionChanged.connect(self._update_premium_button)
+        self._update_premium_button()
         try:
             self.service = make_service(self._signal.changed.emit)
         except Exception as exc:  # noqa: BLE001 - cjdns missing or misconfigured: say why
@@ -147,6 +170,7 @@ class VpnPage(QWidget):
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
+        self._update_premium_button()
 
     def selected_exit(self) -> ExitServer | None:
         row = self.table.currentRow()
@@ -210,3 +234,98 @@ class VpnPage(QWidget):
     def _diagnose_failed(self, exc: BaseException) -> None:
         self.diagnostics.clear()
         self.diagnostics.addItem(f"✗ {exc}")
+
+    # --- premium ---
+
+    def set_wallet(self, view: WalletView | None) -> None:
+        """The open wallet (None: no wallet) — premium is paid from it."""
+        self._wallet_open = view is not None
+        self._update_premium_button()
+
+    def _premium_blocked(self) -> str | None:
+        """Why premium cannot be bought right now, or None."""
+        if self.service is None:
+            return "the VPN is not available"
+        if self.core is None or not self._wallet_open:
+            return "open a wallet to pay for premium"
+        target = self.selected_exit()
+        if target is None or not target.premium:
+            return "choose an exit that sells premium (marked “premium”)"
+        return None
+
+    def _update_premium_button(self) -> None:
+        reason = self._premium_blocked()
+        self.premium_button.setEnabled(reason is None)
+        self.premium_button.setToolTip(
+            reason or "Pay the selected exit for one hour of premium bandwidth"
+        )
+
+    def ask_premium(self) -> None:
+        """Fetch the selected exit's offer and prepare the wallet's payment, then show both."""
+        service, core, target = self.service, self.core, self.selected_exit()
+        reason = self._premium_blocked()
+        if reason is not None or service is None or core is None or target is None:
+            self.premium_status.setText(f"Cannot buy premium: {reason}")
+            return
+        self.premium_button.setEnabled(False)
+        self.premium_status.setText(f"Asking {target.name} for its price…")
+
+        def quote() -> PremiumQuote:
+            status = service.status
+            if status.state != VpnState.CONNECTED:
+                status = service.live_status()
+            if status.state != VpnState.CONNECTED or status.exit_key != target.public_key:
+                raise PremiumError(
+                    f"connect to {target.name} first: the exit grants premium to the tunnel"
+                )
+            offer = service.premium_offer(target)
+            payment = core.prepare_send(offer.address, offer.amount_units).result(_WALLET_WAIT)
+            view = core.wallet_view().result(_WALLET_WAIT)
+            return PremiumQuote(offer, payment, view.balance.spendable if view else 0)
+
+        self.calls.in_worker(quote, self._show_offer, self._premium_failed)
+
+    def _show_offer(self, quote: PremiumQuote) -> None:
+        assert self.core is not None
+        self._update_premium_button()
+        self.premium_status.setText("")
+        self.premium_dialog = PremiumDialog(quote, self.core.params, self)
+        self.premium_dialog.accepted.connect(lambda: self._pay(quote))
+        self.premium_dialog.open()
+
+    def _pay(self, quote: PremiumQuote) -> None:
+        service, core, dialog = self.service, self.core, self.premium_dialog
+        assert service is not None and core is not None and dialog is not None
+        password = dialog.password.text()
+        dialog.password.clear()
+        self.premium_button.setEnabled(False)
+        self.premium_status.setText("Signing the payment and sending it to the exit…")
+
+        def sign(address: str, amount_units: int) -> SignedPayment:
+            preview = quote.payment
+            paid = sum(o.value for o in preview.outputs if o.address == address)
+            if address != quote.offer.address or paid != amount_units:
+                raise PremiumError("the prepared payment does not match the offer; not signed")
+            tx = core.sign_only(preview, password).result(_WALLET_WAIT)
+            return SignedPayment(
+                tx.serialize().hex(),
+                tx.txid_hex,
+                amount_units,
+                preview.fee,
+                on_accepted=lambda: core.record_pending(tx).result(_WALLET_WAIT),
+            )
+
+        def buy() -> PremiumGrant:
+            # The user confirmed exactly this offer by pressing "Pay and activate".
+            return service.buy_premium(quote.offer, sign, lambda offer: offer == quote.offer)
+
+        self.calls.in_worker(buy, self._premium_bought, self._premium_failed)
+
+    def _premium_bought(self, grant: PremiumGrant) -> None:
+        self._update_premium_button()
+        until = time.strftime("%H:%M", time.localtime(grant.until))
+        self.premium_status.setText(f"Premium until {until} (payment {grant.txid})")
+
+    def _premium_failed(self, exc: BaseException) -> None:
+        self._update_premium_button()
+        self.premium_status.setText(f"Premium not bought: {str(exc) or type(exc).__name__}")
