@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 from spv.node import ChainWatcher, NoPeersError, SpvNode, SyncProgress
 from spv.params import NetworkParams
 from spv.peer import PeerError
+from spv.script import split_vote
+from spv.tx import Transaction
 
 from .wallet.coin_view import CoinView, coin_view
 from .wallet.ledger import Balance, HistoryEntry
@@ -304,6 +306,70 @@ class AppCore:
             self._open_wallet_or_fail().export_csv(Path(path))
 
         return self.call(export)
+
+    # --- signing without broadcasting (VPN premium) and Network Steward votes ---
+
+    def sign_only(
+        self, preview: TxPreview, password: str
+    ) -> "concurrent.futures.Future[Transaction]":
+        """Sign a previewed transaction without broadcasting or recording it (a VPN exit
+        broadcasts the premium payment itself); `tx.serialize().hex()` and `tx.txid_hex` are
+        what the receiver needs. Call `record_pending` once the receiver accepted it."""
+
+        def sign() -> Transaction:
+            return self._open_wallet_or_fail().sign(preview, password)
+
+        return self.call(sign)
+
+    def record_pending(self, tx: Transaction) -> "concurrent.futures.Future[None]":
+        """Record a transaction someone else broadcasts as pending in the open wallet, so its
+        coins are not spent twice; the window gets a fresh WalletView."""
+
+        def record() -> None:
+            wallet = self._open_wallet_or_fail()
+            wallet.record_pending(tx)
+            self.emit("wallet", self._wallet_view(wallet))
+
+        return self.call(record)
+
+    def prepare_vote(
+        self, candidate: str | None, fee_rate: str | None = None
+    ) -> "concurrent.futures.Future[list[TxPreview]]":
+        """Unsigned Network Steward vote transactions (usually one): every spendable coin moves
+        to the wallet's own legacy address carrying `<candidate> OP_0 OP_VOTE`. With no
+        candidate, the vote is withdrawn: the coins that carry a vote move to a plain receive
+        address of the wallet."""
+
+        def prepare() -> list[TxPreview]:
+            wallet = self._open_wallet_or_fail()
+            if candidate is not None:
+                return wallet.create_vote(candidate, None, fee_rate=fee_rate)
+            voting = [
+                c.outpoint for c in wallet.spendable_coins() if split_vote(c.script) is not None
+            ]
+            if not voting:
+                raise WalletError("this wallet has no spendable coins carrying a vote")
+            own = wallet.receive_address()
+            return [wallet.create_send([(own, "max")], fee_rate=fee_rate, coins=voting)]
+
+        return self.call(prepare)
+
+    def sign_and_broadcast_all(
+        self, previews: Sequence[TxPreview], password: str
+    ) -> "concurrent.futures.Future[list[str]]":
+        """Sign every preview (nothing is sent if one cannot be signed), then broadcast them in
+        order; returns their txids."""
+
+        async def send() -> list[str]:
+            wallet = self._open_wallet_or_fail()
+            assert self.node is not None
+            signed = [wallet.sign(preview, password) for preview in previews]
+            for tx in signed:
+                await broadcast_tx(wallet, self.node, tx)
+            self.emit("wallet", self._wallet_view(wallet))
+            return [tx.txid_hex for tx in signed]
+
+        return self.submit(send())
 
     def addresses(self) -> "concurrent.futures.Future[list[AddressInfo]]":
         """Every address of the open wallet (receive, change, imported) with balance, use
