@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
+STAMP_PACKAGE := $(VENV)/.installed-package
 
-.PHONY: run test lint bench screenshots clean
+.PHONY: run test lint bench screenshots package clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +20,10 @@ $(STAMP_TEST): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(STAMP_RUN)
 
+$(STAMP_PACKAGE): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[package]'
+	touch $@ $(STAMP_RUN)
+
 run: $(STAMP_RUN)
 	$(BIN)/pkt-wallet
 
@@ -30,6 +35,10 @@ lint: $(STAMP_TEST)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check spv app miner tests bench
 	$(BIN)/mypy
+
+# The desktop bundle (PyInstaller one-dir) in dist/pkt-wallet/ and its .tar.gz: packaging/README.md
+package: $(STAMP_PACKAGE)
+	bash packaging/build-linux.sh $(BIN)/python
 
 bench: $(STAMP_RUN)
 	$(BIN)/python bench/chain_core.py

@@ -1,0 +1,8 @@
+"""The bundle's entry point (PyInstaller runs this file as __main__): the `pkt-wallet` command."""
+
+import sys
+
+from app.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
