@@ -35,6 +35,11 @@ class WalletHistory:
     entries: Sequence[HistoryEntry]
 
 
+SEPARATE_PAYMENTS = 3
+"""More new payments than this at once (catching up after a while offline, a restore) are
+summed up in one notification instead of one each."""
+
+
 def payment_notifications(
     old: WalletHistory | None, new: WalletHistory, params: NetworkParams
 ) -> list[Notification]:
@@ -47,16 +52,29 @@ def payment_notifications(
     if old is None or old.wallet != new.wallet:
         return []
     seen = {e.txid for e in old.entries}
+    received = [
+        e for e in new.entries if e.txid not in seen and e.amount > 0 and e.direction == "incoming"
+    ]
+
+    def plus(units: int) -> str:
+        return f"+{format_amount(units, params.units_per_coin)} {params.coin_symbol}"
+
+    if len(received) > SEPARATE_PAYMENTS:
+        total = sum(e.amount for e in received)
+        return [
+            Notification(
+                "Payments received", f"{len(received)} payments, {plus(total)} to {new.wallet}"
+            )
+        ]
     out: list[Notification] = []
-    for entry in new.entries:
-        if entry.txid in seen or entry.amount <= 0 or entry.direction != "incoming":
-            continue
-        amount = f"+{format_amount(entry.amount, params.units_per_coin)} {params.coin_symbol}"
+    for entry in received:
         if entry.coinbase:
-            out.append(Notification("Mining reward", f"{amount} mined to {new.wallet}"))
+            out.append(Notification("Mining reward", f"{plus(entry.amount)} mined to {new.wallet}"))
         else:
             state = "unconfirmed" if entry.height is None else "confirmed"
-            out.append(Notification("Payment received", f"{amount} to {new.wallet} ({state})"))
+            out.append(
+                Notification("Payment received", f"{plus(entry.amount)} to {new.wallet} ({state})")
+            )
     return out
 
 

@@ -93,6 +93,16 @@ def test_a_mining_reward_is_named_as_such() -> None:
     ]
 
 
+def test_many_payments_at_once_are_summed_up_in_one_notification() -> None:
+    old = history()
+    new = history(*(entry(f"t{i}", COIN) for i in range(5)), entry("out", -COIN, "outgoing"))
+    assert payment_notifications(old, new, MAINNET) == [
+        Notification("Payments received", "5 payments, +5 PKT to main")
+    ]
+    three = history(*(entry(f"t{i}", COIN) for i in range(3)))
+    assert len(payment_notifications(old, three, MAINNET)) == 3
+
+
 def test_switching_wallets_is_like_a_first_view() -> None:
     old = history(entry("a", COIN), wallet="main")
     new = history(entry("a", COIN), entry("z", COIN), wallet="savings")

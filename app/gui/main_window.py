@@ -3,17 +3,22 @@
 from collections.abc import Callable
 
 from PySide6.QtCore import QSize
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QListWidget,
     QMainWindow,
+    QMessageBox,
     QStackedWidget,
     QWidget,
 )
 
+from app import settings as app_settings
 from app.core import AppCore, WalletView
 from app.mining import MiningService
 from app.mining_settings import load_settings, save_settings
+from app.notifications import Notification
 from app.vpn.service import VpnService, VpnStatus, build_service
 from app.vpn.settings import VpnSettings
 from app.wallet.wallet import list_wallets
@@ -21,6 +26,7 @@ from app.wallet.wallet import list_wallets
 from .bridge import CoreBridge
 from .calls import GuiCalls
 from .errors import show_error
+from .glance import GlanceModel
 from .history_page import HistoryPage
 from .mining_page import MiningPage
 from .network_page import NetworkPage
@@ -29,6 +35,7 @@ from .receive_page import ReceivePage
 from .send_page import SendPage
 from .steward_page import StewardPage
 from .sync_indicator import SyncIndicator
+from .tray import TrayIcon, tray_available
 from .vpn_page import ServiceFactory, VpnPage
 from .wallet_setup import WalletSetup
 
@@ -73,11 +80,20 @@ class MainWindow(QMainWindow):
         self.setup_page.wallet_ready.connect(self.open_wallet)
         self.steward_page = StewardPage(core.params, core.datadir, self.calls, core)
 
+        self.glance = GlanceModel(core.params, self.mining, self)  # tray + Overview row
+
         def default_vpn(on_change: Callable[[VpnStatus], None]) -> VpnService:
             settings = VpnSettings.load(core.datadir)
             return build_service(core.datadir, settings, params=core.params, on_change=on_change)
 
-        self.vpn_page = VpnPage(vpn_factory or default_vpn, self.calls, core)
+        def vpn_service(on_change: Callable[[VpnStatus], None]) -> VpnService:
+            def changed(status: VpnStatus) -> None:
+                on_change(status)
+                self.glance.vpn_status_from_any_thread(status)
+
+            return (vpn_factory or default_vpn)(changed)
+
+        self.vpn_page = VpnPage(vpn_service, self.calls, core)
         self.network_page = NetworkPage(core.chain_info)
         self.wallet_name: str | None = None
 
@@ -87,6 +103,9 @@ class MainWindow(QMainWindow):
         bridge.core_event.connect(self._core_event)
         if core.last_progress is not None:
             self.sync_indicator.update_progress(core.last_progress)
+        self._quitting = False
+        self.tray: TrayIcon | None = None
+        self._connect_glance()
 
         wallets = list_wallets(core.datadir)
         if wallets:
@@ -128,6 +147,7 @@ class MainWindow(QMainWindow):
             self._show_wallet_pages()
         self.wallet_name = view.name
         self.setWindowTitle(f"PKT Wallet — {view.name} ({self.core.params.name})")
+        self.glance.wallet_opened()  # its history so far is not news
         self._show(view)
 
     def _show(self, view: WalletView) -> None:
@@ -135,6 +155,8 @@ class MainWindow(QMainWindow):
         self.history_page.show_wallet(view)
         self.receive_page.show_address(view.receive_address)
         self.mining_page.set_wallet_address(view.receive_address)
+        self.mining_page.show_earnings(view)
+        self.glance.show_wallet(view)
         self.vpn_page.set_wallet(view)
         self.steward_page.set_wallet(view)
 
@@ -142,9 +164,104 @@ class MainWindow(QMainWindow):
         if kind == "wallet" and isinstance(payload, WalletView):
             self._show(payload)
 
-    def closeEvent(self, event: object) -> None:  # noqa: N802 - Qt's name
+    # --- tray, at a glance, closing ---
+
+    def _connect_glance(self) -> None:
+        row = self.overview_page.glance
+        self.glance.mining_changed.connect(row.show_mining)
+        self.glance.vpn_changed.connect(row.show_vpn)
+        row.mining_clicked.connect(lambda: self.go_to(self.mining_page))
+        row.vpn_clicked.connect(lambda: self.go_to(self.vpn_page))
+        if tray_available():
+            self.tray = self.make_tray()
+            self.tray.show()
+
+    def make_tray(self) -> TrayIcon:
+        tray = TrayIcon(self)
+        self.glance.mining_changed.connect(tray.show_mining)
+        self.glance.vpn_changed.connect(tray.show_vpn)
+        self.glance.notification.connect(tray.notify)
+        tray.show_window.connect(self.show_from_tray)
+        tray.toggle_mining.connect(self._tray_toggle_mining)
+        tray.open_vpn.connect(lambda: self.show_from_tray(self.vpn_page))
+        tray.quit_app.connect(self.quit_app)
+        return tray
+
+    def go_to(self, page: QWidget) -> None:
+        index = self.pages.indexOf(page)
+        if index >= 0:
+            self.nav.setCurrentRow(index)
+
+    def show_from_tray(self, page: QWidget | None = None) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+        if page is not None:
+            self.go_to(page)
+
+    def _tray_toggle_mining(self) -> None:
+        was_running = self.mining.running
+        self.mining_page.toggle()
+        if not was_running and not self.mining.running:  # refused: the page says why
+            self.show_from_tray(self.mining_page)
+
+    def quit_app(self) -> None:
+        """The tray's Quit: stop mining, close the window and end the event loop (the app
+        then stops the core)."""
+        self._quitting = True
+        self.close()
+        QApplication.quit()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        if not self._quitting and self.tray is not None and self.mining.running:
+            keep = self._keep_mining_on_close()
+            if keep is None:  # cancelled
+                event.ignore()
+                return
+            if keep:
+                event.ignore()
+                self.hide()
+                self.tray.notify(
+                    Notification("Still mining", "Quit from the tray icon's menu to stop.")
+                )
+                return
         self.mining.stop()
-        super().closeEvent(event)  # type: ignore[arg-type]
+        if self.tray is not None:
+            self.tray.hide()
+        super().closeEvent(event)
+
+    def _keep_mining_on_close(self) -> bool | None:
+        """True: hide to the tray and keep mining; False: stop and quit; None: stay open."""
+        if app_settings.load_settings(self.core.datadir).keep_mining_in_tray:
+            return True
+        return self.ask_keep_mining()
+
+    def ask_keep_mining(self) -> bool | None:
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("PKT Wallet")
+        box.setText("Keep mining in the background?")
+        box.setInformativeText(
+            "The window closes and mining goes on; the tray icon shows the window again or "
+            "quits. “Always” is remembered (Settings: keep mining in the tray)."
+        )
+        keep = box.addButton("Keep mining", QMessageBox.ButtonRole.AcceptRole)
+        always = box.addButton("Always keep mining", QMessageBox.ButtonRole.AcceptRole)
+        stop = box.addButton("Stop mining and quit", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(keep)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked is always:
+            settings = app_settings.load_settings(self.core.datadir)
+            settings.keep_mining_in_tray = True
+            try:
+                app_settings.save_settings(self.core.datadir, settings)
+            except OSError as exc:  # still keep mining this time; say why it is not saved
+                self._error(exc)
+        if clicked in (keep, always):
+            return True
+        return False if clicked is stop else None
 
     def _error(self, exc: BaseException) -> None:
         show_error(self, None, exc)

@@ -20,12 +20,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core import WalletView
 from app.mining import MiningError, MiningService, human_rate, validate_payout
+from app.mining_earnings import earnings_summary
 from app.mining_settings import MiningSettings
 from miner.workers import default_threads
 from spv.params import NetworkParams
 
 from .calls import GuiCalls
+from .money import coins
 
 SaveSettings = Callable[[MiningSettings], None]
 
@@ -127,7 +130,10 @@ class MiningPage(QWidget):
         )
         self.pool_table.verticalHeader().setVisible(False)
         self.pool_table.horizontalHeader().setStretchLastSection(True)
+        self.earnings = QLabel("Earnings: open a wallet to see them")
+        self.earnings.setToolTip("Mining rewards (coinbase outputs) received by this wallet")
         stats_layout.addWidget(self.summary)
+        stats_layout.addWidget(self.earnings)
         stats_layout.addWidget(self.chart)
         stats_layout.addWidget(self.pool_table)
         layout.addWidget(stats, 1)
@@ -144,6 +150,13 @@ class MiningPage(QWidget):
         self._check_ready()
 
     # --- setup ---
+
+    def show_earnings(self, view: WalletView) -> None:
+        """Today's (UTC) and total mining rewards in the wallet's history."""
+        earned = earnings_summary(view.history)
+        self.earnings.setText(
+            f"Today: {coins(earned.today, self.params)} · Total: {coins(earned.total, self.params)}"
+        )
 
     def set_wallet_address(self, address: str) -> None:
         """The wallet's receive address: the default payout until the user types another."""

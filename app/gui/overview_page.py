@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 from app.core import WalletView
 from spv.params import NetworkParams
 
+from .glance import GlanceRow
 from .money import coins
 
 RECENT = 12
@@ -44,6 +45,8 @@ class OverviewPage(QWidget):
         form.addRow("Unconfirmed", self.unconfirmed)
         form.addRow("Immature (mining)", self.immature)
         layout.addWidget(box)
+        self.glance = GlanceRow()  # mining and VPN at a glance, fed by the main window
+        layout.addWidget(self.glance)
         recent = QGroupBox("Recent transactions")
         recent_layout = QVBoxLayout(recent)
         self.table = QTableWidget(0, 3)
