@@ -193,6 +193,7 @@ class MainWindow(QMainWindow):
             self.nav.setCurrentRow(index)
 
     def show_from_tray(self, page: QWidget | None = None) -> None:
+        QApplication.setQuitOnLastWindowClosed(True)
         self.showNormal()
         self.raise_()
         self.activateWindow()
@@ -220,6 +221,8 @@ class MainWindow(QMainWindow):
                 return
             if keep:
                 event.ignore()
+                # Hidden, not closed: a message box closing meanwhile must not end the app.
+                QApplication.setQuitOnLastWindowClosed(False)
                 self.hide()
                 self.tray.notify(
                     Notification("Still mining", "Quit from the tray icon's menu to stop.")

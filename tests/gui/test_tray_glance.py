@@ -10,6 +10,7 @@ import pytest
 pytest.importorskip("PySide6")
 
 from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app import settings as app_settings  # noqa: E402
 from app.core import AppCore  # noqa: E402
@@ -190,11 +191,12 @@ def test_mining_at_a_glance_tray_and_closing_while_mining(
             window.close()
             assert not asked, "not asked again once chosen"
             assert not window.isVisible() and mining.running
+            assert not QApplication.quitOnLastWindowClosed()  # only the tray's Quit ends it
             accepted = pool.accepted
             qtbot.waitUntil(lambda: pool.accepted > accepted, timeout=30_000)  # still mining
 
             tray.show_action.trigger()
-            assert window.isVisible()
+            assert window.isVisible() and QApplication.quitOnLastWindowClosed()
             window.hide()
             tray.quit_action.trigger()  # really quits: mining stops
             assert not mining.running and not window.isVisible()
