@@ -169,13 +169,16 @@ class AppCore:
     # --- the wallet ---
 
     def open_wallet(self, name: str) -> "concurrent.futures.Future[WalletView]":
-        """Open wallet `name` (no password needed to watch and show it) and sync it."""
+        """Open wallet `name` (no password needed to watch and show it) and sync it; the
+        wallet open before (if another) is saved and closed, its sync stopped first."""
 
         async def attach() -> WalletView:
             assert self.node is not None
+            if self.wallet is not None and self.wallet.name == name:
+                return self._wallet_view(self.wallet)
+            wallet = Wallet.open(self.datadir, name, self.params)  # fails before any change
             if self.wallet is not None:
-                self.wallet.close()
-            wallet = Wallet.open(self.datadir, name, self.params)
+                await self._detach_wallet()
             self.wallet = wallet
             needed = wallet.history_from_height()
             if needed is not None and needed < self.node.chain.first_height - 1:
@@ -185,6 +188,25 @@ class AppCore:
             return self._wallet_view(wallet)
 
         return self.submit(attach())
+
+    async def _detach_wallet(self) -> None:
+        """Stop the sync of the open wallet (half-way is fine: its scan position only moves
+        once a sync finished), save and close it, and sync the chain alone until another
+        wallet is attached."""
+        task = self._run_task
+        while task is not None and not task.done():
+            # again and again: a cleanup inside the sync may swallow one cancellation
+            task.cancel()
+            await asyncio.wait({task}, timeout=0.2)
+        wallet, self.wallet = self.wallet, None
+        assert self.node is not None
+        self.node.watcher = None
+        self._run_task = asyncio.get_running_loop().create_task(self._follow_chain())
+        if wallet is not None:
+            try:
+                wallet.save()
+            finally:
+                wallet.close()
 
     async def _restart_node(self, history_from_height: int) -> None:
         """Start the light client again with headers reaching further back (a restored
@@ -211,15 +233,7 @@ class AppCore:
         )
 
     def close_wallet(self) -> "concurrent.futures.Future[None]":
-        def detach() -> None:
-            if self.wallet is not None:
-                self.wallet.save()
-                self.wallet.close()
-            self.wallet = None
-            if self.node is not None:
-                self.node.watcher = None
-
-        return self.call(detach)
+        return self.submit(self._detach_wallet())
 
     def prepare_send(
         self,

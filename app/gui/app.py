@@ -37,7 +37,7 @@ def run_gui(params: NetworkParams, datadir: Path, peers: list[tuple[str, int]]) 
     core = AppCore(params, datadir, peers=peers, on_event=bridge.deliver)
     core.start()
     try:
-        window = MainWindow(core, bridge, GuiCalls())
+        window = MainWindow(core, bridge, GuiCalls(), ask_unlock=True)
         errors = install_excepthook(datadir, lambda: window)
         window.show()
         if os.environ.get(EXIT_WHEN_SHOWN_ENV) == "1":

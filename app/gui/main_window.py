@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from app import settings as app_settings
 from app.core import AppCore, WalletView
+from app.last_wallet import preselected_wallet, save_last_wallet
 from app.mining import MiningService
 from app.mining_settings import load_settings, save_settings
 from app.notifications import Notification
@@ -33,10 +34,13 @@ from .network_page import NetworkPage
 from .overview_page import OverviewPage
 from .receive_page import ReceivePage
 from .send_page import SendPage
+from .setup_dialog import WalletSetupDialog
 from .steward_page import StewardPage
 from .sync_indicator import SyncIndicator
 from .tray import TrayIcon, tray_available
+from .unlock_dialog import UnlockDialog, UnlockOutcome
 from .vpn_page import ServiceFactory, VpnPage
+from .wallet_menu import WalletMenu
 from .wallet_setup import WalletSetup
 
 
@@ -48,7 +52,11 @@ class MainWindow(QMainWindow):
         calls: GuiCalls | None = None,
         mining: MiningService | None = None,
         vpn_factory: ServiceFactory | None = None,
+        *,
+        ask_unlock: bool = False,
     ) -> None:
+        """`ask_unlock`: start on the start page and ask for a wallet and its password (the
+        app does); without it the first wallet opens at once (tests, screenshots)."""
         super().__init__()
         self.core = core
         self.mining = mining or MiningService(core.params)
@@ -78,6 +86,7 @@ class MainWindow(QMainWindow):
         )
         self.setup_page = WalletSetup(core.params, core.datadir, self.calls)
         self.setup_page.wallet_ready.connect(self.open_wallet)
+        self.setup_page.open_requested.connect(self.show_unlock_dialog)
         self.steward_page = StewardPage(core.params, core.datadir, self.calls, core)
 
         self.glance = GlanceModel(core.params, self.mining, self)  # tray + Overview row
@@ -107,12 +116,28 @@ class MainWindow(QMainWindow):
         self.tray: TrayIcon | None = None
         self._connect_glance()
 
+        self.unlock_dialog: UnlockDialog | None = None
+        self.setup_dialog: WalletSetupDialog | None = None
+        self.wallet_menu = WalletMenu(lambda: list_wallets(core.datadir), lambda: self.wallet_name)
+        self.menuBar().addMenu(self.wallet_menu)
+        self.wallet_menu.new_requested.connect(lambda: self.show_setup_dialog(restore=False))
+        self.wallet_menu.restore_requested.connect(lambda: self.show_setup_dialog(restore=True))
+        self.wallet_menu.open_requested.connect(self.show_unlock_dialog)
+        self.wallet_menu.close_requested.connect(self.close_wallet)
+        self.wallet_menu.switch_requested.connect(self.show_unlock_dialog)
+
         wallets = list_wallets(core.datadir)
-        if wallets:
+        if wallets and not ask_unlock:
             self._show_wallet_pages()
             self.open_wallet(wallets[0])
         else:
-            self._set_pages([("Get started", self.setup_page), ("Network", self.network_page)])
+            self._show_start_page()
+            if wallets:
+                QTimer.singleShot(0, self.show_unlock_dialog)
+
+    def _show_start_page(self) -> None:
+        self.setup_page.show_start()
+        self._set_pages([("Get started", self.setup_page), ("Network", self.network_page)])
 
     def _set_pages(self, pages: list[tuple[str, QWidget]]) -> None:
         while self.pages.count():
@@ -140,6 +165,7 @@ class MainWindow(QMainWindow):
         )
 
     def open_wallet(self, name: str) -> None:
+        """Show wallet `name` (its password was checked, or it was just created)."""
         self.calls.watch(self.core.open_wallet(name), self._wallet_opened, self._error)
 
     def _wallet_opened(self, view: WalletView) -> None:
@@ -149,6 +175,55 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"PKT Wallet — {view.name} ({self.core.params.name})")
         self.glance.wallet_opened()  # its history so far is not news
         self._show(view)
+        self.wallet_menu.refresh()
+        datadir = self.core.datadir
+        self.calls.in_worker(lambda: save_last_wallet(datadir, view.name), _ignore, self._error)
+
+    def show_unlock_dialog(self, selected: str | None = None) -> None:
+        """Choose a wallet (`selected` first, else the last used) and unlock it."""
+        wallets = list_wallets(self.core.datadir)
+        if not wallets:
+            self.show_setup_dialog(restore=False)
+            return
+        if self.unlock_dialog is not None:
+            self.unlock_dialog.close()
+        dialog = UnlockDialog(
+            self.core.params,
+            self.core.datadir,
+            self.calls,
+            wallets,
+            selected or preselected_wallet(self.core.datadir, wallets),
+            auto_unlock=True,
+            parent=self,
+        )
+        dialog.unlocked.connect(self._unlocked)
+        self.unlock_dialog = dialog
+        dialog.open()
+
+    def _unlocked(self, outcome: UnlockOutcome) -> None:
+        if outcome.note:
+            self.statusBar().showMessage(outcome.note, 15_000)
+        self.open_wallet(outcome.name)
+
+    def show_setup_dialog(self, restore: bool) -> None:
+        """Create (or restore) another wallet; it opens once ready."""
+        dialog = WalletSetupDialog(
+            self.core.params, self.core.datadir, self.calls, restore=restore, parent=self
+        )
+        dialog.wallet_ready.connect(self.open_wallet)
+        dialog.open_requested.connect(self.show_unlock_dialog)
+        self.setup_dialog = dialog
+        dialog.open()
+
+    def close_wallet(self) -> None:
+        """Save and close the open wallet and go back to the start page."""
+        self.calls.watch(self.core.close_wallet(), self._wallet_closed, self._error)
+
+    def _wallet_closed(self, _none: None) -> None:
+        self.wallet_name = None
+        self.setWindowTitle(f"PKT Wallet — {self.core.params.name}")
+        self._show_start_page()
+        self.wallet_menu.refresh()
 
     def _show(self, view: WalletView) -> None:
         self.overview_page.show_wallet(view)
@@ -161,7 +236,11 @@ class MainWindow(QMainWindow):
         self.steward_page.set_wallet(view)
 
     def _core_event(self, kind: str, payload: object) -> None:
-        if kind == "wallet" and isinstance(payload, WalletView):
+        if (
+            kind == "wallet"
+            and isinstance(payload, WalletView)
+            and payload.name == self.wallet_name  # not a late view of a closed wallet
+        ):
             self._show(payload)
 
     # --- tray, at a glance, closing ---
@@ -268,3 +347,7 @@ class MainWindow(QMainWindow):
 
     def _error(self, exc: BaseException) -> None:
         show_error(self, None, exc)
+
+
+def _ignore(_result: object) -> None:
+    """For background work whose result the window does not need."""

@@ -176,6 +176,8 @@ class VoteDialog(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         self._busy = False
+        if self.previews is None:
+            self.summary.clear()  # the preview failed: no "Preparing…" left behind
         self._say(self.outcome, f"Not sent: {str(exc) or type(exc).__name__}", error=True)
         self._update_buttons()
 

@@ -1,6 +1,9 @@
-"""First run: create a new wallet (seed shown once, then confirmed) or restore one from seed
-words (BIP39, or pktwallet's 15 words with their optional passphrase)."""
+"""Start page: create a new wallet (seed shown once, then confirmed), restore one from seed
+words (BIP39, or pktwallet's 15 words with their optional passphrase), or open an existing one.
+Key derivation runs in a worker with a busy indicator and a Cancel."""
 
+import contextlib
+import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -12,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QProgressBar,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
@@ -19,12 +23,57 @@ from PySide6.QtWidgets import (
 )
 
 from app.wallet.bip39 import wordlist
-from app.wallet.wallet import Wallet
+from app.wallet.wallet import (
+    Wallet,
+    WalletError,
+    check_name,
+    key_path,
+    list_wallets,
+    state_path,
+    wallets_dir,
+)
 from spv.params import NetworkParams
 
 from .calls import GuiCalls
 
+log = logging.getLogger(__name__)
+
 MIN_PASSWORD = 8
+DERIVING = "Deriving keys… this takes a few seconds"
+
+
+def name_problem(datadir: Path, name: str) -> str:
+    """Why `name` cannot be a new wallet's name ("" when it can)."""
+    try:
+        check_name(name)
+    except WalletError as exc:
+        return str(exc)
+    if name in list_wallets(datadir):
+        return f"a wallet named {name!r} already exists; choose another name"
+    return ""
+
+
+def free_name(datadir: Path) -> str:
+    """A name no wallet in `datadir` uses yet: default, wallet2, wallet3, …"""
+    taken = set(list_wallets(datadir))
+    name, n = "default", 2
+    while name in taken:
+        name, n = f"wallet{n}", n + 1
+    return name
+
+
+def discard_unseen_wallet(wallet: Wallet) -> None:
+    """Remove a wallet created for a cancelled request: its seed words were never shown, so
+    nothing can have been paid to it."""
+    wallet.close()
+    for path in (
+        key_path(wallet.datadir, wallet.name),
+        state_path(wallet.datadir, wallet.name),
+        state_path(wallet.datadir, wallet.name).with_suffix(".json.bak"),
+        wallets_dir(wallet.datadir) / f"{wallet.name}.lock",
+    ):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
 
 
 def _password_problem(password: str, repeat: str) -> str:
@@ -42,10 +91,33 @@ def _error_label() -> QLabel:
     return label
 
 
+class BusyRow(QWidget):
+    """A busy bar with what is going on and a Cancel button (hidden while idle)."""
+
+    cancelled = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 0)
+        self.bar.setTextVisible(False)
+        self.text = QLabel(DERIVING)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancelled)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.text)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.cancel_button)
+        self.setVisible(False)
+
+
 class WalletSetup(QWidget):
-    """Emits `wallet_ready(name)` once a wallet exists on disk and may be opened."""
+    """Emits `wallet_ready(name)` once a wallet exists on disk and may be opened, and
+    `open_requested()` when the user wants to open an existing wallet instead."""
 
     wallet_ready = Signal(str)
+    open_requested = Signal()
 
     def __init__(self, params: NetworkParams, datadir: Path, calls: GuiCalls) -> None:
         super().__init__()
@@ -54,10 +126,12 @@ class WalletSetup(QWidget):
         self.calls = calls
         self._new_wallet: Wallet | None = None
         self._challenge: list[int] = []
+        self._job = 0  # bumped by every start and every Cancel: late results are discarded
         self.stack = QStackedWidget()
         layout = QVBoxLayout(self)
         layout.addWidget(self.stack)
-        self.stack.addWidget(self._choice_page())
+        self.choice_page = self._choice_page()
+        self.stack.addWidget(self.choice_page)
         self.create_page = self._create_page()
         self.seed_page = self._seed_page()
         self.confirm_page = self._confirm_page()
@@ -75,19 +149,71 @@ class WalletSetup(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.6)
         title.setFont(font)
         layout.addWidget(title)
-        layout.addWidget(QLabel("You have no wallet yet on this computer."))
+        self.choice_text = QLabel()
+        layout.addWidget(self.choice_text)
+        self.open_button = QPushButton("Open a wallet…")
+        self.open_button.clicked.connect(self.open_requested)
         create = QPushButton("Create a new wallet")
         restore = QPushButton("Restore a wallet from its seed words")
-        create.clicked.connect(lambda: self.stack.setCurrentWidget(self.create_page))
-        restore.clicked.connect(lambda: self.stack.setCurrentWidget(self.restore_page))
+        create.clicked.connect(self.show_create)
+        restore.clicked.connect(self.show_restore)
+        layout.addWidget(self.open_button)
         layout.addWidget(create)
         layout.addWidget(restore)
         layout.addStretch(1)
+        self._update_choice()
         return page
+
+    def _update_choice(self) -> None:
+        count = len(list_wallets(self.datadir))
+        self.open_button.setVisible(count > 0)
+        if count:
+            self.choice_text.setText(
+                f"{count} wallet{'s' if count > 1 else ''} on this computer. Open one, or "
+                "create or restore another."
+            )
+        else:
+            self.choice_text.setText("You have no wallet yet on this computer.")
+
+    def show_start(self) -> None:
+        """Back to the choice: open, create or restore."""
+        self._update_choice()
+        self.stack.setCurrentWidget(self.choice_page)
+
+    def show_create(self) -> None:
+        self.create_name.setText(free_name(self.datadir))
+        self.create_error.clear()
+        self.stack.setCurrentWidget(self.create_page)
+
+    def show_restore(self) -> None:
+        self.restore_name.setText(free_name(self.datadir))
+        self.restore_error.clear()
+        self.stack.setCurrentWidget(self.restore_page)
+
+    def abandon(self) -> None:
+        """The user walked away (closed the dialog): late results are discarded as after a
+        Cancel, and a created wallet whose words were not confirmed yet is closed (it stays on
+        disk, not marked as backed up)."""
+        self._job += 1
+        self._set_busy(self.create_busy, self._create_inputs(), False)
+        self._set_busy(self.restore_busy, self._restore_inputs(), False)
+        wallet, self._new_wallet = self._new_wallet, None
+        if wallet is not None:
+            self.calls.in_worker(
+                wallet.close,
+                lambda _none: None,
+                lambda exc: log.warning("could not close wallet %s: %s", wallet.name, exc),
+            )
+
+    def _back_button(self) -> QPushButton:
+        back = QPushButton("Back")
+        back.clicked.connect(self.show_start)
+        return back
 
     def _create_page(self) -> QWidget:
         page = QWidget()
         form = QFormLayout(page)
+        self.create_name = QLineEdit(free_name(self.datadir))
         self.create_password = QLineEdit()
         self.create_password.setEchoMode(QLineEdit.EchoMode.Password)
         self.create_repeat = QLineEdit()
@@ -97,24 +223,29 @@ class WalletSetup(QWidget):
         self.create_error = _error_label()
         self.create_button = QPushButton("Create")
         self.create_button.clicked.connect(self._create)
+        self.create_back = self._back_button()
+        self.create_busy = BusyRow()
+        self.create_busy.cancelled.connect(self._cancel_create)
         form.addRow(QLabel("The password protects this wallet on this computer."))
+        form.addRow("Wallet name", self.create_name)
         form.addRow("Password", self.create_password)
         form.addRow("Repeat password", self.create_repeat)
         form.addRow("Seed length", self.create_words)
         form.addRow(self.create_error)
-        form.addRow(self.create_button)
+        form.addRow(self.create_busy)
+        form.addRow(self.create_back, self.create_button)
         return page
 
     def _seed_page(self) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
-        layout.addWidget(
-            QLabel(
-                "Write these words on paper, in this order, and keep the paper safe. They are the "
-                "only way to get your money back if this computer is lost. Never type them into a "
-                "website, never share them, never take a photo or screenshot of them."
-            )
+        warning = QLabel(
+            "Write these words on paper, in this order, and keep the paper safe. They are the "
+            "only way to get your money back if this computer is lost. Never type them into a "
+            "website, never share them, never take a photo or screenshot of them."
         )
+        warning.setWordWrap(True)  # unwrapped, it made the window 1600 px wide
+        layout.addWidget(warning)
         self.seed_words = QLabel()
         mono = QFont("monospace")
         mono.setPointSizeF(self.seed_words.font().pointSizeF() * 1.3)
@@ -140,6 +271,7 @@ class WalletSetup(QWidget):
     def _restore_page(self) -> QWidget:
         page = QWidget()
         form = QFormLayout(page)
+        self.restore_name = QLineEdit(free_name(self.datadir))
         self.restore_words = QPlainTextEdit()
         self.restore_words.setPlaceholderText("12 or 24 BIP39 words, or pktwallet's 15 words")
         self.word_hint = QLabel()
@@ -154,45 +286,85 @@ class WalletSetup(QWidget):
         self.restore_error = _error_label()
         self.restore_button = QPushButton("Restore")
         self.restore_button.clicked.connect(self._restore)
+        self.restore_back = self._back_button()
+        self.restore_busy = BusyRow()
+        self.restore_busy.cancelled.connect(self._cancel_restore)
+        form.addRow("Wallet name", self.restore_name)
         form.addRow("Seed words", self.restore_words)
         form.addRow("", self.word_hint)
         form.addRow("Seed passphrase", self.restore_passphrase)
         form.addRow("New password", self.restore_password)
         form.addRow("Repeat password", self.restore_repeat)
         form.addRow(self.restore_error)
-        form.addRow(self.restore_button)
+        form.addRow(self.restore_busy)
+        form.addRow(self.restore_back, self.restore_button)
         return page
+
+    def _create_inputs(self) -> list[QWidget]:
+        return [
+            self.create_name,
+            self.create_password,
+            self.create_repeat,
+            self.create_words,
+            self.create_button,
+            self.create_back,
+        ]
+
+    def _restore_inputs(self) -> list[QWidget]:
+        return [
+            self.restore_name,
+            self.restore_words,
+            self.restore_passphrase,
+            self.restore_password,
+            self.restore_repeat,
+            self.restore_button,
+            self.restore_back,
+        ]
+
+    @staticmethod
+    def _set_busy(busy: BusyRow, inputs: list[QWidget], running: bool) -> None:
+        busy.setVisible(running)
+        for widget in inputs:
+            widget.setEnabled(not running)
 
     # --- create ---
 
     def _create(self) -> None:
-        problem = _password_problem(self.create_password.text(), self.create_repeat.text())
+        name = self.create_name.text().strip()
+        problem = name_problem(self.datadir, name) or _password_problem(
+            self.create_password.text(), self.create_repeat.text()
+        )
         self.create_error.setText(problem)
         if problem:
             return
         words = 24 if self.create_words.currentIndex() == 1 else 12
         password = self.create_password.text()
-        self.create_button.setEnabled(False)
-        self.create_error.setText("Creating the wallet…")
+        datadir, params = self.datadir, self.params
+        self._job += 1
+        job = self._job
+        self._set_busy(self.create_busy, self._create_inputs(), True)
         self.calls.in_worker(
-            lambda: Wallet.create(
-                self.datadir, self._free_name(), self.params, password, words=words
-            ),
-            self._created,
-            self._create_failed,
+            lambda: Wallet.create(datadir, name, params, password, words=words),
+            lambda result: self._created(job, result),
+            lambda exc: self._create_failed(job, exc),
         )
 
-    def _free_name(self) -> str:
-        from app.wallet.wallet import list_wallets
+    def _cancel_create(self) -> None:
+        self._job += 1
+        self._set_busy(self.create_busy, self._create_inputs(), False)
+        self.create_error.setText("Cancelled; no wallet was created.")
 
-        taken = set(list_wallets(self.datadir))
-        name, n = "default", 2
-        while name in taken:
-            name, n = f"wallet{n}", n + 1
-        return name
-
-    def _created(self, result: tuple[Wallet, str]) -> None:
+    def _created(self, job: int, result: tuple[Wallet, str]) -> None:
         wallet, mnemonic = result
+        if job != self._job:  # cancelled: the seed was never shown, so remove the wallet
+            self.calls.in_worker(
+                lambda: discard_unseen_wallet(wallet),
+                lambda _none: None,
+                lambda exc: log.warning("could not remove a cancelled wallet: %s", exc),
+            )
+            return
+        self._set_busy(self.create_busy, self._create_inputs(), False)
+        self.create_error.clear()
         self._new_wallet = wallet
         self.create_password.clear()
         self.create_repeat.clear()
@@ -204,14 +376,21 @@ class WalletSetup(QWidget):
         self.seed_words.setText("\n".join(rows))
         self.stack.setCurrentWidget(self.seed_page)
 
-    def _create_failed(self, exc: BaseException) -> None:
-        self.create_button.setEnabled(True)
+    def _create_failed(self, job: int, exc: BaseException) -> None:
+        if job != self._job:
+            return
+        self._set_busy(self.create_busy, self._create_inputs(), False)
         self.create_error.setText(str(exc))
 
     def _ask_words_back(self) -> None:
         assert self._new_wallet is not None
         self.seed_words.clear()  # the words are not kept on screen any longer
         self._challenge = self._new_wallet.backup_challenge(3)
+        stale = self.confirm_page  # a fresh form: no rows left from an earlier wallet
+        self.confirm_page = self._confirm_page()
+        self.stack.addWidget(self.confirm_page)
+        self.stack.removeWidget(stale)
+        stale.deleteLater()
         completer = QCompleter(list(wordlist()))
         for position in self._challenge:
             edit = QLineEdit()
@@ -259,30 +438,55 @@ class WalletSetup(QWidget):
             self.word_hint.setText(f"{len(words)} words")
 
     def _restore(self) -> None:
-        problem = _password_problem(self.restore_password.text(), self.restore_repeat.text())
+        name = self.restore_name.text().strip()
+        problem = name_problem(self.datadir, name) or _password_problem(
+            self.restore_password.text(), self.restore_repeat.text()
+        )
         self.restore_error.setText(problem)
         if problem:
             return
         words = " ".join(self.restore_words.toPlainText().split())
         passphrase = self.restore_passphrase.text()
         password = self.restore_password.text()
-        name = self._free_name()
-        self.restore_button.setEnabled(False)
-        self.restore_error.setText("Restoring… (a pktwallet seed takes a few seconds to decode)")
+        datadir, params = self.datadir, self.params
+        self._job += 1
+        job = self._job
 
         def restore() -> str:
-            wallet = Wallet.restore(self.datadir, name, self.params, password, words, passphrase)
+            wallet = Wallet.restore(
+                datadir, name, params, password, words, passphrase, cancel=lambda: job != self._job
+            )
             wallet.close()
             return name
 
-        self.calls.in_worker(restore, self._restored, self._restore_failed)
+        self._set_busy(self.restore_busy, self._restore_inputs(), True)
+        self.calls.in_worker(
+            restore,
+            lambda restored: self._restored(job, restored),
+            lambda exc: self._restore_failed(job, exc),
+        )
 
-    def _restored(self, name: str) -> None:
+    def _cancel_restore(self) -> None:
+        self._job += 1
+        self._set_busy(self.restore_busy, self._restore_inputs(), False)
+        self.restore_error.setText("Cancelled; nothing was written.")
+
+    def _restored(self, job: int, name: str) -> None:
+        if job != self._job:  # cancelled too late: the key file is written already
+            self.restore_error.setText(
+                f"The wallet {name!r} had already been saved when you cancelled, so it is kept. "
+                "Open it with Wallet ▸ Open wallet…, or restore under another name."
+            )
+            return
+        self._set_busy(self.restore_busy, self._restore_inputs(), False)
+        self.restore_error.clear()
         for edit in (self.restore_password, self.restore_repeat, self.restore_passphrase):
             edit.clear()
         self.restore_words.clear()
         self.wallet_ready.emit(name)
 
-    def _restore_failed(self, exc: BaseException) -> None:
-        self.restore_button.setEnabled(True)
+    def _restore_failed(self, job: int, exc: BaseException) -> None:
+        if job != self._job:
+            return  # cancelled: the decoding stopped (or failed) and nothing was written
+        self._set_busy(self.restore_busy, self._restore_inputs(), False)
         self.restore_error.setText(str(exc))

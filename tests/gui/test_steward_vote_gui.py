@@ -112,6 +112,29 @@ def test_vote_checks_the_candidate_then_broadcasts_the_vote(qtbot, tmp_path: Pat
             base = out.script[: -len(plan.suffix)]
             assert classify(base) is ScriptClass.P2PKH and out.script == plan.output_script(base)
             assert 49 * 10**8 < out.value < 50 * 10**8
+
+            # once the vote is mined, withdrawing it moves the voting coin again, without a vote
+            chain.mine([tx])
+            peer.set_chain(chain)
+
+            def synced() -> bool:
+                view = core.wallet_view().result(10)
+                return view is not None and view.synced_height == chain.height
+
+            qtbot.waitUntil(synced, timeout=30_000)
+            dialog.withdraw.setChecked(True)
+            assert not dialog.candidate.isEnabled() and dialog.preview_button.isEnabled()
+            qtbot.mouseClick(dialog.preview_button, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: dialog.previews is not None, timeout=10_000)
+            assert "without a vote" in dialog.summary.text()
+            dialog.password.setText(PASSWORD)
+            qtbot.mouseClick(dialog.vote_button, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(
+                lambda: dialog.outcome.text().startswith("Vote withdrawn"), timeout=20_000
+            )
+            withdrawal = peer.received_txs[1]
+            assert [i.prevout.txid for i in withdrawal.inputs] == [tx.txid]
+            assert all(split_vote(o.script) is None for o in withdrawal.outputs)
         finally:
             core.stop()
             qtbot.wait(200)  # deliver what the core answered before it stopped

@@ -1,0 +1,53 @@
+"""New or restored wallet from the Wallet menu: the start page's forms in a dialog."""
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QDialog, QVBoxLayout, QWidget
+
+from spv.params import NetworkParams
+
+from .calls import GuiCalls
+from .wallet_setup import WalletSetup
+
+
+class WalletSetupDialog(QDialog):
+    """Emits `wallet_ready(name)` and closes once the new wallet is on disk (for a new one:
+    after its seed words were confirmed)."""
+
+    wallet_ready = Signal(str)
+    open_requested = Signal()
+
+    def __init__(
+        self,
+        params: NetworkParams,
+        datadir: Path,
+        calls: GuiCalls,
+        *,
+        restore: bool,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Restore a wallet" if restore else "New wallet")
+        self.setMinimumSize(560, 440)
+        self.setup = WalletSetup(params, datadir, calls)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.setup)
+        self.setup.wallet_ready.connect(self._ready)
+        self.setup.open_requested.connect(self._open_instead)
+        if restore:
+            self.setup.show_restore()
+        else:
+            self.setup.show_create()
+
+    def reject(self) -> None:  # Cancel, Escape or the close button
+        self.setup.abandon()
+        super().reject()
+
+    def _ready(self, name: str) -> None:
+        self.wallet_ready.emit(name)
+        self.accept()
+
+    def _open_instead(self) -> None:
+        self.open_requested.emit()
+        self.reject()
