@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.core import AppCore
 from app.resources import resource_path
+from app.settings import apply_http_proxy, load_settings
 from app.threadguard import mark_gui_thread
 from spv.params import NetworkParams
 
@@ -17,6 +18,7 @@ from .bridge import CoreBridge
 from .calls import GuiCalls
 from .errors import install_excepthook
 from .main_window import MainWindow
+from .money import set_unit
 from .theme import apply_theme
 
 ICON = resource_path("icons/pkt-wallet.svg")
@@ -33,8 +35,18 @@ def run_gui(params: NetworkParams, datadir: Path, peers: list[tuple[str, int]]) 
     apply_theme(app)
     if ICON.exists():
         app.setWindowIcon(QIcon(str(ICON)))
+    settings = load_settings(datadir)  # Settings page: unit, proxy, extra peers, DNS seeds
+    set_unit(settings.units)
+    apply_http_proxy(settings.proxy)
+    peers = peers + [p for p in settings.peer_addresses(params.default_port) if p not in peers]
     bridge = CoreBridge()
-    core = AppCore(params, datadir, peers=peers, on_event=bridge.deliver)
+    core = AppCore(
+        params,
+        datadir,
+        peers=peers,
+        use_dns_seeds=settings.use_dns_seeds,
+        on_event=bridge.deliver,
+    )
     core.start()
     try:
         window = MainWindow(core, bridge, GuiCalls(), ask_unlock=True)

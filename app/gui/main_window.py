@@ -30,10 +30,12 @@ from .errors import show_error
 from .glance import GlanceModel
 from .history_page import HistoryPage
 from .mining_page import MiningPage
+from .money import unit_changes
 from .network_page import NetworkPage
 from .overview_page import OverviewPage
 from .receive_page import ReceivePage
 from .send_page import SendPage
+from .settings_page import SettingsPage
 from .setup_dialog import WalletSetupDialog
 from .steward_page import StewardPage
 from .sync_indicator import SyncIndicator
@@ -104,7 +106,10 @@ class MainWindow(QMainWindow):
 
         self.vpn_page = VpnPage(vpn_service, self.calls, core)
         self.network_page = NetworkPage(core.chain_info)
+        self.settings_page = SettingsPage(core.params, core.datadir, self.calls)
         self.wallet_name: str | None = None
+        self._shown_view: WalletView | None = None  # shown again when the unit changes
+        unit_changes().unit_changed.connect(self._unit_changed)
 
         self.sync_indicator = SyncIndicator()
         self.statusBar().addPermanentWidget(self.sync_indicator, 1)
@@ -137,7 +142,13 @@ class MainWindow(QMainWindow):
 
     def _show_start_page(self) -> None:
         self.setup_page.show_start()
-        self._set_pages([("Get started", self.setup_page), ("Network", self.network_page)])
+        self._set_pages(
+            [
+                ("Get started", self.setup_page),
+                ("Network", self.network_page),
+                ("Settings", self.settings_page),
+            ]
+        )
 
     def _set_pages(self, pages: list[tuple[str, QWidget]]) -> None:
         while self.pages.count():
@@ -161,6 +172,7 @@ class MainWindow(QMainWindow):
                 ("VPN", self.vpn_page),
                 ("Steward", self.steward_page),
                 ("Network", self.network_page),
+                ("Settings", self.settings_page),
             ]
         )
 
@@ -221,11 +233,13 @@ class MainWindow(QMainWindow):
 
     def _wallet_closed(self, _none: None) -> None:
         self.wallet_name = None
+        self._shown_view = None
         self.setWindowTitle(f"PKT Wallet — {self.core.params.name}")
         self._show_start_page()
         self.wallet_menu.refresh()
 
     def _show(self, view: WalletView) -> None:
+        self._shown_view = view
         self.overview_page.show_wallet(view)
         self.history_page.show_wallet(view)
         self.receive_page.show_address(view.receive_address)
@@ -234,6 +248,10 @@ class MainWindow(QMainWindow):
         self.glance.show_wallet(view)
         self.vpn_page.set_wallet(view)
         self.steward_page.set_wallet(view)
+
+    def _unit_changed(self, _unit: str) -> None:
+        if self._shown_view is not None:
+            self._show(self._shown_view)
 
     def _core_event(self, kind: str, payload: object) -> None:
         if (

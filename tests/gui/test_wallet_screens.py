@@ -97,6 +97,7 @@ def test_create_wallet_confirm_seed_then_receive(qtbot, tmp_path: Path) -> None:
                 "VPN",
                 "Steward",
                 "Network",
+                "Settings",
             ]
             receive = window.receive_page
             address = receive.address_label.text()
