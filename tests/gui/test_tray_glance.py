@@ -9,8 +9,8 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import Qt, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
 from app import settings as app_settings  # noqa: E402
 from app.core import AppCore  # noqa: E402
@@ -43,6 +43,17 @@ def _wallet_address(datadir: Path) -> str:
 
 def _reward(chain: RegtestChain, height: int) -> int:
     return chain.blocks[height].block.transactions[0].outputs[0].value
+
+
+def _answer(button_text: str) -> None:
+    """Click `button_text` in the open message box (the close question)."""
+    box = QApplication.activeModalWidget()
+    assert isinstance(box, QMessageBox), box
+    buttons = [b for b in box.buttons() if b.text() == button_text]
+    if not buttons:
+        box.reject()  # never leave the test hanging in the dialog
+    assert len(buttons) == 1, [b.text() for b in box.buttons()]
+    buttons[0].click()
 
 
 def _earnings_text(chain: RegtestChain, heights: list[int]) -> str:
@@ -180,16 +191,13 @@ def test_mining_at_a_glance_tray_and_closing_while_mining(
             tray.mining_action.trigger()
             assert mining.running
             qtbot.waitUntil(lambda: tray.mining_action.text() == "Stop mining", timeout=5_000)
-            asked: list[bool] = []
-            monkeypatch.setattr(window, "ask_keep_mining", lambda: asked.append(True))  # Cancel
+            QTimer.singleShot(50, lambda: _answer("Cancel"))
             window.close()
-            assert asked and window.isVisible() and mining.running
-            settings = app_settings.load_settings(tmp_path)
-            settings.keep_mining_in_tray = True  # the user chose "keep mining in the tray"
-            app_settings.save_settings(tmp_path, settings)
-            asked.clear()
+            assert window.isVisible() and mining.running
+            assert not app_settings.load_settings(tmp_path).keep_mining_in_tray
+            QTimer.singleShot(50, lambda: _answer("Always keep mining"))
             window.close()
-            assert not asked, "not asked again once chosen"
+            assert app_settings.load_settings(tmp_path).keep_mining_in_tray  # remembered
             assert not window.isVisible() and mining.running
             assert not QApplication.quitOnLastWindowClosed()  # only the tray's Quit ends it
             accepted = pool.accepted
@@ -197,7 +205,11 @@ def test_mining_at_a_glance_tray_and_closing_while_mining(
 
             tray.show_action.trigger()
             assert window.isVisible() and QApplication.quitOnLastWindowClosed()
-            window.hide()
+            asked: list[bool] = []
+            monkeypatch.setattr(window, "ask_keep_mining", lambda: asked.append(True))
+            window.close()
+            assert not asked, "not asked again once chosen"
+            assert not window.isVisible() and mining.running
             tray.quit_action.trigger()  # really quits: mining stops
             assert not mining.running and not window.isVisible()
             assert isinstance(tray, TrayIcon) and not tray.isVisible()
