@@ -4,9 +4,18 @@ import concurrent.futures
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 
 _workers = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="gui-worker")
+
+
+def _call_if_alive(fn: Callable[[Any], None], arg: Any) -> None:
+    """Run `fn(arg)`, unless `fn` is a method of a widget deleted while the work ran."""
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, QObject) and not shiboken6.isValid(owner):
+        return
+    fn(arg)
 
 
 class GuiCalls(QObject):
@@ -16,7 +25,7 @@ class GuiCalls(QObject):
 
     def __init__(self) -> None:
         super().__init__()
-        self._deliver.connect(lambda fn, arg: fn(arg))
+        self._deliver.connect(_call_if_alive)
 
     def watch(
         self,

@@ -26,6 +26,7 @@ from spv.params import NetworkParams
 
 from .calls import GuiCalls
 from .money import coins
+from .widgets import page_header
 
 COLUMNS = ("Date", "Label", "Amount", "Balance", "Confirmations", "Transaction")
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -80,6 +81,9 @@ class HistoryPage(QWidget):
         self.calls = calls
         self.entries: dict[str, HistoryEntry] = {}
         layout = QVBoxLayout(self)
+        layout.addWidget(
+            page_header("History", "Every payment in and out. Double-click one for details.")
+        )
         top = QHBoxLayout()
         self.search = QLineEdit()
         self.search.setPlaceholderText("search label or transaction id")

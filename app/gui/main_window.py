@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
     QListWidget,
+    QListWidgetItem,
     QMainWindow,
     QMessageBox,
     QStackedWidget,
@@ -29,6 +30,7 @@ from .calls import GuiCalls
 from .errors import show_error
 from .glance import GlanceModel
 from .history_page import HistoryPage
+from .icons import nav_icon
 from .mining_page import MiningPage
 from .money import unit_changes
 from .network_page import NetworkPage
@@ -44,6 +46,7 @@ from .unlock_dialog import UnlockDialog, UnlockOutcome
 from .vpn_page import ServiceFactory, VpnPage
 from .wallet_menu import WalletMenu
 from .wallet_setup import WalletSetup
+from .widgets import add_page_shortcuts
 
 
 class MainWindow(QMainWindow):
@@ -67,9 +70,17 @@ class MainWindow(QMainWindow):
         self.resize(QSize(980, 640))
         central = QWidget()
         layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
         self.nav = QListWidget()
         self.nav.setFixedWidth(170)
+        self.nav.setObjectName("nav")
+        self.nav.setAccessibleName("Pages")
+        self.nav.setIconSize(QSize(20, 20))
         self.pages = QStackedWidget()
+        self.pages.setObjectName("pages")
+        self.pages.setContentsMargins(14, 10, 14, 6)
+        add_page_shortcuts(self, self.nav)  # Ctrl+1 … Ctrl+9
         layout.addWidget(self.nav)
         layout.addWidget(self.pages, 1)
         self.setCentralWidget(central)
@@ -157,8 +168,9 @@ class MainWindow(QMainWindow):
             self.pages.removeWidget(old)
         self.nav.clear()
         for title, page in pages:
-            self.nav.addItem(title)
+            self.nav.addItem(QListWidgetItem(nav_icon(title), title))
             self.pages.addWidget(page)
+        self.pages.updateGeometry()  # else the window keeps the old pages' minimum size
         self.nav.setCurrentRow(0)
 
     def _show_wallet_pages(self) -> None:

@@ -29,6 +29,7 @@ from spv.params import NetworkParams
 
 from .calls import GuiCalls
 from .money import coins
+from .widgets import make_primary, page_header
 
 SaveSettings = Callable[[MiningSettings], None]
 
@@ -80,8 +81,8 @@ class MiningPage(QWidget):
         self.calls = calls
         self.wallet_address: str | None = None
         layout = QVBoxLayout(self)
-
-        self.start_button = QPushButton("Start mining")
+        layout.addWidget(page_header("Mining", "Earn PKT with this computer's spare power."))
+        self.start_button = make_primary(QPushButton("Start mining"), "Start or stop mining")
         font = self.start_button.font()
         font.setPointSizeF(font.pointSizeF() * 1.4)
         self.start_button.setFont(font)

@@ -12,6 +12,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .widgets import page_header
+
 ChainInfoSource = Callable[[], dict[str, object]]
 
 
@@ -20,6 +22,7 @@ class NetworkPage(QWidget):
         super().__init__(parent)
         self._chain_info = chain_info
         layout = QVBoxLayout(self)
+        layout.addWidget(page_header("Network", "The light client's view of the PKT chain."))
         chain_box = QGroupBox("Chain")
         form = QFormLayout(chain_box)
         self.network_label = QLabel()

@@ -18,6 +18,7 @@ from spv.params import NetworkParams
 
 from .glance import GlanceRow
 from .money import coins
+from .widgets import page_header
 
 RECENT = 12
 
@@ -27,9 +28,11 @@ class OverviewPage(QWidget):
         super().__init__(parent)
         self.params = params
         layout = QVBoxLayout(self)
+        layout.addWidget(page_header("Overview", "Your balance and latest payments."))
         box = QGroupBox("Balance")
         form = QFormLayout(box)
         self.total = QLabel("—")
+        self.total.setObjectName("balance")
         font = self.total.font()
         font.setPointSizeF(font.pointSizeF() * 1.8)
         font.setBold(True)

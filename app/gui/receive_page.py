@@ -30,6 +30,7 @@ from spv.uri import PaymentURI, format_payment_uri
 
 from .calls import GuiCalls
 from .money import coins
+from .widgets import page_header
 
 RECEIVING, CHANGE, ALL = "Receiving", "Change", "All"
 
@@ -88,6 +89,7 @@ class ReceivePage(QWidget):
         form.addRow("Amount", self.amount)
         form.addRow("Label", self.label)
         form.addRow("Message", self.message)
+        left.addWidget(page_header("Receive", "Share your address or a payment request."))
         left.addLayout(form)
         self.uri = QLabel()
         self.uri.setWordWrap(True)

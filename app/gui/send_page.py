@@ -26,6 +26,7 @@ from .coin_control import CoinControlDialog
 from .fee_choice import FeeChoice, rate_text
 from .money import coins
 from .recipient_row import RecipientError, RecipientRow
+from .widgets import keep_left, make_primary, page_header
 
 _ERROR = "color: #b00020"
 
@@ -87,6 +88,7 @@ class SendPage(QWidget):
         self.coin_dialog: CoinControlDialog | None = None
         self.chosen_coins: list[CoinView] = []  # empty: the wallet chooses
         layout = QVBoxLayout(self)
+        layout.addWidget(page_header("Send", "Pay to an address or a pkt: payment request."))
         self.fee = FeeChoice(self.params)
         self.recipients: list[RecipientRow] = []
         self.recipients_box = QVBoxLayout()
@@ -123,7 +125,8 @@ class SendPage(QWidget):
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.preview_button = QPushButton("Preview…")
-        layout.addWidget(self.preview_button)
+        layout.addWidget(make_primary(self.preview_button, "Preview the payment"))
+        keep_left(layout, self.preview_button)
         layout.addWidget(self.status)
         layout.addStretch(1)
         self.preview_button.clicked.connect(self.preview)

@@ -25,6 +25,7 @@ from spv.params import NetworkParams
 
 from .calls import GuiCalls
 from .vote_dialog import VoteDialog
+from .widgets import page_header
 
 STATUSES = ("all", "proposed", "accepted", "in progress", "complete", "rejected", "cancelled")
 
@@ -46,6 +47,7 @@ class StewardPage(QWidget):
         self.proposals: list[Proposal] = []
         self._request = 0  # answers to older requests are dropped
         layout = QVBoxLayout(self)
+        layout.addWidget(page_header("Steward", "Network Steward proposals, and your vote."))
         top = QHBoxLayout()
         self.search = QLineEdit()
         self.search.setPlaceholderText("search proposals")

@@ -26,6 +26,7 @@ from app.vpn.service import DiagStep, VpnService, VpnState, VpnStatus
 
 from .calls import GuiCalls
 from .premium_dialog import PremiumDialog, PremiumQuote
+from .widgets import make_primary, page_header
 
 ServiceFactory = Callable[[Callable[[VpnStatus], None]], VpnService]
 
@@ -72,12 +73,13 @@ class VpnPage(QWidget):
         self.service: VpnService | None = None
         self.exits: list[ExitServer] = []
         layout = QVBoxLayout(self)
+        layout.addWidget(page_header("VPN", "Browse privately through a PKT network exit."))
         self.state_label = QLabel("Off")
         font = self.state_label.font()
         font.setPointSizeF(font.pointSizeF() * 1.3)
         self.state_label.setFont(font)
         self.state_label.setWordWrap(True)
-        self.switch = QPushButton("Connect")
+        self.switch = make_primary(QPushButton("Connect"))
         self.switch.setMinimumHeight(40)
         top = QHBoxLayout()
         top.addWidget(self.state_label, 1)

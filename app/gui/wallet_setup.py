@@ -35,6 +35,7 @@ from app.wallet.wallet import (
 from spv.params import NetworkParams
 
 from .calls import GuiCalls
+from .widgets import make_primary
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +154,7 @@ class WalletSetup(QWidget):
         layout.addWidget(self.choice_text)
         self.open_button = QPushButton("Open a wallet…")
         self.open_button.clicked.connect(self.open_requested)
-        create = QPushButton("Create a new wallet")
+        create = make_primary(QPushButton("Create a new wallet"))
         restore = QPushButton("Restore a wallet from its seed words")
         create.clicked.connect(self.show_create)
         restore.clicked.connect(self.show_restore)
@@ -221,7 +222,7 @@ class WalletSetup(QWidget):
         self.create_words = QComboBox()
         self.create_words.addItems(["12 words", "24 words"])
         self.create_error = _error_label()
-        self.create_button = QPushButton("Create")
+        self.create_button = make_primary(QPushButton("Create"), "Create the wallet")
         self.create_button.clicked.connect(self._create)
         self.create_back = self._back_button()
         self.create_busy = BusyRow()
@@ -273,6 +274,7 @@ class WalletSetup(QWidget):
         form = QFormLayout(page)
         self.restore_name = QLineEdit(free_name(self.datadir))
         self.restore_words = QPlainTextEdit()
+        self.restore_words.setTabChangesFocus(True)  # Tab moves on, as in the other fields
         self.restore_words.setPlaceholderText("12 or 24 BIP39 words, or pktwallet's 15 words")
         self.word_hint = QLabel()
         self.restore_words.textChanged.connect(self._hint_words)
@@ -284,7 +286,7 @@ class WalletSetup(QWidget):
         self.restore_repeat = QLineEdit()
         self.restore_repeat.setEchoMode(QLineEdit.EchoMode.Password)
         self.restore_error = _error_label()
-        self.restore_button = QPushButton("Restore")
+        self.restore_button = make_primary(QPushButton("Restore"), "Restore the wallet")
         self.restore_button.clicked.connect(self._restore)
         self.restore_back = self._back_button()
         self.restore_busy = BusyRow()
