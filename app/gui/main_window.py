@@ -195,6 +195,8 @@ class MainWindow(QMainWindow):
     def _wallet_opened(self, view: WalletView) -> None:
         if self.wallet_name is None:
             self._show_wallet_pages()
+        if view.name != self.wallet_name:
+            self.send_page.use_coins([])  # coins chosen in another wallet
         self.wallet_name = view.name
         self.setWindowTitle(f"PKT Wallet — {view.name} ({self.core.params.name})")
         self.glance.wallet_opened()  # its history so far is not news

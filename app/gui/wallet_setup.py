@@ -6,7 +6,7 @@ import contextlib
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QComboBox,
@@ -110,7 +110,23 @@ class BusyRow(QWidget):
         layout.addWidget(self.text)
         layout.addWidget(self.bar)
         layout.addWidget(self.cancel_button)
+        self._elapsed = QElapsedTimer()
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(self._show_elapsed)
         self.setVisible(False)
+
+    def set_running(self, running: bool) -> None:
+        self.setVisible(running)
+        self.text.setText(DERIVING)
+        if running:
+            self._elapsed.start()
+            self._tick.start()
+        else:
+            self._tick.stop()
+
+    def _show_elapsed(self) -> None:
+        self.text.setText(f"{DERIVING} ({self._elapsed.elapsed() // 1000} s)")
 
 
 class WalletSetup(QWidget):
@@ -325,7 +341,7 @@ class WalletSetup(QWidget):
 
     @staticmethod
     def _set_busy(busy: BusyRow, inputs: list[QWidget], running: bool) -> None:
-        busy.setVisible(running)
+        busy.set_running(running)
         for widget in inputs:
             widget.setEnabled(not running)
 

@@ -191,6 +191,10 @@ def test_switch_close_and_new_wallet_through_the_menu(
             assert [a.isChecked() for a in menu.switch_actions] == [True, False]
             assert menu.open_action.shortcut().toString() == "Ctrl+O"
 
+            alpha_coins = core.coins().result(10)
+            window.send_page.use_coins(alpha_coins)
+            assert len(window.send_page.chosen_coins) == 1
+
             menu.switch_actions[1].trigger()
             qtbot.waitUntil(
                 lambda: window.unlock_dialog is not None and window.unlock_dialog.isVisible(),
@@ -201,6 +205,7 @@ def test_switch_close_and_new_wallet_through_the_menu(
             _unlock_with(qtbot, window, PASSWORD)
             qtbot.waitUntil(lambda: window.wallet_name == "beta", timeout=10_000)
             assert window.receive_page.address_label.text() == addresses["beta"]
+            assert window.send_page.chosen_coins == []  # alpha's coins are not beta's
             qtbot.waitUntil(
                 lambda: set(window.history_page.entries) == {txids["beta"]}, timeout=30_000
             )
