@@ -138,6 +138,7 @@ class SettingsPage(QWidget):
         self.calls = calls
         self.stored: StoredSettings | None = None
         self.errors: dict[str, str] = {}
+        self._request = 0  # answers to reads started before a newer read or a save are dropped
 
         inner = QWidget()
         form_column = QVBoxLayout(inner)
@@ -286,9 +287,18 @@ class SettingsPage(QWidget):
         """Show what is saved (read in a worker)."""
         self.save_button.setEnabled(False)
         self.revert_button.setEnabled(False)
-        self.calls.in_worker(
-            lambda: read_stored_settings(self.datadir, self.params), self._show, self._load_failed
-        )
+        self._request += 1
+        request = self._request
+
+        def show(stored: StoredSettings) -> None:
+            if request == self._request:
+                self._show(stored)
+
+        def failed(exc: BaseException) -> None:
+            if request == self._request:
+                self._load_failed(exc)
+
+        self.calls.in_worker(lambda: read_stored_settings(self.datadir, self.params), show, failed)
 
     def _show(self, stored: StoredSettings) -> None:
         self.stored = stored
@@ -384,6 +394,7 @@ class SettingsPage(QWidget):
             return
         self.save_button.setEnabled(False)
         self.status_label.setText("Saving…")
+        self._request += 1  # a read still under way would show the old settings
         self.calls.in_worker(
             lambda: write_settings(self.datadir, self.params, old, new),
             lambda _: self._saved(new),
