@@ -17,6 +17,7 @@ CARD = "#ffffff"
 BORDER = "#d9dee8"
 TEXT = "#1d2433"
 MUTED = "#5d6779"
+MUTED_LIGHT = "#7d8698"
 DISABLED = "#9aa3b2"
 ERROR = "#b00020"
 SUCCESS = "#1b7f3b"
@@ -47,7 +48,7 @@ def palette() -> QPalette:
         QPalette.ColorRole.LinkVisited: ACCENT_PRESSED,
         QPalette.ColorRole.Light: "#ffffff",
         QPalette.ColorRole.Midlight: "#eef1f6",
-        QPalette.ColorRole.Mid: BORDER,
+        QPalette.ColorRole.Mid: MUTED_LIGHT,  # also "palette(mid)" notes: readable, not loud
         QPalette.ColorRole.Dark: "#b7bfcd",
         QPalette.ColorRole.Shadow: "#8a93a3",
     }
@@ -159,12 +160,24 @@ QProgressBar::chunk {{ background: {ACCENT}; border-radius: 4px; }}
 
 QSlider::groove:horizontal {{ height: 4px; background: #d5dbe6; border-radius: 2px; }}
 QSlider::sub-page:horizontal {{ background: {ACCENT}; border-radius: 2px; }}
+QSlider::add-page:horizontal {{ background: #d5dbe6; border-radius: 2px; }}
 QSlider::handle:horizontal {{
     background: #ffffff; border: 2px solid {ACCENT}; width: 12px; margin: -6px 0;
     border-radius: 8px;
 }}
-QSlider:focus::handle:horizontal {{ background: {ACCENT_TINT}; }}
+QSlider::handle:horizontal:focus {{ background: {ACCENT_TINT}; }}
 QSplitter::handle {{ background: transparent; }}
+QScrollArea {{ background: transparent; border: none; }}
+QScrollArea > QWidget > QWidget {{ background: transparent; }}
+
+QScrollBar:vertical {{ background: transparent; width: 10px; margin: 2px; }}
+QScrollBar:horizontal {{ background: transparent; height: 10px; margin: 2px; }}
+QScrollBar::handle {{ background: #c3cad6; border-radius: 3px; }}
+QScrollBar::handle:hover {{ background: #a7b0c0; }}
+QScrollBar::handle:vertical {{ min-height: 24px; }}
+QScrollBar::handle:horizontal {{ min-width: 24px; }}
+QScrollBar::add-line, QScrollBar::sub-line {{ width: 0; height: 0; }}
+QScrollBar::add-page, QScrollBar::sub-page {{ background: transparent; }}
 """
 
 

@@ -162,6 +162,7 @@ class WalletSetup(QWidget):
         page = QWidget()
         layout = QVBoxLayout(page)
         title = QLabel("Welcome to the PKT Wallet")
+        title.setObjectName("pageTitle")  # the theme's page title style
         font = title.font()
         font.setPointSizeF(font.pointSizeF() * 1.6)
         title.setFont(font)
