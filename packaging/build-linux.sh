@@ -9,6 +9,7 @@ version=$("$python" -c 'import app; print(app.__version__)')
 name=pkt-wallet-$version
 archive=dist/$name-linux-$(uname -m).tar.gz
 
+bash packaging/ensure-build-deps.sh
 "$python" -m PyInstaller --noconfirm --log-level WARN \
     --distpath dist --workpath build/pyinstaller packaging/pkt-wallet.spec
 

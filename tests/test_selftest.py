@@ -103,3 +103,13 @@ def test_window_shown_probe_prints_and_exits(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("window shown ")
+
+
+def test_window_check_fails_when_the_bundled_icon_is_missing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """An installation without its resources/ folder fails the self-test (real lookup)."""
+    monkeypatch.setattr("app.resources.SOURCE_ROOT", tmp_path)
+    result = selftest.check_main_window(tmp_path)
+    assert not result.ok
+    assert "pkt-wallet.svg does not load" in result.detail

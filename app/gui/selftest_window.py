@@ -8,15 +8,18 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from app.core import AppCore
+from app.resources import resource_path
 from spv.params import REGTEST
 
 from .bridge import CoreBridge
 from .calls import GuiCalls
 from .main_window import MainWindow
 
+APP_ICON = "icons/pkt-wallet.svg"
 SETTLE_MS = 200
 """How long the event loop runs with the window shown (paints, first core events)."""
 
@@ -29,6 +32,11 @@ def open_and_close_main_window(datadir: Path) -> str:
     """Open the main window, let the event loop run briefly, close it; a one-line summary."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
+    icon_file = resource_path(APP_ICON)
+    if QIcon(str(icon_file)).pixmap(32, 32).isNull():
+        raise WindowCheckError(
+            f"the app icon {icon_file} does not load (missing, or no SVG plugin)"
+        )
     bridge = CoreBridge()
     core = AppCore(REGTEST, datadir, peers=[], use_dns_seeds=False, on_event=bridge.deliver)
     core.start()
@@ -51,7 +59,7 @@ def open_and_close_main_window(datadir: Path) -> str:
             raise WindowCheckError("the main window did not close")
     finally:
         core.stop()
-    return f"{app.platformName()}: pages {', '.join(pages)}"
+    return f"{app.platformName()}: icon drawn, pages {', '.join(pages)}"
 
 
 def _run_event_loop(milliseconds: int) -> None:
