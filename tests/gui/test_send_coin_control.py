@@ -65,19 +65,27 @@ def funded(qtbot, tmp_path: Path) -> Iterator[Setup]:  # type: ignore[no-untyped
         bridge = CoreBridge()
         core = AppCore(REGTEST, tmp_path, peers=[("127.0.0.1", peer.port)], on_event=bridge.deliver)
         core.start()
+        # not qtbot.addWidget: pytest-qt would delete the window before this fixture stops
+        # the core, and results still on their way would reach deleted widgets
+        window: MainWindow | None = None
         try:
             window = MainWindow(core, bridge, GuiCalls())
-            qtbot.addWidget(window)
             window.show()
-            qtbot.waitUntil(
-                lambda: window.overview_page.confirmed.text() == "100 rBTC", timeout=30_000
-            )
-            titles = [window.nav.item(i).text() for i in range(window.nav.count())]
-            window.nav.setCurrentRow(titles.index("Send"))
+            overview = window.overview_page
+            qtbot.waitUntil(lambda: overview.confirmed.text() == "100 rBTC", timeout=30_000)
+            nav = window.nav
+            titles = [nav.item(i).text() for i in range(nav.count())]
+            nav.setCurrentRow(titles.index("Send"))
             assert window.send_page.isVisible()
             yield Setup(window, window.send_page, peer, older, newer)
         finally:
+            bridge.blockSignals(True)  # no new core events; let the queued ones finish
+            qtbot.wait(200)
             core.stop()
+            qtbot.wait(100)  # results still queued for the window, while it exists
+            if window is not None:
+                window.close()
+                window.deleteLater()
 
 
 def _open_coin_control(qtbot, send: SendPage) -> CoinControlDialog:  # type: ignore[no-untyped-def]
