@@ -1,7 +1,8 @@
 """The desktop app's own settings, saved as ``<datadir>/settings.json`` (atomic writes).
 
-Display unit, extra peers and DNS seeds (read at start), the HTTP proxy, the keyring opt-in
-and "keep mining in the tray". Service URLs live with their services (`app.vpn.settings`,
+Display unit, extra peers and DNS seeds (read at start), the HTTP proxy and "keep mining in
+the tray". Remembering a wallet's password is chosen per wallet when unlocking it
+(`app.wallet.unlock_cache`). Service URLs live with their services (`app.vpn.settings`,
 `app.steward`), pools with mining (`app.mining_settings`); nothing is duplicated here.
 
 A damaged file never stops the app: it is kept beside as ``settings.json.bad`` and the
@@ -40,8 +41,6 @@ class AppSettings:
     use_dns_seeds: bool = True
     proxy: str = ""
     """Empty: none. host:port or socks5://host:port (SOCKS5), or http://host:port."""
-    remember_password: bool = False
-    """Offer to keep wallet passwords in the OS keyring when unlocking."""
     keep_mining_in_tray: bool = False
 
     def to_json(self) -> dict[str, Any]:
@@ -50,7 +49,6 @@ class AppSettings:
             "extra_peers": list(self.extra_peers),
             "use_dns_seeds": self.use_dns_seeds,
             "proxy": self.proxy,
-            "remember_password": self.remember_password,
             "keep_mining_in_tray": self.keep_mining_in_tray,
         }
 
@@ -249,9 +247,6 @@ def settings_from_json(data: Any) -> tuple[AppSettings, list[str]]:
         ),
         use_dns_seeds=_field(data, "use_dns_seeds", default.use_dns_seeds, _boolean, problems),
         proxy=_field(data, "proxy", default.proxy, _proxy, problems),
-        remember_password=_field(
-            data, "remember_password", default.remember_password, _boolean, problems
-        ),
         keep_mining_in_tray=_field(
             data, "keep_mining_in_tray", default.keep_mining_in_tray, _boolean, problems
         ),

@@ -41,7 +41,6 @@ def test_round_trip(tmp_path: Path) -> None:
         extra_peers=["127.0.0.1:64764", "[::1]:1234", "seed.example.org"],
         use_dns_seeds=False,
         proxy="http://127.0.0.1:3128",
-        remember_password=True,
         keep_mining_in_tray=True,
     )
     save_settings(tmp_path, chosen)

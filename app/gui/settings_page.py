@@ -1,5 +1,6 @@
-"""Settings: display unit, peers and DNS seeds, proxy, service addresses, keyring opt-in,
-tray behaviour, and where this network's data lives.
+"""Settings: display unit, peers and DNS seeds, proxy, service addresses, remembered
+passwords (keyring availability, forget them), tray behaviour, and where this network's data
+lives.
 
 Everything is read and written in a worker (files, SQLite, the OS keyring); each field is
 checked as it is typed and Save stays off while any is wrong. Service addresses are kept by
@@ -174,7 +175,7 @@ class SettingsPage(QWidget):
             edit.textChanged.connect(self._changed)
         self.peers_edit.textChanged.connect(self._changed)
         self.units_combo.currentTextChanged.connect(self._changed)
-        for box in (self.dns_check, self.remember_check, self.tray_check):
+        for box in (self.dns_check, self.tray_check):
             box.toggled.connect(self._changed)
         self.revert()
 
@@ -263,12 +264,11 @@ class SettingsPage(QWidget):
     def _wallet_group(self) -> QGroupBox:
         group = QGroupBox("Wallet and window")
         form = QFormLayout(group)
-        self.remember_check = QCheckBox("Offer to remember wallet passwords in the OS keyring")
-        self.keyring_label = _note("Checking for a keyring…")
+        self.keyring_label = QLabel("Checking for a keyring…")
+        self.keyring_label.setWordWrap(True)
         self.forget_button = QPushButton("Forget remembered passwords")
         self.forget_button.clicked.connect(self.forget_remembered_passwords)
-        form.addRow(self.remember_check)
-        form.addRow(self.keyring_label)
+        form.addRow("Remembered passwords", self.keyring_label)
         form.addRow(self.forget_button)
         self.tray_check = QCheckBox("Keep mining in the tray when the window is closed")
         form.addRow(self.tray_check)
@@ -311,15 +311,15 @@ class SettingsPage(QWidget):
         self.steward_edit.setText(stored.steward_source_url)
         self.vpn_edit.setText(stored.vpn_directory_url or "")
         self.vpn_edit.setEnabled(stored.vpn_directory_url is not None)
-        self.remember_check.setChecked(app.remember_password)
         self.tray_check.setChecked(app.keep_mining_in_tray)
         available = stored.keyring_problem is None
-        self.remember_check.setEnabled(available or app.remember_password)
         self.forget_button.setEnabled(available)
         self.keyring_label.setText(
-            "A keyring is available."
+            "When you unlock a wallet you can choose “Remember password on this computer”: it"
+            " is kept in the operating system's keyring, never in a file."
             if available
-            else f"Not available: {stored.keyring_problem}. Passwords are never stored elsewhere."
+            else f"Cannot remember passwords on this computer: {stored.keyring_problem}."
+            " Passwords are never stored anywhere else."
         )
         self.problems_label.setText("\n".join(stored.problems))
         self.problems_label.setVisible(bool(stored.problems))
@@ -363,7 +363,6 @@ class SettingsPage(QWidget):
             extra_peers=parse_peer_lines(self.peers_edit.toPlainText()),
             use_dns_seeds=self.dns_check.isChecked(),
             proxy=self.proxy_edit.text().strip(),
-            remember_password=self.remember_check.isChecked(),
             keep_mining_in_tray=self.tray_check.isChecked(),
         )
         vpn = self.vpn_edit.text() if self.stored.vpn_directory_url is not None else None

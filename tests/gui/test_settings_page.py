@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import keyring
 import pytest
+from keyring.backends import fail
 
 pytest.importorskip("PySide6")
 
@@ -25,18 +27,24 @@ from app.gui.steward_page import StewardPage  # noqa: E402
 from app.settings import apply_http_proxy, load_settings, settings_path  # noqa: E402
 from app.steward.service import StewardService  # noqa: E402
 from app.vpn.settings import VpnSettings  # noqa: E402
+from app.wallet import unlock_cache  # noqa: E402
 from app.wallet.wallet import Wallet  # noqa: E402
 from spv.address import script_for_address  # noqa: E402
 from spv.params import MAINNET, REGTEST  # noqa: E402
 from tests.steward.fake_servers import FakeServers  # noqa: E402
+from tests.support.file_keyring import FileKeyring  # noqa: E402
 from tests.support.regtest_chain import RegtestChain  # noqa: E402
 from tests.support.test_peer import TestPeer  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
 def _process_wide_settings_restored() -> Iterator[None]:
-    """The unit and the proxy belong to the process: put them back for the other tests."""
+    """The unit, the proxy and the keyring belong to the process: no real keyring here, and
+    everything put back for the other tests."""
+    backend = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
     yield
+    keyring.set_keyring(backend)
     set_unit("PKT")
     apply_http_proxy("")
 
@@ -140,6 +148,33 @@ def test_damaged_settings_file_is_reported_on_the_page(qtbot, tmp_path: Path) ->
     assert page.problems_label.isVisibleTo(page)
     assert "settings.json.bad" in page.problems_label.text()
     assert page.units_combo.currentText() == "PKT"
+    assert page.keyring_label.text().startswith("Cannot remember passwords on this computer")
+    assert not page.forget_button.isEnabled()
+
+
+def test_forget_remembered_passwords(
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("PKT_TEST_KEYRING_FILE", str(tmp_path / "keyring.json"))
+    keyring.set_keyring(FileKeyring())
+    for name in ("alpha", "beta"):
+        Wallet.create(tmp_path, name, REGTEST, "x" * 8, kdf_params={"n": 1024, "r": 8, "p": 1})[
+            0
+        ].close()
+    unlock_cache.remember("regtest", "alpha", "alpha's password")
+    unlock_cache.remember("mainnet", "alpha", "another network's wallet")
+    page = _loaded_page(qtbot, tmp_path)
+    assert "Remember password on this computer" in page.keyring_label.text()
+    qtbot.mouseClick(page.forget_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: page.status_label.text() == "Forgot 1 remembered password.", timeout=10_000
+    )
+    assert unlock_cache.recall("regtest", "alpha") is None
+    assert unlock_cache.recall("mainnet", "alpha") == "another network's wallet"
+    qtbot.mouseClick(page.forget_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: page.status_label.text() == "No wallet password was remembered.", timeout=10_000
+    )
 
 
 class _RelayProxy:
