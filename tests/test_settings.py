@@ -2,9 +2,13 @@
 
 import json
 import os
+import socket
+import socketserver
+import threading
 from pathlib import Path
 
 import pytest
+import requests
 
 from app.display_units import UNIT_DIVISORS, format_in_unit, parse_in_unit
 from app.settings import (
@@ -141,6 +145,54 @@ def test_proxy_is_set_for_http_and_restored(monkeypatch: pytest.MonkeyPatch) -> 
         apply_http_proxy("nonsense")
 
 
+class _Socks5Server(socketserver.ThreadingTCPServer):
+    """A loopback SOCKS5 proxy (no authentication) that answers every HTTP request itself and
+    records the host name it was asked to connect to."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        self.targets: list[str] = []
+        outer = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                conn: socket.socket = self.request
+                reader = conn.makefile("rb")
+                version, n_methods = reader.read(2)
+                assert version == 5 and 0 in reader.read(n_methods)
+                conn.sendall(b"\x05\x00")
+                _, command, _, address_type = reader.read(4)
+                assert command == 1 and address_type == 3  # CONNECT to a name (socks5h)
+                host = reader.read(reader.read(1)[0]).decode()
+                port = int.from_bytes(reader.read(2), "big")
+                outer.targets.append(f"{host}:{port}")
+                conn.sendall(b"\x05\x00\x00\x01" + bytes(6))
+                while reader.readline() not in (b"\r\n", b""):
+                    pass
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: close\r\n\r\nvia ss5"
+                )
+
+        super().__init__(("127.0.0.1", 0), Handler)
+
+
+def test_socks5_proxy_carries_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("app.settings._environment_before", None)
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    with _Socks5Server() as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            apply_http_proxy(f"127.0.0.1:{server.server_address[1]}")
+            answer = requests.get("http://pool.invalid:8080/config.json", timeout=10)
+            assert answer.text == "via ss5"
+            assert server.targets == ["pool.invalid:8080"]  # the name went to the proxy
+        finally:
+            apply_http_proxy("")
+            server.shutdown()
+
+
 # --- amounts in a unit ----------------------------------------------------------------------
 
 SAMPLES = [0, 1, 2, 3, 999, 2**30 - 1, 2**30, 2**30 + 1, 123_456_789_012, max_units(PKT) - 1]
@@ -197,3 +249,10 @@ def test_invalid_amounts() -> None:
         parse_in_unit("6000000000001", PKT, "mPKT")
     assert parse_in_unit("6000000000000", PKT, "mPKT") == max_units(PKT)
     assert set(UNIT_DIVISORS) == set(UNITS)
+
+
+def test_without_pysocks_only_http_proxies_are_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("app.settings.socks_available", lambda: False)
+    with pytest.raises(SettingsError, match="SOCKS5 needs the PySocks package"):
+        proxy_url("127.0.0.1:9050")
+    assert proxy_url("http://127.0.0.1:3128") == "http://127.0.0.1:3128"
