@@ -4,7 +4,7 @@ export."""
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QDialog,
@@ -30,6 +30,8 @@ from .widgets import page_header
 
 COLUMNS = ("Date", "Label", "Amount", "Balance", "Confirmations", "Transaction")
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+FILL_CHUNK = 100
+"""History rows built per turn of the event loop (a few ms each)."""
 
 
 def _item(text: str, sort_key: object, align_right: bool = False) -> QStandardItem:
@@ -80,6 +82,7 @@ class HistoryPage(QWidget):
         self.params = core.params
         self.calls = calls
         self.entries: dict[str, HistoryEntry] = {}
+        self._fill_generation = 0
         layout = QVBoxLayout(self)
         layout.addWidget(
             page_header("History", "Every payment in and out. Double-click one for details.")
@@ -105,6 +108,7 @@ class HistoryPage(QWidget):
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setResizeContentsPrecision(0)  # fit the visible rows
         layout.addWidget(self.table, 1)
         self.status = QLabel()
         layout.addWidget(self.status)
@@ -114,29 +118,49 @@ class HistoryPage(QWidget):
         self.dialog: DetailsDialog | None = None
 
     def show_wallet(self, view: WalletView) -> None:
+        """Show a wallet's history. The rows go into a new model, detached (rows added one by
+        one behind the sorted proxy cost several times more), FILL_CHUNK per turn of the event
+        loop so that a long history never stalls the window; it replaces the shown model when
+        complete (bench/gui_latency.py)."""
         self.entries = {e.txid: e for e in view.history}
-        self.model.removeRows(0, self.model.rowCount())
-        for order, e in enumerate(view.history):
-            when = (
-                datetime.fromtimestamp(e.timestamp).strftime("%Y-%m-%d %H:%M")
-                if e.timestamp
-                else "pending"
-            )
-            self.model.appendRow(
-                [
-                    _item(when, (e.timestamp or 2**62, order)),
-                    _item(e.label, e.label.lower()),
-                    _item(coins(e.amount, self.params, signed=True), e.amount, align_right=True),
-                    _item(coins(e.balance, self.params), order, align_right=True),
-                    _item(
-                        str(e.confirmations) if e.height is not None else "unconfirmed",
-                        e.confirmations,
-                    ),
-                    _item(e.txid, e.txid),
-                ]
-            )
+        self._fill_generation += 1
+        model = QStandardItemModel(0, len(COLUMNS))
+        model.setHorizontalHeaderLabels(list(COLUMNS))
+        self._fill(model, view.history, 0, self._fill_generation)
+
+    def _fill(
+        self, model: QStandardItemModel, history: list[HistoryEntry], start: int, generation: int
+    ) -> None:
+        if generation != self._fill_generation:
+            return  # a newer view came meanwhile
+        end = min(len(history), start + FILL_CHUNK)
+        for order in range(start, end):
+            model.appendRow(self._row(order, history[order]))
+        if end < len(history):
+            QTimer.singleShot(0, self, lambda: self._fill(model, history, end, generation))
+            return
+        self.model = model
+        self.proxy.setSourceModel(model)
         self.table.resizeColumnsToContents()
-        self.status.setText(f"{len(view.history)} transactions")
+        self.status.setText(f"{len(history)} transactions")
+
+    def _row(self, order: int, e: HistoryEntry) -> list[QStandardItem]:
+        when = (
+            datetime.fromtimestamp(e.timestamp).strftime("%Y-%m-%d %H:%M")
+            if e.timestamp
+            else "pending"
+        )
+        return [
+            _item(when, (e.timestamp or 2**62, order)),
+            _item(e.label, e.label.lower()),
+            _item(coins(e.amount, self.params, signed=True), e.amount, align_right=True),
+            _item(coins(e.balance, self.params), order, align_right=True),
+            _item(
+                str(e.confirmations) if e.height is not None else "unconfirmed",
+                e.confirmations,
+            ),
+            _item(e.txid, e.txid),
+        ]
 
     def _open_details(self, index: object) -> None:
         row = self.proxy.mapToSource(index).row()  # type: ignore[arg-type]

@@ -272,6 +272,7 @@ class MainWindow(QMainWindow):
             kind == "wallet"
             and isinstance(payload, WalletView)
             and payload.name == self.wallet_name  # not a late view of a closed wallet
+            and payload != self._shown_view  # nothing new: skip refilling every page
         ):
             self._show(payload)
 

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .calls import GuiCalls
 from .widgets import page_header
 
 ChainInfoSource = Callable[[], dict[str, object]]
@@ -21,6 +22,8 @@ class NetworkPage(QWidget):
     def __init__(self, chain_info: ChainInfoSource, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._chain_info = chain_info
+        self._calls = GuiCalls()
+        self._asking = False
         layout = QVBoxLayout(self)
         layout.addWidget(page_header("Network", "The light client's view of the PKT chain."))
         chain_box = QGroupBox("Chain")
@@ -45,11 +48,19 @@ class NetworkPage(QWidget):
         self.timer.start(2000)
 
     def refresh(self) -> None:
-        try:
-            info = self._chain_info()
-        except Exception as exc:  # noqa: BLE001 - shown to the user, the page keeps working
-            self.height_label.setText(f"unavailable: {exc}")
+        """Ask for the chain state on a worker thread (the network thread may be busy
+        syncing: waiting for it here would freeze the window); shown when it arrives."""
+        if self._asking:
             return
+        self._asking = True
+        self._calls.in_worker(self._chain_info, self._show_info, self._info_failed)
+
+    def _info_failed(self, exc: BaseException) -> None:
+        self._asking = False
+        self.height_label.setText(f"unavailable: {exc}")
+
+    def _show_info(self, info: dict[str, object]) -> None:
+        self._asking = False
         self.network_label.setText(str(info["network"]))
         self.height_label.setText(f"{info['height']:,}")
         self.tip.setText(str(info["tip"]))

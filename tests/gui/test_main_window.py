@@ -40,8 +40,8 @@ def test_main_window_follows_a_real_sync(qtbot, tmp_path: Path) -> None:  # type
                 lambda: window.sync_indicator.label.text().startswith("Up to date — block 300"),
                 timeout=30_000,
             )
-            window.network_page.refresh()
-            assert window.network_page.height_label.text() == "300"
+            window.network_page.refresh()  # answered on a worker thread
+            qtbot.waitUntil(lambda: window.network_page.height_label.text() == "300")
             assert window.network_page.peers.count() == 1
             assert "testpeer" in window.network_page.peers.item(0).text()
             assert window.windowTitle() == "PKT Wallet — regtest"
