@@ -7,7 +7,7 @@ leaves the machine.
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtCore import QEventLoop, QMessageLogContext, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -29,7 +29,28 @@ class WindowCheckError(Exception):
 
 
 def open_and_close_main_window(datadir: Path) -> str:
-    """Open the main window, let the event loop run briefly, close it; a one-line summary."""
+    """Open the main window, let the event loop run briefly, close it; a one-line summary.
+
+    Qt's own messages (e.g. the offscreen platform's notes) stay out of the terminal; when the
+    check fails they are added to the error.
+    """
+    messages: list[str] = []
+
+    def keep(_kind: QtMsgType, _context: QMessageLogContext, text: str) -> None:
+        messages.append(text)
+
+    previous = qInstallMessageHandler(keep)
+    try:
+        return _open_and_close(datadir)
+    except Exception as exc:
+        what = str(exc) if isinstance(exc, WindowCheckError) else f"{type(exc).__name__}: {exc}"
+        said = f" (Qt said: {' | '.join(messages[-3:])})" if messages else ""
+        raise WindowCheckError(f"{what}{said}") from exc
+    finally:
+        qInstallMessageHandler(previous)
+
+
+def _open_and_close(datadir: Path) -> str:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     icon_file = resource_path(APP_ICON)
