@@ -50,6 +50,7 @@ from spv.params import NETWORKS, NetworkParams
 
 from .calls import GuiCalls
 from .money import set_unit
+from .widgets import make_primary, page_header
 
 ERROR_STYLE = "color: #b00020"
 NOTE_STYLE = "color: palette(mid)"
@@ -157,6 +158,7 @@ class SettingsPage(QWidget):
         self.status_label = QLabel("Loading settings…")
         self.status_label.setWordWrap(True)
         self.save_button = QPushButton("Save")
+        make_primary(self.save_button)
         self.revert_button = QPushButton("Revert")
         self.save_button.setEnabled(False)
         self.revert_button.setEnabled(False)
@@ -165,6 +167,9 @@ class SettingsPage(QWidget):
         buttons.addWidget(self.revert_button)
         buttons.addWidget(self.save_button)
         layout = QVBoxLayout(self)
+        layout.addWidget(
+            page_header("Settings", "How amounts show, how the wallet connects, and more.")
+        )
         layout.addWidget(self.problems_label)
         layout.addWidget(scroll, 1)
         layout.addLayout(buttons)
