@@ -8,7 +8,6 @@ signals). Nothing here imports Qt.
 
 import asyncio
 import concurrent.futures
-import contextlib
 import logging
 import threading
 from collections.abc import Callable, Coroutine, Iterable, Sequence
@@ -20,6 +19,7 @@ from spv.node import ChainWatcher, NoPeersError, SpvNode, SyncProgress
 from spv.params import NetworkParams
 from spv.peer import PeerError
 from spv.script import split_vote
+from spv.tasks import cancel_and_wait
 from spv.tx import Transaction
 
 from .wallet.coin_view import CoinView, coin_view
@@ -108,9 +108,7 @@ class AppCore:
 
     async def _shutdown(self) -> None:
         if self._run_task is not None:
-            self._run_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._run_task
+            await cancel_and_wait(self._run_task)
         wallet, self.wallet = self.wallet, None
         try:
             if wallet is not None:
@@ -193,11 +191,8 @@ class AppCore:
         """Stop the sync of the open wallet (half-way is fine: its scan position only moves
         once a sync finished), save and close it, and sync the chain alone until another
         wallet is attached."""
-        task = self._run_task
-        while task is not None and not task.done():
-            # again and again: a cleanup inside the sync may swallow one cancellation
-            task.cancel()
-            await asyncio.wait({task}, timeout=0.2)
+        if self._run_task is not None:
+            await cancel_and_wait(self._run_task)
         wallet, self.wallet = self.wallet, None
         assert self.node is not None
         self.node.watcher = None
@@ -212,9 +207,7 @@ class AppCore:
         """Start the light client again with headers reaching further back (a restored
         wallet needs blocks older than the store holds)."""
         if self._run_task is not None:
-            self._run_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._run_task
+            await cancel_and_wait(self._run_task)
         assert self.node is not None
         await self.node.stop()
         self.node = self._new_node(history_from_height)

@@ -43,6 +43,7 @@ from .params import NetworkParams
 from .peer import Peer, PeerError, PeerEvents, PeerMisbehaving, PeerTimeout
 from .proofcheck import ProofInvalid, ProofSampler, check_block_proof
 from .script import split_vote
+from .tasks import cancel_and_wait
 from .tx import OutPoint, Transaction
 
 log = logging.getLogger(__name__)
@@ -208,8 +209,7 @@ class SpvNode:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await cancel_and_wait(task)
         self._tasks.clear()
         await asyncio.gather(*(p.close("shutting down") for p in list(self.peers.values())))
         self.peers.clear()
@@ -564,9 +564,7 @@ class SpvNode:
                 continue
             finally:
                 if prefetch is not None:
-                    prefetch.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, PeerError):
-                        await prefetch
+                    await cancel_and_wait(prefetch)
             tried.add(id(peer))
             behind = [
                 p
