@@ -61,25 +61,27 @@ def _open_and_close(datadir: Path) -> str:
     bridge = CoreBridge()
     core = AppCore(REGTEST, datadir, peers=[], use_dns_seeds=False, on_event=bridge.deliver)
     core.start()
+    window: MainWindow | None = None
     try:
         window = MainWindow(core, bridge, GuiCalls())
-        try:
-            window.show()
-            _run_event_loop(SETTLE_MS)
-            if not window.isVisible():
-                raise WindowCheckError("the main window is not visible after show()")
-            pages = [window.nav.item(i).text() for i in range(window.nav.count())]
-            if not pages:
-                raise WindowCheckError("the main window has no pages")
-        finally:
-            window.close()
-        closed = not window.isVisible()
-        window.deleteLater()
-        _run_event_loop(0)
-        if not closed:
+        window.show()
+        _run_event_loop(SETTLE_MS)
+        if not window.isVisible():
+            raise WindowCheckError("the main window is not visible after show()")
+        pages = [window.nav.item(i).text() for i in range(window.nav.count())]
+        if not pages:
+            raise WindowCheckError("the main window has no pages")
+        window.close()
+        if window.isVisible():
             raise WindowCheckError("the main window did not close")
     finally:
-        core.stop()
+        if window is not None:
+            window.close()
+        core.stop()  # before the window goes: no late core result reaches deleted widgets
+        if window is not None:
+            _run_event_loop(SETTLE_MS)  # results still on their way arrive while it exists
+            window.deleteLater()
+            _run_event_loop(0)
     return f"{app.platformName()}: icon drawn, pages {', '.join(pages)}"
 
 
