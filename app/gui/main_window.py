@@ -46,7 +46,7 @@ from .unlock_dialog import UnlockDialog, UnlockOutcome
 from .vpn_page import ServiceFactory, VpnPage
 from .wallet_menu import WalletMenu
 from .wallet_setup import WalletSetup
-from .widgets import add_page_shortcuts
+from .widgets import add_page_shortcuts, sidebar
 
 
 class MainWindow(QMainWindow):
@@ -81,7 +81,7 @@ class MainWindow(QMainWindow):
         self.pages.setObjectName("pages")
         self.pages.setContentsMargins(14, 10, 14, 6)
         add_page_shortcuts(self, self.nav)  # Ctrl+1 … Ctrl+9
-        layout.addWidget(self.nav)
+        layout.addWidget(sidebar(self.nav))  # the list under the app's logo and name
         layout.addWidget(self.pages, 1)
         self.setCentralWidget(central)
         self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)

@@ -73,9 +73,11 @@ def style_sheet(base_points: float) -> str:
 QMainWindow, QDialog {{ background: {WINDOW}; }}
 QToolTip {{ background: {TEXT}; color: #ffffff; border: none; padding: 4px 6px; }}
 
+QFrame#sidebar {{ background: {SIDEBAR}; border: none; border-right: 1px solid {BORDER}; }}
+QLabel#brand {{ font-size: {sidebar_pt}pt; font-weight: 700; color: {TEXT}; }}
 QListWidget#nav {{
-    background: {SIDEBAR}; border: none; border-right: 1px solid {BORDER};
-    padding: 10px 8px; font-size: {sidebar_pt}pt; outline: none;
+    background: {SIDEBAR}; border: none; padding: 8px 8px; font-size: {sidebar_pt}pt;
+    outline: none;
 }}
 QListWidget#nav::item {{
     color: {TEXT}; padding: 7px 8px; margin: 1px 0; border-radius: 6px;
@@ -111,6 +113,8 @@ QPushButton:hover {{ background: #f2f5fb; border-color: #aab4c6; }}
 QPushButton:pressed {{ background: #e4e9f2; }}
 QPushButton:focus {{ border: 2px solid {ACCENT}; padding: 4px 13px; }}
 QPushButton:disabled {{ color: {DISABLED}; background: #f1f3f7; border-color: {BORDER}; }}
+QPushButton:flat {{ background: {CARD}; border: 1px solid {BORDER}; border-radius: 8px; }}
+QPushButton:flat:hover {{ background: #f7faff; border-color: {ACCENT}; }}
 QPushButton#primary {{
     background: {ACCENT}; color: #ffffff; border: 1px solid {ACCENT}; font-weight: 600;
 }}

@@ -1,8 +1,20 @@
-"""Small helpers shared by the pages: the page header, the primary button, page shortcuts."""
+"""Small helpers shared by the window and its pages: the sidebar, the page header, the primary
+button, page shortcuts."""
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QLayout, QListWidget, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QIcon, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .icons import icon_path
 
 PAGE_SHORTCUTS = 9  # Ctrl+1 … Ctrl+9
 
@@ -27,6 +39,30 @@ def page_header(title: str, subtitle: str = "") -> QWidget:
         subtitle_label.setWordWrap(True)
         layout.addWidget(subtitle_label)
     return header
+
+
+def sidebar(nav: QListWidget, title: str = "PKT Wallet") -> QFrame:
+    """The navigation list under the app's logo and name (styled by the theme as #sidebar)."""
+    frame = QFrame()
+    frame.setObjectName("sidebar")
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(0)
+    brand = QWidget()
+    brand_layout = QHBoxLayout(brand)
+    brand_layout.setContentsMargins(16, 14, 12, 4)
+    brand_layout.setSpacing(8)
+    logo = QLabel()
+    logo_file = icon_path("pkt-wallet.svg")
+    if logo_file.is_file():
+        logo.setPixmap(QIcon(str(logo_file)).pixmap(QSize(26, 26)))
+    name = QLabel(title)
+    name.setObjectName("brand")
+    brand_layout.addWidget(logo)
+    brand_layout.addWidget(name, 1)
+    layout.addWidget(brand)
+    layout.addWidget(nav, 1)
+    return frame
 
 
 def add_page_shortcuts(window: QWidget, nav: QListWidget) -> list[QShortcut]:

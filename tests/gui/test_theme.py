@@ -60,6 +60,16 @@ def _build_window(datadir: Path, peer_port: int) -> tuple[MainWindow, AppCore]:
     return window, core
 
 
+def _stop(core: AppCore) -> None:
+    """Stop the core, then let its last results reach the still living widgets (not the next
+    test's event loop)."""
+    core.stop()
+    app = QApplication.instance()
+    if app is not None:
+        for _ in range(3):
+            app.processEvents()
+
+
 @pytest.fixture
 def themed_app(qapp: QApplication) -> Iterator[QApplication]:
     """The theme applied for one test; the application's previous look restored after it."""
@@ -92,7 +102,7 @@ def wallet_window(qtbot, themed_app, peer: TestPeer, tmp_path: Path) -> Iterator
         qtbot.waitUntil(lambda: window.wallet_name == "main", timeout=20_000)
         yield window
     finally:
-        core.stop()
+        _stop(core)
 
 
 def test_theme_sets_fusion_the_accent_and_the_style_sheet(themed_app: QApplication) -> None:
@@ -180,7 +190,7 @@ def test_setup_screens_tab_order(qtbot, themed_app, peer: TestPeer, tmp_path: Pa
         assert chain.index(setup.restore_passphrase) < chain.index(setup.restore_password)
         assert chain.index(setup.restore_password) < chain.index(setup.restore_repeat)
     finally:
-        core.stop()
+        _stop(core)
 
 
 def _focus_chain(start: QWidget, stop: QWidget, page: QWidget, limit: int = 40) -> list[QWidget]:
@@ -212,7 +222,7 @@ def test_first_run_window_fits_1024x700(qtbot, themed_app, peer: TestPeer, tmp_p
             hint = window.minimumSizeHint()
             assert hint.width() <= SCREEN[0] and hint.height() <= SCREEN[1], hint
     finally:
-        core.stop()
+        _stop(core)
 
 
 def test_window_fits_and_labels_show_at_200_percent(tmp_path: Path) -> None:
