@@ -237,7 +237,10 @@ class ReceivePage(QWidget):
 
     def set_address_label(self, address: str, text: str) -> None:
         if self.core is not None:
-            self.calls.watch(self.core.set_label(address, text), lambda _: None, self._failed)
+            self.calls.watch(self.core.set_label(address, text), self._label_set, self._failed)
+
+    def _label_set(self, _none: None) -> None:
+        self.refresh_list()
 
     # --- the request ---
 
