@@ -77,6 +77,7 @@ class StallMeter:
         self.gaps: list[float] = []
         self.busy: list[float] = []  # the Qt thread's own CPU time in each gap
         self.times: list[float] = []
+        self.ready_at: float | None = None  # the wallet's pages were built by then
         self.last = time.perf_counter()
         self.last_cpu = time.thread_time()
         self.timer = QTimer()
@@ -204,8 +205,11 @@ def _measure(
         synced: list[float] = []
 
         def check() -> None:
-            """Quit the event loop `args.after` s after the sync (or at the time limit)."""
+            """Note when the wallet's pages are up; quit the event loop `args.after` s after
+            the sync (or at the time limit)."""
             now = time.perf_counter()
+            if meter.ready_at is None and window.wallet_name is not None:
+                meter.ready_at = now
             progress = core.last_progress
             if not synced and (
                 progress is not None
@@ -277,6 +281,13 @@ def _report(
         f"{'longest Qt-thread CPU burst':<28} {max(meter.busy):8.1f} ms  (its own work between"
         " two ticks; the rest of a stall is waiting for a CPU or the GIL)"
     )
+    if meter.ready_at is not None:
+        later = [g for g, t in zip(gaps, meter.times, strict=True) if t - g / 1000 > meter.ready_at]
+        if later:
+            print(
+                f"after the wallet's pages were up ({meter.ready_at - start:.1f} s): longest stall"
+                f" {max(later):.1f} ms, p99 {_percentile(later, 99):.1f} ms"
+            )
     print(f"GUI-thread violations (sync, wallet I/O, mining): {len(threadguard.violations())}")
     if meter.places:
         print("where the Qt thread was when a tick was 30+ ms late (samples):")

@@ -5,7 +5,7 @@ from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer
-from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtGui import QShowEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -83,6 +83,7 @@ class HistoryPage(QWidget):
         self.calls = calls
         self.entries: dict[str, HistoryEntry] = {}
         self._fill_generation = 0
+        self._columns_fitted = True  # False: fit them when the page is shown
         layout = QVBoxLayout(self)
         layout.addWidget(
             page_header("History", "Every payment in and out. Double-click one for details.")
@@ -141,8 +142,21 @@ class HistoryPage(QWidget):
             return
         self.model = model
         self.proxy.setSourceModel(model)
-        self.table.resizeColumnsToContents()
+        self._columns_fitted = False
+        if self.isVisible():
+            self._fit_columns()
         self.status.setText(f"{len(history)} transactions")
+
+    def _fit_columns(self) -> None:
+        """Fit the columns to the rows on screen (only then: on a hidden page it measures
+        every row)."""
+        self.table.resizeColumnsToContents()
+        self._columns_fitted = True
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if not self._columns_fitted:
+            self._fit_columns()
 
     def _row(self, order: int, e: HistoryEntry) -> list[QStandardItem]:
         when = (
