@@ -70,6 +70,7 @@ class PreviewDialog(QDialog):
         self.send_button = buttons.addButton(
             "Sign and send", QDialogButtonBox.ButtonRole.AcceptRole
         )
+        make_primary(self.send_button)
         buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)

@@ -26,6 +26,7 @@ from app.wallet.wallet import PasswordError, Wallet, WalletError, key_path
 from spv.params import NetworkParams
 
 from .calls import GuiCalls
+from .widgets import make_primary
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ class UnlockDialog(QDialog):
         self.error = QLabel()
         self.error.setStyleSheet("color: #b00020")
         self.error.setWordWrap(True)
-        self.open_button = QPushButton("Open")
+        self.open_button = make_primary(QPushButton("Open"), "Open the wallet")
         self.open_button.setDefault(True)
         self.cancel_button = QPushButton("Not now")
 
