@@ -1,11 +1,10 @@
 """The SVG icons under resources/icons/, found in the source tree and in a packaged bundle."""
 
-import importlib
-from collections.abc import Callable
 from pathlib import Path
-from typing import cast
 
 from PySide6.QtGui import QIcon
+
+from app.resources import resource_path
 
 # Navigation entries (the main window's page titles) and their icon files.
 NAV_ICON_FILES = {
@@ -22,24 +21,9 @@ NAV_ICON_FILES = {
 }
 
 
-def _source_tree_path(rel: str) -> Path:
-    return Path(__file__).resolve().parent.parent.parent / "resources" / rel
-
-
-def _resource_lookup() -> Callable[[str], Path]:
-    """`app.resources.resource_path` when the app ships one (it knows about bundles), else the
-    source tree."""
-    try:
-        module = importlib.import_module("app.resources")
-    except ImportError:
-        return _source_tree_path
-    lookup = getattr(module, "resource_path", None)
-    return cast(Callable[[str], Path], lookup) if callable(lookup) else _source_tree_path
-
-
 def icon_path(name: str) -> Path:
     """Where icon file `name` (e.g. "send.svg") lives."""
-    return Path(_resource_lookup()(f"icons/{name}"))
+    return resource_path(f"icons/{name}")
 
 
 def nav_icon(title: str) -> QIcon:
