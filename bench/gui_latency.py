@@ -76,6 +76,9 @@ class StallMeter:
     def __init__(self, why: bool) -> None:
         self.gaps: list[float] = []
         self.busy: list[float] = []  # the Qt thread's own CPU time in each gap
+        self.queued: list[float] = []  # time it was ready to run but had no CPU (Linux)
+        self._schedstat = Path(f"/proc/self/task/{threading.get_native_id()}/schedstat")
+        self.last_queued = self._run_queue_ms()
         self.times: list[float] = []
         self.ready_at: float | None = None  # the wallet's pages were built by then
         self.last = time.perf_counter()
@@ -92,6 +95,7 @@ class StallMeter:
     def start(self) -> None:
         self.last = time.perf_counter()
         self.last_cpu = time.thread_time()
+        self.last_queued = self._run_queue_ms()
         self.timer.start()
         if self._watchdog is not None:
             self._watchdog.start()
@@ -101,11 +105,19 @@ class StallMeter:
         self._stop.set()
 
     def _tick(self) -> None:
-        now, cpu = time.perf_counter(), time.thread_time()
+        now, cpu, queued = time.perf_counter(), time.thread_time(), self._run_queue_ms()
         self.gaps.append((now - self.last) * 1000)
         self.busy.append((cpu - self.last_cpu) * 1000)
+        self.queued.append(queued - self.last_queued)
         self.times.append(now)
-        self.last, self.last_cpu = now, cpu
+        self.last, self.last_cpu, self.last_queued = now, cpu, queued
+
+    def _run_queue_ms(self) -> float:
+        """The Qt thread's total time waiting on a run queue (0 where /proc has no schedstat)."""
+        try:
+            return int(self._schedstat.read_text().split()[1]) / 1e6
+        except (OSError, IndexError, ValueError):
+            return 0.0
 
     def _watch(self) -> None:
         """Sample the Qt thread's stack while a tick is overdue."""
@@ -272,9 +284,12 @@ def _report(
     print(f"goal: longest stall <= {GOAL_MS:.0f} ms: {'met' if longest <= GOAL_MS else 'NOT met'}")
     worst = sorted(range(len(gaps)), key=gaps.__getitem__)[-5:][::-1]
     print(
-        "longest five (wall ms / the Qt thread's own CPU ms @ s after the start): "
-        + ", ".join(
-            f"{gaps[i]:.0f}/{meter.busy[i]:.0f} @ {meter.times[i] - start:.1f}" for i in worst
+        "longest five (wall ms = the Qt thread's own CPU + waiting for a CPU + the rest, i.e."
+        " blocked on the GIL or a lock; @ s after the start):\n  "
+        + "\n  ".join(
+            f"{gaps[i]:5.0f} = {meter.busy[i]:3.0f} + {meter.queued[i]:3.0f} +"
+            f" {gaps[i] - meter.busy[i] - meter.queued[i]:3.0f} @ {meter.times[i] - start:.1f}"
+            for i in worst
         )
     )
     print(

@@ -221,7 +221,12 @@ class MiningPage(QWidget):
             return
         self.settings.pools = self._pool_urls()
         self.settings.threads = self.threads.value()
-        self.save_settings(self.settings)
+        settings = self.settings  # written (atomically, fsynced) off the GUI thread
+        self.calls.in_worker(
+            lambda: self.save_settings(settings),
+            lambda _: None,
+            lambda exc: self.why_not.setText(f"the pools were not saved: {exc}"),
+        )
         self.start_button.setText("Stop mining")
         self.refresh()
 
