@@ -19,7 +19,9 @@ def _call_if_alive(fn: Callable[[Any], None], arg: Any) -> None:
 
 
 class GuiCalls(QObject):
-    """`watch(future, ok, err)`: `ok(result)` or `err(exception)` runs later on the GUI thread."""
+    """`watch(future, ok, err)`: `ok(result)` or `err(exception)` runs later on the GUI thread.
+    Results that arrive after this object was deleted (e.g. with the window it belongs to) are
+    dropped."""
 
     _deliver = Signal(object, object)
 
@@ -34,6 +36,8 @@ class GuiCalls(QObject):
         on_error: Callable[[BaseException], None],
     ) -> None:
         def done(f: "concurrent.futures.Future[Any]") -> None:
+            if not shiboken6.isValid(self):
+                return
             exc = f.exception()
             if exc is not None:
                 self._deliver.emit(on_error, exc)

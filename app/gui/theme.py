@@ -7,6 +7,8 @@ so the window stays readable at 100 % and 200 % scaling."""
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
+from app.resources import resource_path
+
 ACCENT = "#2d6cdf"
 ACCENT_HOVER = "#2459bd"
 ACCENT_PRESSED = "#1d4a9e"
@@ -66,6 +68,7 @@ def palette() -> QPalette:
 
 def style_sheet(base_points: float) -> str:
     """The style sheet; `base_points` is the default font's size, so headings scale with it."""
+    chevron = resource_path("icons/chevron-down.svg").as_posix()
     title_pt = round(base_points * TITLE_SCALE, 1)
     balance_pt = round(base_points * BALANCE_SCALE, 1)
     sidebar_pt = round(base_points * SIDEBAR_SCALE, 1)
@@ -130,6 +133,21 @@ QLineEdit, QPlainTextEdit, QTextEdit, QTextBrowser {{
 QLineEdit:focus {{ border: 2px solid {ACCENT}; padding: 3px 5px; }}
 QPlainTextEdit:focus, QTextEdit:focus, QTextBrowser:focus {{ border: 2px solid {ACCENT}; }}
 QLineEdit:disabled {{ background: #f1f3f7; color: {DISABLED}; }}
+QComboBox {{
+    background: {CARD}; border: 1px solid #c5ccd9; border-radius: 5px; padding: 3px 8px;
+    min-height: 1.3em;
+}}
+QComboBox:hover {{ border-color: #aab4c6; }}
+QComboBox:focus {{ border: 2px solid {ACCENT}; padding: 2px 7px; }}
+QComboBox:disabled {{ background: #f1f3f7; color: {DISABLED}; }}
+QComboBox::drop-down {{
+    subcontrol-origin: padding; subcontrol-position: center right; width: 1.6em; border: none;
+}}
+QComboBox::down-arrow {{ image: url("{chevron}"); width: 0.9em; height: 0.9em; }}
+QComboBox QAbstractItemView {{
+    background: {CARD}; border: 1px solid {BORDER}; outline: none;
+    selection-background-color: {ACCENT_TINT}; selection-color: {TEXT};
+}}
 QCheckBox:focus, QRadioButton:focus {{ color: {ACCENT_PRESSED}; }}
 
 QTableView, QTableWidget, QListView, QListWidget, QTreeView {{

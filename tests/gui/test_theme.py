@@ -56,7 +56,9 @@ def _build_window(datadir: Path, peer_port: int) -> tuple[MainWindow, AppCore]:
     bridge = CoreBridge()
     core = AppCore(REGTEST, datadir, peers=[("127.0.0.1", peer_port)], on_event=bridge.deliver)
     core.start()
-    window = MainWindow(core, bridge, GuiCalls(), vpn_factory=_no_vpn)
+    calls = GuiCalls()
+    window = MainWindow(core, bridge, calls, vpn_factory=_no_vpn)
+    calls.setParent(window)  # results arriving after the window is gone are dropped
     return window, core
 
 
@@ -115,6 +117,8 @@ def test_theme_sets_fusion_the_accent_and_the_style_sheet(themed_app: QApplicati
     themed_app.setStyleSheet(sheet)
     assert themed_app.palette().color(QPalette.ColorRole.Highlight) == QColor(ACCENT)
     assert "QPushButton#primary" in sheet and "QListWidget#nav" in sheet and ":focus" in sheet
+    images = re.findall(r'url\("([^"]+)"\)', sheet)
+    assert images and all(Path(image).is_file() for image in images), images
     font_units = re.findall(r"font-size:\s*[\d.]+\s*([a-z]+)", sheet)
     assert font_units and set(font_units) == {"pt"}  # points scale with the screen, pixels not
 
