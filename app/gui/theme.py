@@ -83,15 +83,17 @@ QListWidget#nav {{
     outline: none;
 }}
 QListWidget#nav::item {{
-    color: {TEXT}; padding: 7px 8px; margin: 1px 0; border-radius: 6px;
-    border-left: 3px solid transparent;
+    color: {TEXT}; padding: 6px 7px; margin: 1px 0; border-radius: 6px;
+    border: 1px solid transparent; border-left: 3px solid transparent;
 }}
 QListWidget#nav::item:hover {{ background: #dde3ee; }}
 QListWidget#nav::item:selected {{
     background: {ACCENT_TINT}; color: {ACCENT_PRESSED}; border-left: 3px solid {ACCENT};
     font-weight: 600;
 }}
-QListWidget#nav::item:selected:focus {{ background: #d3e1fb; }}
+QListWidget#nav::item:selected:focus {{
+    background: #d3e1fb; border: 1px solid {ACCENT}; border-left: 3px solid {ACCENT};
+}}
 
 QStackedWidget#pages {{ background: {WINDOW}; }}
 QLabel#pageTitle {{ font-size: {title_pt}pt; font-weight: 600; color: {TEXT}; }}
