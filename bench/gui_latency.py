@@ -17,28 +17,28 @@ Run: QT_QPA_PLATFORM=offscreen .venv/bin/python bench/gui_latency.py [--blocks 2
 from __future__ import annotations
 
 import argparse
-import collections
 import multiprocessing
 import os
 import sys
 import tempfile
-import threading
 import time
-import traceback
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtCore import Qt, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-
 from app import threadguard  # noqa: E402
 from app.core import AppCore  # noqa: E402
 from app.gui.bridge import CoreBridge  # noqa: E402
 from app.gui.calls import GuiCalls  # noqa: E402
 from app.gui.main_window import MainWindow  # noqa: E402
+from app.gui.stall_meter import (  # noqa: E402
+    TICK_MS,
+    StallMeter,
+    qt_application,
+    run_event_loop_until,
+)
 from app.mining import MiningService  # noqa: E402
 from app.wallet.wallet import Wallet  # noqa: E402
 from miner.annmine import MinerOptions  # noqa: E402
@@ -48,7 +48,6 @@ from tests.mining.poolserver import TestPool  # noqa: E402
 from tests.support.regtest_chain import RegtestChain  # noqa: E402
 from tests.support.test_peer import TestPeer  # noqa: E402
 
-TICK_MS = 5
 GOAL_MS = 50.0
 PAY_EVERY = 50
 BUCKETS_MS = (10, 20, 50, 100, 250)
@@ -70,70 +69,6 @@ def _pool_process(out: multiprocessing.Queue[object]) -> None:
         time.sleep(3600)
 
 
-class StallMeter:
-    """Ticks every TICK_MS on the Qt thread; records the gaps between ticks."""
-
-    def __init__(self, why: bool) -> None:
-        self.gaps: list[float] = []
-        self.busy: list[float] = []  # the Qt thread's own CPU time in each gap
-        self.queued: list[float] = []  # time it was ready to run but had no CPU (Linux)
-        self._schedstat = Path(f"/proc/self/task/{threading.get_native_id()}/schedstat")
-        self.last_queued = self._run_queue_ms()
-        self.times: list[float] = []
-        self.ready_at: float | None = None  # the wallet's pages were built by then
-        self.last = time.perf_counter()
-        self.last_cpu = time.thread_time()
-        self.timer = QTimer()
-        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self.timer.setInterval(TICK_MS)
-        self.timer.timeout.connect(self._tick)
-        self.places: collections.Counter[str] = collections.Counter()
-        self._gui_ident = threading.get_ident()
-        self._stop = threading.Event()
-        self._watchdog = threading.Thread(target=self._watch, daemon=True) if why else None
-
-    def start(self) -> None:
-        self.last = time.perf_counter()
-        self.last_cpu = time.thread_time()
-        self.last_queued = self._run_queue_ms()
-        self.timer.start()
-        if self._watchdog is not None:
-            self._watchdog.start()
-
-    def stop(self) -> None:
-        self.timer.stop()
-        self._stop.set()
-
-    def _tick(self) -> None:
-        now, cpu, queued = time.perf_counter(), time.thread_time(), self._run_queue_ms()
-        self.gaps.append((now - self.last) * 1000)
-        self.busy.append((cpu - self.last_cpu) * 1000)
-        self.queued.append(queued - self.last_queued)
-        self.times.append(now)
-        self.last, self.last_cpu, self.last_queued = now, cpu, queued
-
-    def _run_queue_ms(self) -> float:
-        """The Qt thread's total time waiting on a run queue (0 where /proc has no schedstat)."""
-        try:
-            return int(self._schedstat.read_text().split()[1]) / 1e6
-        except (OSError, IndexError, ValueError):
-            return 0.0
-
-    def _watch(self) -> None:
-        """Sample the Qt thread's stack while a tick is overdue."""
-        while not self._stop.wait(0.01):
-            if (time.perf_counter() - self.last) * 1000 < 30:
-                continue
-            frame = sys._current_frames().get(self._gui_ident)
-            if frame is None:
-                continue
-            stack = traceback.extract_stack(frame)[-6:]
-            where = " <- ".join(
-                f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(stack)
-            )
-            self.places[where] += 1
-
-
 def _percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
@@ -148,7 +83,7 @@ def main() -> None:
     ap.add_argument("--why", action="store_true", help="sample the Qt thread when it stalls")
     args = ap.parse_args()
 
-    app = QApplication.instance() or QApplication(sys.argv)
+    qt_application()
     with tempfile.TemporaryDirectory() as tmp:
         datadir = Path(tmp)
         wallet, _ = Wallet.create(
@@ -174,14 +109,13 @@ def main() -> None:
             print(
                 f"chain of {args.blocks:,} blocks built and served in {time.perf_counter() - t0:.1f} s"
             )
-            _measure(app, datadir, port, pool_url, address, args)
+            _measure(datadir, port, pool_url, address, args)
         finally:
             peer_proc.terminate()
             pool_proc.terminate()
 
 
 def _measure(
-    app: QApplication,
     datadir: Path,
     port: int,
     pool_url: str,
@@ -216,9 +150,9 @@ def _measure(
         start = time.perf_counter()
         synced: list[float] = []
 
-        def check() -> None:
-            """Note when the wallet's pages are up; quit the event loop `args.after` s after
-            the sync (or at the time limit)."""
+        def done() -> bool:
+            """Note when the wallet's pages are up; done `args.after` s after the sync (or at
+            the time limit)."""
             now = time.perf_counter()
             if meter.ready_at is None and window.wallet_name is not None:
                 meter.ready_at = now
@@ -231,15 +165,11 @@ def _measure(
             ):
                 synced.append(now)
             if now - start > args.limit or (synced and now - synced[0] >= args.after):
-                meter.stop()  # before quit(): closing the window is not measured
-                app.quit()
+                meter.stop()  # before the loop quits: closing the window is not measured
+                return True
+            return False
 
-        checker = QTimer()
-        checker.timeout.connect(check)
-        checker.start(100)
-        app.exec()
-        checker.stop()
-        meter.stop()
+        run_event_loop_until(done)
         synced_at = synced[0] if synced else None
         snap = mining.snapshot()
         mining.stop()
