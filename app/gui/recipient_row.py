@@ -12,11 +12,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.display_units import format_in_unit
 from spv.address import decode_address
 from spv.errors import ParseError
 from spv.params import NetworkParams
-from spv.units import format_amount, parse_amount
 from spv.uri import parse_payment_uri
+
+from .money import current_unit, parse_coins, unit_changes, unit_symbol
 
 _ERROR = "color: #b00020"
 _OK = "color: #1b7f3b"
@@ -41,7 +43,8 @@ class RecipientRow(QWidget):
         self.address.setPlaceholderText("address or pkt: payment request")
         self.address_state = QLabel()
         self.amount = QLineEdit()
-        self.amount.setPlaceholderText(f"in {params.coin_symbol}")
+        self._show_unit()
+        unit_changes().unit_changed.connect(lambda _unit: self._show_unit())
         self.max = QCheckBox("Send everything (max)")
         self.remove = QPushButton("Remove")
         self.remove.setToolTip("Remove this recipient")
@@ -71,12 +74,15 @@ class RecipientRow(QWidget):
             decode_address(address, self.params)
             if self.max.isChecked():
                 return address, "max"
-            amount = parse_amount(self.amount.text(), self.params.units_per_coin)
+            amount = parse_coins(self.amount.text(), self.params)  # in the display unit
         except ParseError as exc:
             raise RecipientError(str(exc)) from None
         if amount == 0:
             raise RecipientError("enter an amount above zero")
         return address, amount
+
+    def _show_unit(self) -> None:
+        self.amount.setPlaceholderText(f"in {unit_symbol(self.params)}")
 
     def clear(self) -> None:
         self.address.clear()
@@ -95,7 +101,9 @@ class RecipientRow(QWidget):
             self.address.setText(uri.address)
             self.address.blockSignals(False)
             if uri.amount_units is not None:
-                self.amount.setText(format_amount(uri.amount_units, self.params.units_per_coin))
+                self.amount.setText(
+                    format_in_unit(uri.amount_units, self.params.units_per_coin, current_unit())
+                )
             text = uri.address
         if not text:
             self.address_state.clear()

@@ -90,6 +90,11 @@ def test_units_change_rerenders_the_open_wallet(qtbot, tmp_path: Path) -> None: 
             assert load_settings(tmp_path).units == "mPKT"
             assert current_unit() == "mPKT"
             assert parse_coins("1.5", REGTEST) == 150_000  # typed amounts are mPKT too
+            send = window.send_page  # the Send page types and reads amounts in mPKT
+            assert send.amount.placeholderText() == "in mrBTC"
+            send.address.setText(f"pkt:{address}?amount=1.25")  # URIs are always in coins
+            assert send.amount.text() == "1250"
+            assert send.recipients[0].payment() == (address, 125_000_000)
         finally:
             set_unit("PKT")  # while the core still answers the window's re-render
             core.stop()
