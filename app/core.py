@@ -9,7 +9,9 @@ signals). Nothing here imports Qt.
 import asyncio
 import concurrent.futures
 import logging
+import sys
 import threading
+import traceback
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +47,10 @@ class WalletView:
 
 
 EventCallback = Callable[[str, object], None]
+
+
+class CoreStoppedError(RuntimeError):
+    """Work was asked of the core after it stopped."""
 
 
 class AppCore:
@@ -128,7 +134,11 @@ class AppCore:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout)
         if self._thread.is_alive():
-            log.warning("the network thread did not stop within %.0f s", timeout)
+            frame = sys._current_frames().get(self._thread.ident or 0)
+            where = "".join(traceback.format_stack(frame)[-6:]) if frame is not None else "?"
+            log.warning(
+                "the network thread did not stop within %.0f s; it is at:\n%s", timeout, where
+            )
         self._thread = None
 
     async def _follow_chain(self) -> None:
@@ -151,10 +161,17 @@ class AppCore:
     # --- calling into the network thread ---
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> "concurrent.futures.Future[T]":
-        """Run a coroutine on the network thread; returns a future for its result."""
+        """Run a coroutine on the network thread; returns a future for its result (failed
+        with CoreStoppedError, the coroutine never run, once the core has stopped)."""
         if self._loop is None:
             raise RuntimeError("the core is not started")
-        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+        try:
+            return asyncio.run_coroutine_threadsafe(coro, self._loop)
+        except RuntimeError:  # the loop is closed: late work from a window going away
+            coro.close()
+            failed: concurrent.futures.Future[T] = concurrent.futures.Future()
+            failed.set_exception(CoreStoppedError("the application is shutting down"))
+            return failed
 
     def call(self, fn: Callable[[], T]) -> "concurrent.futures.Future[T]":
         """Run a plain function on the network thread (to read or change service state)."""

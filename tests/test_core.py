@@ -95,3 +95,14 @@ def test_core_keeps_an_open_wallet_in_sync(tmp_path: Path) -> None:
     reopened = Wallet.open(tmp_path, "main", REGTEST)
     assert reopened.balance().confirmed == views[-1].balance.confirmed  # saved on the way out
     reopened.close()
+
+
+def test_work_asked_after_the_core_stopped_fails_cleanly(tmp_path: Path) -> None:
+    from app.core import CoreStoppedError
+
+    core = AppCore(REGTEST, tmp_path, use_dns_seeds=False)
+    core.start()
+    assert core.call(lambda: 7).result(10) == 7
+    core.stop()
+    late = core.call(lambda: 7)
+    assert isinstance(late.exception(1), CoreStoppedError)
