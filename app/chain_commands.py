@@ -8,6 +8,7 @@ from typing import Any
 
 from spv.node import NoPeersError, SpvNode, SyncProgress
 from spv.peer import PeerError
+from spv.tasks import within
 
 from .cli import CLIError, Context, parse_peer
 
@@ -109,7 +110,7 @@ def cmd_sync(ctx: Context) -> int:
             if ctx.args.until_synced:
                 await node.sync(timeout=ctx.args.timeout)
             else:
-                await asyncio.wait_for(node.run(), ctx.args.timeout)
+                await within(node.run(), ctx.args.timeout)
 
     try:
         asyncio.run(run())

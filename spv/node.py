@@ -43,7 +43,7 @@ from .params import NetworkParams
 from .peer import Peer, PeerError, PeerEvents, PeerMisbehaving, PeerTimeout
 from .proofcheck import ProofInvalid, ProofSampler, check_block_proof
 from .script import split_vote
-from .tasks import cancel_and_wait
+from .tasks import cancel_and_wait, within
 from .tx import OutPoint, Transaction
 
 log = logging.getLogger(__name__)
@@ -250,7 +250,7 @@ class SpvNode:
         loop = asyncio.get_running_loop()
         for seed in self.params.dns_seeds:
             try:
-                infos = await asyncio.wait_for(
+                infos = await within(
                     loop.getaddrinfo(seed, self.params.default_port, type=socket.SOCK_STREAM), 10
                 )
             except (TimeoutError, OSError) as exc:
@@ -468,7 +468,7 @@ class SpvNode:
         rescan asked for) or `timeout` seconds pass. News that came during the last sync
         counts: it returns at once then."""
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
+            await within(self._wake.wait(), timeout)
         self._wake.clear()
 
     def wake(self) -> None:

@@ -55,6 +55,7 @@ from .messages import (
     parse_payload,
 )
 from .params import NetworkParams
+from .tasks import within
 
 try:  # the native helper (spv/native/headers.c); the Python code below is the fallback
     from . import _headers  # type: ignore[attr-defined]
@@ -190,7 +191,7 @@ class Peer:
 
     async def connect(self, connect_timeout: float = 10.0) -> None:
         try:
-            self._reader, self._writer = await asyncio.wait_for(
+            self._reader, self._writer = await within(
                 asyncio.open_connection(self.info.host, self.info.port), connect_timeout
             )
         except (TimeoutError, OSError) as exc:
@@ -200,7 +201,7 @@ class Peer:
         self._recv_task = asyncio.create_task(self._receive_loop())
         await self._send(self._version_message())
         try:
-            await asyncio.wait_for(asyncio.shield(self._handshake), connect_timeout)
+            await within(asyncio.shield(self._handshake), connect_timeout)
         except TimeoutError:
             await self.close("handshake timed out")
             raise PeerTimeout(f"{self.info.address}: handshake timed out") from None
@@ -243,7 +244,7 @@ class Peer:
         if self._writer is not None:
             self._writer.close()
             with contextlib.suppress(TimeoutError, OSError):
-                await asyncio.wait_for(self._writer.wait_closed(), 2)
+                await within(self._writer.wait_closed(), 2)
         if self._recv_task is not None and self._recv_task is not asyncio.current_task():
             self._recv_task.cancel()
         if self.events.on_close:
@@ -422,7 +423,7 @@ class Peer:
                 await self._send(message)
                 deadline = loop.time() + (timeout or self.timeout)
                 if done is None:
-                    await asyncio.wait_for(asyncio.shield(pending.future), deadline - loop.time())
+                    await within(asyncio.shield(pending.future), deadline - loop.time())
                     return pending
                 while not done(pending):
                     if pending.future.done():

@@ -54,3 +54,32 @@ def test_the_callers_cancellation_propagates() -> None:
         return reached
 
     assert asyncio.run(main()) == []
+
+
+def test_a_task_that_swallows_a_cancel_is_cancelled_again() -> None:
+    async def stubborn() -> str:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            pass  # as asyncio.wait_for could in Python 3.11: the loop goes on
+        await asyncio.sleep(10)
+        return "not reached"
+
+    async def main() -> bool:
+        task = asyncio.ensure_future(stubborn())
+        await asyncio.sleep(0)
+        await asyncio.wait_for(cancel_and_wait(task), 5)
+        return task.cancelled()
+
+    assert asyncio.run(main())
+
+
+def test_within_times_out_and_passes_results_through() -> None:
+    from spv.tasks import within
+
+    async def main() -> None:
+        assert await within(asyncio.sleep(0, "ok"), 1) == "ok"
+        with pytest.raises(TimeoutError):
+            await within(asyncio.sleep(5), 0.05)
+
+    asyncio.run(main())

@@ -29,7 +29,7 @@ from spv.params import NetworkParams
 
 from .calls import GuiCalls
 from .money import coins
-from .widgets import make_primary, page_header
+from .widgets import keep_left, make_primary, page_header
 
 SaveSettings = Callable[[MiningSettings], None]
 
@@ -87,9 +87,13 @@ class MiningPage(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.4)
         self.start_button.setFont(font)
         self.start_button.setMinimumHeight(48)
+        self.start_button.setMinimumWidth(
+            self.start_button.fontMetrics().horizontalAdvance("Stop mining") * 3
+        )
         self.why_not = QLabel()
         self.why_not.setStyleSheet("color: #b00020")
         layout.addWidget(self.start_button)
+        keep_left(layout, self.start_button)
         layout.addWidget(self.why_not)
 
         setup = QGroupBox("Setup")

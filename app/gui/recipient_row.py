@@ -44,7 +44,7 @@ class RecipientRow(QWidget):
         self.address_state = QLabel()
         self.amount = QLineEdit()
         self._show_unit()
-        unit_changes().unit_changed.connect(lambda _unit: self._show_unit())
+        unit_changes().unit_changed.connect(self._unit_changed)  # a slot: ends with us
         self.max = QCheckBox("Send everything (max)")
         self.remove = QPushButton("Remove")
         self.remove.setToolTip("Remove this recipient")
@@ -80,6 +80,9 @@ class RecipientRow(QWidget):
         if amount == 0:
             raise RecipientError("enter an amount above zero")
         return address, amount
+
+    def _unit_changed(self, _unit: str) -> None:
+        self._show_unit()
 
     def _show_unit(self) -> None:
         self.amount.setPlaceholderText(f"in {unit_symbol(self.params)}")

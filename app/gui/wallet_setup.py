@@ -35,7 +35,7 @@ from app.wallet.wallet import (
 from spv.params import NetworkParams
 
 from .calls import GuiCalls
-from .widgets import make_primary
+from .widgets import keep_left, make_primary
 
 log = logging.getLogger(__name__)
 
@@ -175,9 +175,12 @@ class WalletSetup(QWidget):
         restore = QPushButton("Restore a wallet from its seed words")
         create.clicked.connect(self.show_create)
         restore.clicked.connect(self.show_restore)
-        layout.addWidget(self.open_button)
-        layout.addWidget(create)
-        layout.addWidget(restore)
+        width = self.fontMetrics().horizontalAdvance("Restore a wallet from its seed words") + 64
+        for button in (self.open_button, create, restore):
+            button.setMinimumWidth(width)
+            button.setMinimumHeight(button.sizeHint().height() + 8)
+            layout.addWidget(button)
+            keep_left(layout, button)
         layout.addStretch(1)
         self._update_choice()
         return page
