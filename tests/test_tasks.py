@@ -2,6 +2,7 @@
 cleans up its prefetch while being cancelled must still stop)."""
 
 import asyncio
+import contextlib
 
 import pytest
 
@@ -58,10 +59,8 @@ def test_the_callers_cancellation_propagates() -> None:
 
 def test_a_task_that_swallows_a_cancel_is_cancelled_again() -> None:
     async def stubborn() -> str:
-        try:
+        with contextlib.suppress(asyncio.CancelledError):  # as wait_for could in 3.11
             await asyncio.sleep(10)
-        except asyncio.CancelledError:
-            pass  # as asyncio.wait_for could in Python 3.11: the loop goes on
         await asyncio.sleep(10)
         return "not reached"
 

@@ -105,8 +105,10 @@ def first_run(workdir: Path) -> None:
         setup.stack.setCurrentWidget(setup.restore_page)
         save(window, "restore-wallet")
         window.close()
+        window.deleteLater()
     finally:
         core.stop()
+    pump(0.2)
 
 
 def funded_chain(wallet_address: str, second_address: str) -> RegtestChain:
@@ -159,6 +161,8 @@ def wallet_screens(workdir: Path) -> None:
     other, _ = Wallet.create(elsewhere, "other", REGTEST, PASSWORD, kdf_params=FAST_KDF)
     destination = other.receive_address()
     other.close()
+    savings, _ = Wallet.create(workdir, "savings", REGTEST, PASSWORD, kdf_params=FAST_KDF)
+    savings.close()
     chain = funded_chain(first, second)
 
     cjdns = FakeCjdns(password=ADMIN_PASSWORD).start()
@@ -249,6 +253,12 @@ def wallet_screens(workdir: Path) -> None:
             wait_until("proposals", lambda: stewardpage.table.rowCount() > 0, 60)
             stewardpage.table.setCurrentCell(0, 1)
             save(window, "steward")
+
+            window.show_unlock_dialog()
+            unlock = window.unlock_dialog
+            if unlock is not None:
+                save(unlock, "unlock")
+                unlock.reject()
 
             for title in ("Settings", "Network"):
                 try:
