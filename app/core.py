@@ -25,6 +25,7 @@ from spv.tasks import cancel_and_wait
 from spv.tx import Transaction
 
 from .wallet.coin_view import CoinView, coin_view
+from .wallet.keystore import WalletSecrets
 from .wallet.ledger import Balance, HistoryEntry
 from .wallet.sync import broadcast as broadcast_tx
 from .wallet.sync import sync_wallet
@@ -54,6 +55,9 @@ class CoreStoppedError(RuntimeError):
 
 
 class AppCore:
+    """Signing decrypts the key file (the password's key derivation, about a second) on a
+    worker thread; everything else of the wallet happens on the network thread."""
+
     def __init__(
         self,
         params: NetworkParams,
@@ -305,7 +309,8 @@ class AppCore:
         async def send() -> str:
             wallet = self._open_wallet_or_fail()
             assert self.node is not None
-            tx = wallet.sign(preview, password)
+            secrets = await self._open_secrets(wallet, password)
+            tx = wallet.sign(preview, secrets=secrets)
             await broadcast_tx(wallet, self.node, tx)
             self.emit("wallet", self._wallet_view(wallet))
             return tx.txid_hex
@@ -340,10 +345,12 @@ class AppCore:
         broadcasts the premium payment itself); `tx.serialize().hex()` and `tx.txid_hex` are
         what the receiver needs. Call `record_pending` once the receiver accepted it."""
 
-        def sign() -> Transaction:
-            return self._open_wallet_or_fail().sign(preview, password)
+        async def sign() -> Transaction:
+            wallet = self._open_wallet_or_fail()
+            secrets = await self._open_secrets(wallet, password)
+            return wallet.sign(preview, secrets=secrets)
 
-        return self.call(sign)
+        return self.submit(sign())
 
     def record_pending(self, tx: Transaction) -> "concurrent.futures.Future[None]":
         """Record a transaction someone else broadcasts as pending in the open wallet, so its
@@ -387,7 +394,8 @@ class AppCore:
         async def send() -> list[str]:
             wallet = self._open_wallet_or_fail()
             assert self.node is not None
-            signed = [wallet.sign(preview, password) for preview in previews]
+            secrets = await self._open_secrets(wallet, password)
+            signed = [wallet.sign(preview, secrets=secrets) for preview in previews]
             for tx in signed:
                 await broadcast_tx(wallet, self.node, tx)
             self.emit("wallet", self._wallet_view(wallet))
@@ -410,6 +418,14 @@ class AppCore:
             return address
 
         return self.call(fresh)
+
+    async def _open_secrets(self, wallet: Wallet, password: str) -> WalletSecrets:
+        """The wallet's decrypted key file, derived on a worker thread (the password's key
+        derivation takes about a second: the network thread goes on meanwhile)."""
+        secrets = await asyncio.to_thread(wallet.open_secrets, password)
+        if self.wallet is not wallet:
+            raise WalletError("the wallet was closed meanwhile; nothing was signed")
+        return secrets
 
     def _open_wallet_or_fail(self) -> Wallet:
         if self.wallet is None:

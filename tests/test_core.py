@@ -4,6 +4,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from app.core import AppCore
 from spv.node import SyncProgress
 from spv.params import REGTEST
@@ -106,3 +108,48 @@ def test_work_asked_after_the_core_stopped_fails_cleanly(tmp_path: Path) -> None
     core.stop()
     late = core.call(lambda: 7)
     assert isinstance(late.exception(1), CoreStoppedError)
+
+
+def test_the_key_file_is_decrypted_off_the_network_thread(
+    tmp_path: Path, monkeypatch: "pytest.MonkeyPatch"
+) -> None:
+    from app.core import WalletView
+    from app.wallet.wallet import PasswordError, Wallet
+    from spv.address import script_for_address
+
+    wallet, _ = Wallet.create(
+        tmp_path, "main", REGTEST, "pw123456", kdf_params={"n": 1024, "r": 8, "p": 1}
+    )
+    address = wallet.receive_address()
+    wallet.close()
+    chain = RegtestChain()
+    chain.mine(pay_to=script_for_address(address, REGTEST))
+    chain.mine_many(100)
+    threads: list[str] = []
+    original = Wallet.open_secrets
+
+    def recording(self: Wallet, password: str) -> object:
+        threads.append(threading.current_thread().name)
+        return original(self, password)
+
+    monkeypatch.setattr(Wallet, "open_secrets", recording)
+    funded = threading.Event()
+
+    def on_event(kind: str, payload: object) -> None:
+        if isinstance(payload, WalletView) and payload.balance.confirmed > 0:
+            funded.set()
+
+    with TestPeer(chain) as peer:
+        core = AppCore(REGTEST, tmp_path, peers=[("127.0.0.1", peer.port)], on_event=on_event)
+        core.start()
+        try:
+            core.open_wallet("main").result(30)
+            assert funded.wait(30)
+            preview = core.prepare_send(address, 100_000_000).result(10)
+            wrong = core.sign_and_broadcast(preview, "not it")
+            assert isinstance(wrong.exception(30), PasswordError) and peer.received_txs == []
+            txid = core.sign_and_broadcast(preview, "pw123456").result(30)
+            assert [tx.txid_hex for tx in peer.received_txs] == [txid]
+        finally:
+            core.stop()
+    assert len(threads) == 2 and "network" not in threads

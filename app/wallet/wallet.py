@@ -1507,13 +1507,30 @@ class Wallet:
         forbid_gui_thread("Wallet.check_password")
         self._check_secrets_match(_open_secrets(self.key_path, password))
 
-    def sign(self, preview: TxPreview, password: str) -> Transaction:
-        """Sign a preview with the keys from the key file (needs the password)."""
+    def open_secrets(self, password: str) -> keystore.WalletSecrets:
+        """Decrypt the key file (the slow part of signing: the password's key derivation).
+        It reads only the key file, so it may run on a worker thread while the wallet is
+        used elsewhere; hand the result to :meth:`sign` and drop it."""
+        forbid_gui_thread("Wallet.open_secrets")
+        return _open_secrets(self.key_path, password)
+
+    def sign(
+        self,
+        preview: TxPreview,
+        password: str | None = None,
+        *,
+        secrets: keystore.WalletSecrets | None = None,
+    ) -> Transaction:
+        """Sign a preview with the keys from the key file: give the password, or the
+        `secrets` :meth:`open_secrets` returned."""
         forbid_gui_thread("Wallet.sign")
         unspent = {c.outpoint for c in self.coins()}
         if any(c.outpoint not in unspent for c in preview.inputs):
             raise WalletError("this preview spends coins that are gone; prepare it again")
-        secrets = _open_secrets(self.key_path, password)
+        if secrets is None:
+            if password is None:
+                raise PasswordError("the password is needed to sign")
+            secrets = _open_secrets(self.key_path, password)
         self._check_secrets_match(secrets)
         private_accounts: dict[int, Account] = {}
         imported_keys = _imported_private_keys(secrets, self.params)
