@@ -253,15 +253,28 @@ class MainWindow(QMainWindow):
         self.wallet_menu.refresh()
 
     def _show(self, view: WalletView) -> None:
+        """Fill the pages with `view`: the Overview at once, the rest in the next turns of
+        the event loop (each a few ms; all at once kept the window from redrawing for
+        50+ ms when a wallet opened)."""
         self._shown_view = view
         self.overview_page.show_wallet(view)
-        self.history_page.show_wallet(view)
-        self.receive_page.show_address(view.receive_address)
-        self.mining_page.set_wallet_address(view.receive_address)
-        self.mining_page.show_earnings(view)
         self.glance.show_wallet(view)
-        self.vpn_page.set_wallet(view)
-        self.steward_page.set_wallet(view)
+        QTimer.singleShot(0, self, lambda: self._show_later(view, 1))
+
+    def _show_later(self, view: WalletView, step: int) -> None:
+        if view is not self._shown_view:
+            return  # a newer view (or another wallet) came meanwhile: it is shown instead
+        if step == 1:
+            self.history_page.show_wallet(view)
+        elif step == 2:
+            self.receive_page.show_address(view.receive_address)
+        else:
+            self.mining_page.set_wallet_address(view.receive_address)
+            self.mining_page.show_earnings(view)
+            self.vpn_page.set_wallet(view)
+            self.steward_page.set_wallet(view)
+            return
+        QTimer.singleShot(0, self, lambda: self._show_later(view, step + 1))
 
     def _unit_changed(self, _unit: str) -> None:
         if self._shown_view is not None:

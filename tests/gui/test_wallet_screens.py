@@ -100,6 +100,7 @@ def test_create_wallet_confirm_seed_then_receive(qtbot, tmp_path: Path) -> None:
                 "Settings",
             ]
             receive = window.receive_page
+            qtbot.waitUntil(lambda: receive.address_label.text() != "—", timeout=5_000)
             address = receive.address_label.text()
             assert address.startswith("bcrt1q")
             receive.amount.setText("1.5")

@@ -129,7 +129,10 @@ def test_unlock_dialog_at_start_checks_the_password(
             qtbot.waitUntil(lambda: window.wallet_name == "beta", timeout=10_000)
             assert not dialog.isVisible()
             assert _nav(window)[0] == "Overview"
-            assert window.receive_page.address_label.text() == addresses["beta"]
+            qtbot.waitUntil(  # the pages after the Overview are filled in the next turns
+                lambda: window.receive_page.address_label.text() == addresses["beta"],
+                timeout=5_000,
+            )
             assert window.windowTitle() == "PKT Wallet — beta (regtest)"
             qtbot.waitUntil(
                 lambda: set(window.history_page.entries) == {txids["beta"]}, timeout=30_000
@@ -204,7 +207,10 @@ def test_switch_close_and_new_wallet_through_the_menu(
             assert window.unlock_dialog.chosen_wallet() == "beta"
             _unlock_with(qtbot, window, PASSWORD)
             qtbot.waitUntil(lambda: window.wallet_name == "beta", timeout=10_000)
-            assert window.receive_page.address_label.text() == addresses["beta"]
+            qtbot.waitUntil(  # the pages after the Overview are filled in the next turns
+                lambda: window.receive_page.address_label.text() == addresses["beta"],
+                timeout=5_000,
+            )
             assert window.send_page.chosen_coins == []  # alpha's coins are not beta's
             qtbot.waitUntil(
                 lambda: set(window.history_page.entries) == {txids["beta"]}, timeout=30_000
