@@ -353,7 +353,9 @@ class MainWindow(QMainWindow):
                     Notification("Still mining", "Quit from the tray icon's menu to stop.")
                 )
                 return
-        self.mining.stop()
+        if self.mining.running:
+            self.hide()  # gone at once; the miner's threads may take a moment to end
+            self.mining.stop()
         if self.tray is not None:
             self.tray.hide()
         super().closeEvent(event)
