@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from spv.address import address_from_script
 from spv.hashes import hash_from_display, hash_to_display
 from spv.params import NetworkParams
 from spv.subsidy import network_steward_share
@@ -432,10 +433,22 @@ class Ledger:
                     balance=running,
                     direction=direction,
                     coinbase=ltx.tx.is_coinbase(),
-                    label=labels.get(txid_hex, ""),
+                    label=labels.get(txid_hex, "")
+                    or self._address_label(ltx.tx, direction, labels),
                 )
             )
         return entries
+
+    def _address_label(self, tx: Transaction, direction: str, labels: Mapping[str, str]) -> str:
+        """A transaction without its own label shows the label of the address it paid: one of
+        ours for a payment received, the recipient's for a payment sent."""
+        for out in tx.outputs:
+            if (self.owner(out.script) is not None) != (direction != "outgoing"):
+                continue
+            address = address_from_script(out.script, self.params)
+            if address is not None and labels.get(address):
+                return labels[address]
+        return ""
 
     # --- persistence ---
 

@@ -119,3 +119,18 @@ def test_consolidation_batches_stay_standard(tmp_path: Path) -> None:
     # smallest coins first
     assert max(c.value for c in batches[0].inputs) < min(c.value for c in batches[1].inputs)
     w.close()
+
+
+def test_history_shows_address_labels_unless_the_transaction_has_its_own(wallet: Wallet) -> None:
+    (funding,) = wallet.history()
+    assert funding.label == ""
+    first = wallet.addresses()[0].address  # paid by the funding transaction
+    wallet.set_label(first, "from Alice")
+    assert wallet.history()[0].label == "from Alice"  # the receiving address's label
+    wallet.set_label(DEST, "Bob's shop")
+    sent = wallet.sign(wallet.create_send([(DEST, 30_000)]), PASSWORD)
+    wallet.record_pending(sent)
+    labels = {e.txid: e.label for e in wallet.history()}
+    assert labels[sent.txid_hex] == "Bob's shop"  # the recipient's label, not our change's
+    wallet.set_label(funding.txid, "salary")
+    assert {e.txid: e.label for e in wallet.history()}[funding.txid] == "salary"
