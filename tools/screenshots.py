@@ -104,6 +104,12 @@ def first_run(workdir: Path) -> None:
         save(window, "create-wallet")
         setup.stack.setCurrentWidget(setup.restore_page)
         save(window, "restore-wallet")
+        setup.show_create()
+        setup.create_password.setText(PASSWORD)
+        setup.create_repeat.setText(PASSWORD)
+        setup.create_button.click()
+        wait_until("the seed words", lambda: setup.stack.currentWidget() is setup.seed_page, 60)
+        save(window, "seed-words")
         window.close()
         window.deleteLater()
     finally:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
     QFormLayout,
+    QGroupBox,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -35,7 +36,7 @@ from app.wallet.wallet import (
 from spv.params import NetworkParams
 
 from .calls import GuiCalls
-from .widgets import keep_left, make_primary
+from .widgets import keep_left, make_primary, page_header
 
 log = logging.getLogger(__name__)
 
@@ -260,32 +261,44 @@ class WalletSetup(QWidget):
     def _seed_page(self) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
+        layout.addWidget(page_header("Your seed words", "Shown this once. Write them down now."))
         warning = QLabel(
             "Write these words on paper, in this order, and keep the paper safe. They are the "
             "only way to get your money back if this computer is lost. Never type them into a "
             "website, never share them, never take a photo or screenshot of them."
         )
         warning.setWordWrap(True)  # unwrapped, it made the window 1600 px wide
+        warning.setStyleSheet(
+            "background: #fff4e0; border: 1px solid #f0c36d; border-radius: 6px; "
+            "padding: 8px; color: #5c3d00;"
+        )
         layout.addWidget(warning)
+        card = QGroupBox("Seed words")
+        card_layout = QVBoxLayout(card)
         self.seed_words = QLabel()
         mono = QFont("monospace")
-        mono.setPointSizeF(self.seed_words.font().pointSizeF() * 1.3)
+        mono.setPointSizeF(self.seed_words.font().pointSizeF() * 1.4)
         self.seed_words.setFont(mono)
+        # not selectable: no copy to the clipboard, where other programs could read them
         self.seed_words.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
-        layout.addWidget(self.seed_words)
-        done = QPushButton("I have written them down")
+        card_layout.addWidget(self.seed_words)
+        layout.addWidget(card)
+        done = make_primary(QPushButton("I have written them down"))
         done.clicked.connect(self._ask_words_back)
         layout.addWidget(done)
+        keep_left(layout, done)
         layout.addStretch(1)
         return page
 
     def _confirm_page(self) -> QWidget:
         page = QWidget()
         self.confirm_form = QFormLayout(page)
-        self.confirm_form.addRow(QLabel("Type these words from your paper to check it:"))
+        self.confirm_form.addRow(
+            page_header("Check your paper", "Type these words from your paper to check it.")
+        )
         self.confirm_edits: list[QLineEdit] = []
         self.confirm_error = _error_label()
-        self.confirm_button = QPushButton("Check")
+        self.confirm_button = make_primary(QPushButton("Check"))
         self.confirm_button.clicked.connect(self._confirm)
         return page
 
