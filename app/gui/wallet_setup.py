@@ -4,18 +4,21 @@ Key derivation runs in a worker with a busy indicator and a Cancel."""
 
 import contextlib
 import logging
+from datetime import UTC, date, datetime
 from pathlib import Path
 
-from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QElapsedTimer, Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QCompleter,
+    QDateEdit,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QStackedWidget,
@@ -24,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.wallet.bip39 import wordlist
+from app.wallet.seed_check import check_seed_words
 from app.wallet.wallet import (
     Wallet,
     WalletError,
@@ -36,6 +40,7 @@ from app.wallet.wallet import (
 from spv.params import NetworkParams
 
 from .calls import GuiCalls
+from .seed_words_edit import SeedWordsEdit
 from .widgets import keep_left, make_primary, page_header
 
 log = logging.getLogger(__name__)
@@ -218,7 +223,7 @@ class WalletSetup(QWidget):
         disk, not marked as backed up)."""
         self._job += 1
         self._set_busy(self.create_busy, self._create_inputs(), False)
-        self._set_busy(self.restore_busy, self._restore_inputs(), False)
+        self._set_restore_busy(False)
         wallet, self._new_wallet = self._new_wallet, None
         if wallet is not None:
             self.calls.in_worker(
@@ -306,9 +311,9 @@ class WalletSetup(QWidget):
         page = QWidget()
         form = QFormLayout(page)
         self.restore_name = QLineEdit(free_name(self.datadir))
-        self.restore_words = QPlainTextEdit()
-        self.restore_words.setTabChangesFocus(True)  # Tab moves on, as in the other fields
+        self.restore_words = SeedWordsEdit()  # completes words from the word list
         self.restore_words.setPlaceholderText("12 or 24 BIP39 words, or pktwallet's 15 words")
+        self.restore_words.setMaximumHeight(self.restore_words.fontMetrics().lineSpacing() * 5)
         self.word_hint = QLabel()
         self.restore_words.textChanged.connect(self._hint_words)
         self.restore_passphrase = QLineEdit()
@@ -318,6 +323,25 @@ class WalletSetup(QWidget):
         self.restore_password.setEchoMode(QLineEdit.EchoMode.Password)
         self.restore_repeat = QLineEdit()
         self.restore_repeat.setEchoMode(QLineEdit.EchoMode.Password)
+        self.restore_birthday_known = QCheckBox("I know about when this wallet was created")
+        self.restore_birthday_known.setToolTip(
+            "The first sync then scans from that day instead of from PKT's first block. "
+            "Choose a day on or before the wallet's first payment."
+        )
+        self.restore_birthday = QDateEdit()
+        self.restore_birthday.setCalendarPopup(True)
+        self.restore_birthday.setDisplayFormat("yyyy-MM-dd")
+        launch = datetime.fromtimestamp(self.params.launch_time or 0, UTC).date()
+        self.restore_birthday.setMinimumDate(QDate(launch.year, launch.month, launch.day))
+        today = datetime.now(UTC).date()
+        self.restore_birthday.setMaximumDate(QDate(today.year, today.month, today.day))
+        self.restore_birthday.setDate(QDate(launch.year, launch.month, launch.day))
+        self.restore_birthday.setEnabled(False)
+        self.restore_birthday_known.toggled.connect(self.restore_birthday.setEnabled)
+        birthday_row = QHBoxLayout()
+        birthday_row.addWidget(self.restore_birthday_known)
+        birthday_row.addWidget(self.restore_birthday)
+        birthday_row.addStretch(1)
         self.restore_error = _error_label()
         self.restore_button = make_primary(QPushButton("Restore"), "Restore the wallet")
         self.restore_button.clicked.connect(self._restore)
@@ -328,6 +352,7 @@ class WalletSetup(QWidget):
         form.addRow("Seed words", self.restore_words)
         form.addRow("", self.word_hint)
         form.addRow("Seed passphrase", self.restore_passphrase)
+        form.addRow("Birthday", birthday_row)
         form.addRow("New password", self.restore_password)
         form.addRow("Repeat password", self.restore_repeat)
         form.addRow(self.restore_error)
@@ -350,6 +375,8 @@ class WalletSetup(QWidget):
             self.restore_name,
             self.restore_words,
             self.restore_passphrase,
+            self.restore_birthday_known,
+            self.restore_birthday,
             self.restore_password,
             self.restore_repeat,
             self.restore_button,
@@ -361,6 +388,10 @@ class WalletSetup(QWidget):
         busy.set_running(running)
         for widget in inputs:
             widget.setEnabled(not running)
+
+    def _set_restore_busy(self, running: bool) -> None:
+        self._set_busy(self.restore_busy, self._restore_inputs(), running)
+        self._hint_words()  # the birthday fields follow the words again
 
     # --- create ---
 
@@ -426,7 +457,7 @@ class WalletSetup(QWidget):
         self.stack.addWidget(self.confirm_page)
         self.stack.removeWidget(stale)
         stale.deleteLater()
-        completer = QCompleter(list(wordlist()))
+        completer = QCompleter(list(wordlist()), self)  # parented: lives as long as the page
         for position in self._challenge:
             edit = QLineEdit()
             edit.setCompleter(completer)
@@ -464,13 +495,16 @@ class WalletSetup(QWidget):
     # --- restore ---
 
     def _hint_words(self) -> None:
-        words = self.restore_words.toPlainText().lower().split()
-        known = set(wordlist())
-        unknown = [w for w in words if w not in known]
-        if unknown:
-            self.word_hint.setText(f"not a seed word: {unknown[0]}")
-        else:
-            self.word_hint.setText(f"{len(words)} words")
+        feedback = check_seed_words(self.restore_words.toPlainText())
+        self.word_hint.setText(feedback.message)
+        colour = {True: "#1b7f3b", False: "#b00020", None: ""}[feedback.valid]
+        self.word_hint.setStyleSheet(f"color: {colour}" if colour else "")
+        pktwallet = feedback.kind == "pktwallet"  # its birthday is in the words
+        busy = not self.restore_words.isEnabled()  # keys are being derived
+        self.restore_birthday_known.setEnabled(not pktwallet and not busy)
+        self.restore_birthday.setEnabled(
+            not pktwallet and not busy and self.restore_birthday_known.isChecked()
+        )
 
     def _restore(self) -> None:
         name = self.restore_name.text().strip()
@@ -481,6 +515,10 @@ class WalletSetup(QWidget):
         if problem:
             return
         words = " ".join(self.restore_words.toPlainText().split())
+        birthday = None
+        if self.restore_birthday_known.isChecked() and self.restore_birthday_known.isEnabled():
+            chosen = self.restore_birthday.date()
+            birthday = date(chosen.year(), chosen.month(), chosen.day())
         passphrase = self.restore_passphrase.text()
         password = self.restore_password.text()
         datadir, params = self.datadir, self.params
@@ -489,12 +527,19 @@ class WalletSetup(QWidget):
 
         def restore() -> str:
             wallet = Wallet.restore(
-                datadir, name, params, password, words, passphrase, cancel=lambda: job != self._job
+                datadir,
+                name,
+                params,
+                password,
+                words,
+                passphrase,
+                birthday=birthday,
+                cancel=lambda: job != self._job,
             )
             wallet.close()
             return name
 
-        self._set_busy(self.restore_busy, self._restore_inputs(), True)
+        self._set_restore_busy(True)
         self.calls.in_worker(
             restore,
             lambda restored: self._restored(job, restored),
@@ -503,7 +548,7 @@ class WalletSetup(QWidget):
 
     def _cancel_restore(self) -> None:
         self._job += 1
-        self._set_busy(self.restore_busy, self._restore_inputs(), False)
+        self._set_restore_busy(False)
         self.restore_error.setText("Cancelled; nothing was written.")
 
     def _restored(self, job: int, name: str) -> None:
@@ -513,7 +558,7 @@ class WalletSetup(QWidget):
                 "Open it with Wallet ▸ Open wallet…, or restore under another name."
             )
             return
-        self._set_busy(self.restore_busy, self._restore_inputs(), False)
+        self._set_restore_busy(False)
         self.restore_error.clear()
         for edit in (self.restore_password, self.restore_repeat, self.restore_passphrase):
             edit.clear()
@@ -523,5 +568,5 @@ class WalletSetup(QWidget):
     def _restore_failed(self, job: int, exc: BaseException) -> None:
         if job != self._job:
             return  # cancelled: the decoding stopped (or failed) and nothing was written
-        self._set_busy(self.restore_busy, self._restore_inputs(), False)
+        self._set_restore_busy(False)
         self.restore_error.setText(str(exc))
