@@ -102,7 +102,9 @@ def first_run(workdir: Path) -> None:
         setup = window.setup_page
         setup.stack.setCurrentWidget(setup.create_page)
         save(window, "create-wallet")
-        setup.stack.setCurrentWidget(setup.restore_page)
+        setup.show_restore()
+        setup.restore_words.setPlainText("abandon " * 11 + "about")
+        setup.restore_birthday_known.setChecked(True)
         save(window, "restore-wallet")
         setup.show_create()
         setup.create_password.setText(PASSWORD)
