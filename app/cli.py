@@ -148,6 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             verbose=args.verbose,
             args=args,
         )
+        if handler is not _start_desktop_app:  # the window applies its settings itself
+            _apply_saved_proxy(ctx.datadir)
         return handler(ctx)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -157,6 +159,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _apply_saved_proxy(datadir: Path) -> None:
+    """Commands reach the web services (pools, Steward, VPN directory) through the proxy
+    chosen on the Settings page, as the window does."""
+    from .settings import apply_http_proxy, load_settings, settings_path
+
+    if settings_path(datadir).exists():
+        proxy = load_settings(datadir).proxy
+        if proxy:
+            apply_http_proxy(proxy)
 
 
 def _start_desktop_app(ctx: Context) -> int:

@@ -256,3 +256,21 @@ def test_without_pysocks_only_http_proxies_are_accepted(monkeypatch: pytest.Monk
     with pytest.raises(SettingsError, match="SOCKS5 needs the PySocks package"):
         proxy_url("127.0.0.1:9050")
     assert proxy_url("http://127.0.0.1:3128") == "http://127.0.0.1:3128"
+
+
+def test_commands_use_the_saved_proxy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.settings as settings_module
+    from app.cli import main
+
+    for name in settings_module.PROXY_ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(settings_module, "_environment_before", None)
+    assert main(["--network", "regtest", "--datadir", str(tmp_path), "network-info"]) == 0
+    assert "https_proxy" not in os.environ  # no settings file: nothing changes
+    save_settings(tmp_path, AppSettings(proxy="http://127.0.0.1:3128"))
+    try:
+        assert main(["--network", "regtest", "--datadir", str(tmp_path), "network-info"]) == 0
+        assert os.environ["https_proxy"] == "http://127.0.0.1:3128"
+    finally:
+        settings_module.apply_http_proxy("")
+    assert "https_proxy" not in os.environ
