@@ -239,7 +239,15 @@ class WalletSetup(QWidget):
 
     def _create_page(self) -> QWidget:
         page = QWidget()
-        form = QFormLayout(page)
+        outer = QVBoxLayout(page)
+        outer.addWidget(
+            page_header(
+                "Create a wallet", "New seed words, protected on this computer by a password."
+            )
+        )
+        form = QFormLayout()
+        outer.addLayout(form)
+        outer.addStretch(1)
         self.create_name = QLineEdit(free_name(self.datadir))
         self.create_password = QLineEdit()
         self.create_password.setEchoMode(QLineEdit.EchoMode.Password)
@@ -247,17 +255,28 @@ class WalletSetup(QWidget):
         self.create_repeat.setEchoMode(QLineEdit.EchoMode.Password)
         self.create_words = QComboBox()
         self.create_words.addItems(["12 words", "24 words"])
+        self.create_extend = QCheckBox("Extend the seed with a passphrase (advanced)")
+        self.create_extend.setToolTip(
+            "A BIP39 passphrase: restoring then needs the words AND this passphrase. "
+            "Forgetting it loses the money; most people should leave this off."
+        )
+        self.create_passphrase = QLineEdit()
+        self.create_passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.create_passphrase.setPlaceholderText("write it down with the words")
+        self.create_passphrase.setVisible(False)
+        self.create_extend.toggled.connect(self.create_passphrase.setVisible)
         self.create_error = _error_label()
         self.create_button = make_primary(QPushButton("Create"), "Create the wallet")
         self.create_button.clicked.connect(self._create)
         self.create_back = self._back_button()
         self.create_busy = BusyRow()
         self.create_busy.cancelled.connect(self._cancel_create)
-        form.addRow(QLabel("The password protects this wallet on this computer."))
         form.addRow("Wallet name", self.create_name)
         form.addRow("Password", self.create_password)
         form.addRow("Repeat password", self.create_repeat)
         form.addRow("Seed length", self.create_words)
+        form.addRow("", self.create_extend)
+        form.addRow("", self.create_passphrase)
         form.addRow(self.create_error)
         form.addRow(self.create_busy)
         form.addRow(self.create_back, self.create_button)
@@ -288,6 +307,14 @@ class WalletSetup(QWidget):
         self.seed_words.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         card_layout.addWidget(self.seed_words)
         layout.addWidget(card)
+        self.seed_extra = QLabel(
+            "You also chose a seed passphrase: keep it with the words. Restoring this wallet "
+            "needs both."
+        )
+        self.seed_extra.setWordWrap(True)
+        self.seed_extra.setStyleSheet("color: #5c3d00; font-weight: bold;")
+        self.seed_extra.setVisible(False)
+        layout.addWidget(self.seed_extra)
         done = make_primary(QPushButton("I have written them down"))
         done.clicked.connect(self._ask_words_back)
         layout.addWidget(done)
@@ -309,7 +336,13 @@ class WalletSetup(QWidget):
 
     def _restore_page(self) -> QWidget:
         page = QWidget()
-        form = QFormLayout(page)
+        outer = QVBoxLayout(page)
+        outer.addWidget(
+            page_header("Restore a wallet", "From its seed words: BIP39, or pktwallet's 15 words.")
+        )
+        form = QFormLayout()
+        outer.addLayout(form)
+        outer.addStretch(1)
         self.restore_name = QLineEdit(free_name(self.datadir))
         self.restore_words = SeedWordsEdit()  # completes words from the word list
         self.restore_words.setPlaceholderText("12 or 24 BIP39 words, or pktwallet's 15 words")
@@ -366,6 +399,8 @@ class WalletSetup(QWidget):
             self.create_password,
             self.create_repeat,
             self.create_words,
+            self.create_extend,
+            self.create_passphrase,
             self.create_button,
             self.create_back,
         ]
@@ -405,12 +440,18 @@ class WalletSetup(QWidget):
             return
         words = 24 if self.create_words.currentIndex() == 1 else 12
         password = self.create_password.text()
+        passphrase = self.create_passphrase.text() if self.create_extend.isChecked() else ""
+        if self.create_extend.isChecked() and not passphrase:
+            self.create_error.setText("Type the seed passphrase, or untick the box.")
+            return
         datadir, params = self.datadir, self.params
         self._job += 1
         job = self._job
         self._set_busy(self.create_busy, self._create_inputs(), True)
         self.calls.in_worker(
-            lambda: Wallet.create(datadir, name, params, password, words=words),
+            lambda: Wallet.create(
+                datadir, name, params, password, words=words, passphrase=passphrase
+            ),
             lambda result: self._created(job, result),
             lambda exc: self._create_failed(job, exc),
         )
@@ -434,6 +475,9 @@ class WalletSetup(QWidget):
         self._new_wallet = wallet
         self.create_password.clear()
         self.create_repeat.clear()
+        self.seed_extra.setVisible(self.create_extend.isChecked())
+        self.create_passphrase.clear()
+        self.create_extend.setChecked(False)
         words = mnemonic.split()
         rows = [
             " ".join(f"{i + 1:>2}. {w:<10}" for i, w in enumerate(words) if i // 4 == r)

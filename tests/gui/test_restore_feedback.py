@@ -75,3 +75,35 @@ def test_birthday_is_used_for_bip39_and_not_offered_for_pktwallet(
     finally:
         wallet.close()
     assert setup.restore_birthday_known.isEnabled()  # back to normal after the restore
+
+
+def test_create_with_a_seed_passphrase(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.wallet import wallet as wallet_module
+
+    created: list[str] = []
+    original = wallet_module.Wallet.create
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        created.append(kwargs.get("passphrase", ""))
+        return original(*args, **kwargs, kdf_params={"n": 1024, "r": 8, "p": 1})
+
+    monkeypatch.setattr(wallet_module.Wallet, "create", recording)
+    setup = WalletSetup(MAINNET, tmp_path, GuiCalls())
+    qtbot.addWidget(setup)
+    setup.show()
+    setup.show_create()
+    assert not setup.create_passphrase.isVisible()
+    setup.create_password.setText(PASSWORD)
+    setup.create_repeat.setText(PASSWORD)
+    setup.create_extend.setChecked(True)
+    assert setup.create_passphrase.isVisible()
+    qtbot.mouseClick(setup.create_button, Qt.MouseButton.LeftButton)
+    assert setup.create_error.text() == "Type the seed passphrase, or untick the box."
+    assert created == [] and list_wallets(tmp_path) == []
+    setup.create_passphrase.setText("extra words")
+    qtbot.mouseClick(setup.create_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: setup.stack.currentWidget() is setup.seed_page, timeout=20_000)
+    assert created == ["extra words"] and setup.seed_extra.isVisible()
+    assert setup.create_passphrase.text() == "" and not setup.create_extend.isChecked()
