@@ -25,11 +25,10 @@ from app.core import AppCore
 from app.wallet.wallet import AddressInfo
 from spv.errors import ParseError
 from spv.params import NetworkParams
-from spv.units import parse_amount
 from spv.uri import PaymentURI, format_payment_uri
 
 from .calls import GuiCalls
-from .money import coins
+from .money import coins, parse_coins, unit_changes, unit_symbol
 from .widgets import page_header
 
 RECEIVING, CHANGE, ALL = "Receiving", "Change", "All"
@@ -81,7 +80,8 @@ class ReceivePage(QWidget):
         self.address_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.address_label.setWordWrap(True)
         self.amount = QLineEdit()
-        self.amount.setPlaceholderText(f"optional, in {params.coin_symbol}")
+        self._show_unit()
+        unit_changes().unit_changed.connect(self._unit_changed)  # a slot: ends with the page
         self.label = QLineEdit()
         self.label.setPlaceholderText("optional: who pays, what for (shown to the payer)")
         self.message = QLineEdit()
@@ -147,6 +147,14 @@ class ReceivePage(QWidget):
         self.new_button.setVisible(core is not None)
         for edit in (self.amount, self.label, self.message):
             edit.textChanged.connect(self._update)
+
+    def _unit_changed(self, _unit: str) -> None:
+        self._show_unit()
+        self._fill_table()
+        self._update()
+
+    def _show_unit(self) -> None:
+        self.amount.setPlaceholderText(f"optional, in {unit_symbol(self.params)}")
 
     # --- the address shown ---
 
@@ -250,7 +258,7 @@ class ReceivePage(QWidget):
         text = self.amount.text().strip()
         if text:
             try:
-                amount_units = parse_amount(text, self.params.units_per_coin)
+                amount_units = parse_coins(text, self.params)  # in the display unit
             except ParseError as exc:
                 self.error.setText(str(exc))
         if not self.address:

@@ -95,6 +95,10 @@ def test_units_change_rerenders_the_open_wallet(qtbot, tmp_path: Path) -> None: 
             send.address.setText(f"pkt:{address}?amount=1.25")  # URIs are always in coins
             assert send.amount.text() == "1250"
             assert send.recipients[0].payment() == (address, 125_000_000)
+            receive = window.receive_page  # requests are typed in mPKT, sent in coins
+            assert receive.amount.placeholderText() == "optional, in mrBTC"
+            receive.amount.setText("1500")
+            assert "amount=1.5" in receive.uri.text()
         finally:
             set_unit("PKT")  # while the core still answers the window's re-render
             core.stop()
