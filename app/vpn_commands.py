@@ -139,6 +139,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("exit", metavar="EXIT")
     p.add_argument("--buy", action="store_true", help="pay for one hour (asks for confirmation)")
     p.add_argument("--wallet", default="default", metavar="NAME", help="wallet to pay from")
+    p.add_argument(
+        "--offline", action="store_true", help="pay without syncing the wallet with peers first"
+    )
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument(
         "--password-stdin", action="store_true", help="read the wallet password from stdin"
@@ -433,11 +436,17 @@ def cmd_premium(ctx: Context) -> int:
         return 0
     from .vpn.premium import WalletPaymentSigner
     from .wallet.wallet import Wallet
+    from .wallet_commands import sync_with_peers
 
     try:
         wallet = Wallet.open(ctx.datadir, ctx.args.wallet, ctx.params)
     except ValueError as exc:
         raise CLIError(str(exc)) from None
+    try:
+        sync_with_peers(ctx, wallet)  # pay from the coins the chain has now
+    except BaseException:
+        wallet.close()
+        raise
 
     def signer(address: str, amount_units: int) -> SignedPayment:
         if ctx.args.password_stdin:

@@ -273,7 +273,7 @@ def _node(ctx: Context, wallet: Wallet | None = None) -> SpvNode:
     )
 
 
-def _sync(ctx: Context, wallet: Wallet) -> None:
+def sync_with_peers(ctx: Context, wallet: Wallet) -> None:
     if getattr(ctx.args, "offline", False):
         return
     node = _node(ctx, wallet)
@@ -516,7 +516,7 @@ def cmd_addresses(ctx: Context, wallet: Wallet) -> int:
 
 @_with_wallet
 def cmd_balance(ctx: Context, wallet: Wallet) -> int:
-    _sync(ctx, wallet)
+    sync_with_peers(ctx, wallet)
     bal = wallet.balance()
     data: dict[str, Any] = bal.to_json() | {"height": wallet.tip_height}
     lines = [
@@ -535,7 +535,7 @@ def cmd_balance(ctx: Context, wallet: Wallet) -> int:
 
 @_with_wallet
 def cmd_history(ctx: Context, wallet: Wallet) -> int:
-    _sync(ctx, wallet)
+    sync_with_peers(ctx, wallet)
     if ctx.args.csv:
         if ctx.args.csv == "-":
             sys.stdout.write(wallet.export_csv())
@@ -556,7 +556,7 @@ def cmd_history(ctx: Context, wallet: Wallet) -> int:
 
 @_with_wallet
 def cmd_coins(ctx: Context, wallet: Wallet) -> int:
-    _sync(ctx, wallet)
+    sync_with_peers(ctx, wallet)
     coins = wallet.coins()
     rows = [
         {
@@ -583,7 +583,7 @@ def cmd_coins(ctx: Context, wallet: Wallet) -> int:
 
 @_with_wallet
 def cmd_send(ctx: Context, wallet: Wallet) -> int:
-    _sync(ctx, wallet)
+    sync_with_peers(ctx, wallet)
     amount: int | str
     if ctx.args.amount.strip().lower() == "max":
         amount = "max"
@@ -600,7 +600,7 @@ def cmd_send(ctx: Context, wallet: Wallet) -> int:
 
 @_with_wallet
 def cmd_consolidate(ctx: Context, wallet: Wallet) -> int:
-    _sync(ctx, wallet)
+    sync_with_peers(ctx, wallet)
     max_value = (
         parse_amount(ctx.args.max_value, ctx.params.units_per_coin) if ctx.args.max_value else None
     )
@@ -612,7 +612,7 @@ def cmd_consolidate(ctx: Context, wallet: Wallet) -> int:
 
 @_with_wallet
 def cmd_vote(ctx: Context, wallet: Wallet) -> int:
-    _sync(ctx, wallet)
+    sync_with_peers(ctx, wallet)
     previews = wallet.create_vote(
         ctx.args.vote_for,
         ctx.args.vote_against,
@@ -624,7 +624,7 @@ def cmd_vote(ctx: Context, wallet: Wallet) -> int:
 
 @_with_wallet
 def cmd_sweep(ctx: Context, wallet: Wallet) -> int:
-    _sync(ctx, wallet)
+    sync_with_peers(ctx, wallet)
     ctx.args.coin = []
     previews = wallet.create_sweep_imported(fee_rate=ctx.args.fee_rate)
     return _confirm_and_send(ctx, wallet, previews)
