@@ -26,7 +26,7 @@ from spv.tx import Transaction
 
 from .wallet.coin_view import CoinView, coin_view
 from .wallet.keystore import WalletSecrets
-from .wallet.ledger import Balance, HistoryEntry
+from .wallet.ledger import Balance, HistoryEntry, TxDetails
 from .wallet.sync import broadcast as broadcast_tx
 from .wallet.sync import sync_wallet
 from .wallet.wallet import AddressInfo, TxPreview, Wallet, WalletError
@@ -402,6 +402,10 @@ class AppCore:
             return [tx.txid_hex for tx in signed]
 
         return self.submit(send())
+
+    def transaction_details(self, txid: str) -> "concurrent.futures.Future[TxDetails]":
+        """Inputs and outputs of one of the open wallet's transactions."""
+        return self.call(lambda: self._open_wallet_or_fail().ledger.details(txid))
 
     def addresses(self) -> "concurrent.futures.Future[list[AddressInfo]]":
         """Every address of the open wallet (receive, change, imported) with balance, use

@@ -16,12 +16,14 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QTableView,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from app.core import AppCore, WalletView
-from app.wallet.ledger import HistoryEntry
+from app.wallet.ledger import HistoryEntry, TxDetails, TxPart
 from spv.params import NetworkParams
 
 from .calls import GuiCalls
@@ -62,17 +64,71 @@ class DetailsDialog(QDialog):
         form.addRow("Block", QLabel("unconfirmed" if entry.height is None else f"{entry.height:,}"))
         form.addRow("Confirmations", QLabel(str(entry.confirmations)))
         form.addRow("Amount", QLabel(coins(entry.amount, params, signed=True)))
-        form.addRow("Fee", QLabel("unknown" if entry.fee is None else coins(entry.fee, params)))
+        if entry.coinbase:
+            fee_text = "none (a mining reward)"
+        elif entry.fee is None:
+            fee_text = "unknown (paid by someone else)"
+        else:
+            fee_text = coins(entry.fee, params)
+        form.addRow("Fee", QLabel(fee_text))
         kind = entry.direction + (" (mining reward)" if entry.coinbase else "")
         form.addRow("Kind", QLabel(kind))
+        self.size_label = QLabel("…")
+        form.addRow("Size", self.size_label)
+        self.inputs = _parts_table()
+        self.outputs = _parts_table()
+        form.addRow("Inputs", self.inputs)
+        form.addRow("Outputs", self.outputs)
         self.label = QLineEdit(entry.label)
         form.addRow("Label", self.label)
+        self.params = params
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Close
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    def show_details(self, details: TxDetails) -> None:
+        """Fill the inputs and outputs (asked of the core after the dialog opened)."""
+        self.size_label.setText(f"{details.vsize:,} vbytes ({details.size:,} bytes)")
+        if details.coinbase:
+            _fill_parts(self.inputs, [], self.params, "new coins (the block's reward)")
+        else:
+            _fill_parts(self.inputs, details.inputs, self.params)
+        _fill_parts(self.outputs, details.outputs, self.params)
+
+    def details_failed(self, exc: BaseException) -> None:
+        self.size_label.setText(f"details not available: {exc}")
+
+
+def _parts_table() -> QTableWidget:
+    table = QTableWidget(0, 3)
+    table.setHorizontalHeaderLabels(["Address", "Amount", ""])
+    table.verticalHeader().setVisible(False)
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    table.horizontalHeader().setStretchLastSection(True)
+    table.setMinimumWidth(520)
+    table.setMaximumHeight(table.fontMetrics().lineSpacing() * 8)
+    return table
+
+
+def _fill_parts(
+    table: QTableWidget, parts: list[TxPart], params: NetworkParams, note: str = ""
+) -> None:
+    table.setRowCount(len(parts) or (1 if note else 0))
+    if note and not parts:
+        table.setItem(0, 0, QTableWidgetItem(note))
+        return
+    for row, part in enumerate(parts):
+        address = QTableWidgetItem(part.address or part.outpoint)
+        address.setToolTip(part.outpoint)
+        amount = QTableWidgetItem("?" if part.value is None else coins(part.value, params))
+        amount.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        table.setItem(row, 0, address)
+        table.setItem(row, 1, amount)
+        table.setItem(row, 2, QTableWidgetItem("this wallet" if part.mine else ""))
+    table.resizeColumnsToContents()
 
 
 class HistoryPage(QWidget):
@@ -180,9 +236,13 @@ class HistoryPage(QWidget):
         row = self.proxy.mapToSource(index).row()  # type: ignore[arg-type]
         txid = self.model.item(row, 5).text()
         entry = self.entries[txid]
-        self.dialog = DetailsDialog(entry, self.params, self)
-        self.dialog.accepted.connect(lambda: self._save_label(txid))
-        self.dialog.open()
+        dialog = DetailsDialog(entry, self.params, self)
+        self.dialog = dialog
+        dialog.accepted.connect(lambda: self._save_label(txid))
+        dialog.open()
+        self.calls.watch(
+            self.core.transaction_details(txid), dialog.show_details, dialog.details_failed
+        )
 
     def _save_label(self, txid: str) -> None:
         assert self.dialog is not None

@@ -148,6 +148,26 @@ class Balance:
 
 
 @dataclass(frozen=True)
+class TxPart:
+    """One input or output of a transaction, as far as the wallet knows it."""
+
+    outpoint: str  # TXID:N (for an output: this transaction's)
+    address: str  # "" when unknown (an input not paid by the wallet) or not an address
+    value: int | None  # None: unknown (an input the wallet did not receive)
+    mine: bool
+
+
+@dataclass(frozen=True)
+class TxDetails:
+    txid: str
+    inputs: list[TxPart]
+    outputs: list[TxPart]
+    size: int
+    vsize: int
+    coinbase: bool
+
+
+@dataclass(frozen=True)
 class HistoryEntry:
     txid: str
     height: int | None
@@ -438,6 +458,45 @@ class Ledger:
                 )
             )
         return entries
+
+    def details(self, txid_text: str) -> TxDetails:
+        """The inputs and outputs of a ledger transaction, with what the wallet knows of
+        them (a light client only knows the value of the inputs that paid it)."""
+        ltx = self.txs.get(hash_from_display(txid_text))
+        if ltx is None:
+            raise KeyError(f"transaction {txid_text} is not in this wallet")
+        tx = ltx.tx
+        inputs = []
+        if not tx.is_coinbase():
+            for txin in tx.inputs:
+                parent = self.txs.get(txin.prevout.txid)
+                out = (
+                    parent.tx.outputs[txin.prevout.index]
+                    if parent is not None and txin.prevout.index < len(parent.tx.outputs)
+                    else None
+                )
+                inputs.append(
+                    TxPart(
+                        outpoint=outpoint_text(txin.prevout),
+                        address=(address_from_script(out.script, self.params) or "")
+                        if out is not None
+                        else "",
+                        value=out.value if out is not None else None,
+                        mine=out is not None and self.owner(out.script) is not None,
+                    )
+                )
+        outputs = [
+            TxPart(
+                outpoint=f"{tx.txid_hex}:{n}",
+                address=address_from_script(out.script, self.params) or "",
+                value=out.value,
+                mine=self.owner(out.script) is not None,
+            )
+            for n, out in enumerate(tx.outputs)
+        ]
+        return TxDetails(
+            tx.txid_hex, inputs, outputs, len(tx.serialize()), tx.vsize, tx.is_coinbase()
+        )
 
     def _address_label(self, tx: Transaction, direction: str, labels: Mapping[str, str]) -> str:
         """A transaction without its own label shows the label of the address it paid: one of

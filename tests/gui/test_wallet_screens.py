@@ -182,6 +182,12 @@ def test_send_checks_the_address_previews_and_broadcasts(qtbot, tmp_path: Path) 
             assert history.proxy.rowCount() == 1
             history._open_details(history.proxy.index(0, 0))
             assert history.dialog is not None
+            details = history.dialog
+            qtbot.waitUntil(lambda: details.outputs.rowCount() > 0, timeout=10_000)
+            outputs = [details.outputs.item(r, 0).text() for r in range(details.outputs.rowCount())]
+            assert destination in outputs and details.inputs.rowCount() == 1
+            assert details.inputs.item(0, 2).text() == "this wallet"
+            assert "vbytes" in details.size_label.text()
             history.dialog.label.setText("rent for May")
             history.dialog.accept()
             qtbot.waitUntil(

@@ -134,3 +134,20 @@ def test_history_shows_address_labels_unless_the_transaction_has_its_own(wallet:
     assert labels[sent.txid_hex] == "Bob's shop"  # the recipient's label, not our change's
     wallet.set_label(funding.txid, "salary")
     assert {e.txid: e.label for e in wallet.history()}[funding.txid] == "salary"
+
+
+def test_transaction_details_inputs_and_outputs(wallet: Wallet) -> None:
+    (funding,) = wallet.history()
+    details = wallet.ledger.details(funding.txid)
+    (foreign,) = details.inputs  # paid by someone else: its value is not known here
+    assert foreign.value is None and not foreign.mine and foreign.address == ""
+    assert [o.value for o in details.outputs] == [100_000, 50_000, 20_000]
+    assert all(o.mine for o in details.outputs) and not details.coinbase
+    sent = wallet.sign(wallet.create_send([(DEST, 30_000)]), PASSWORD)
+    wallet.record_pending(sent)
+    spend = wallet.ledger.details(sent.txid_hex)
+    assert all(i.mine and i.value is not None for i in spend.inputs)
+    assert {o.address for o in spend.outputs if not o.mine} == {DEST}
+    assert spend.vsize == sent.vsize and spend.outputs[0].outpoint == f"{sent.txid_hex}:0"
+    with pytest.raises(KeyError):
+        wallet.ledger.details("00" * 32)
