@@ -67,12 +67,14 @@ class AppCore:
         use_dns_seeds: bool = True,
         on_event: EventCallback | None = None,
         verify_packetcrypt_proofs: bool = True,
+        peer_timeout: float | None = None,
     ) -> None:
         self.params = params
         self.datadir = Path(datadir)
         self._peers = list(peers)
         self._use_dns = use_dns_seeds
         self._verify_proofs = verify_packetcrypt_proofs
+        self._peer_timeout = peer_timeout  # None: the light client's default
         self._on_event = on_event
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -236,7 +238,7 @@ class AppCore:
         self._run_task = asyncio.get_running_loop().create_task(self._follow_chain())
 
     def _new_node(self, history_from_height: int | None = None) -> SpvNode:
-        return SpvNode(
+        node = SpvNode(
             self.params,
             self.datadir,
             peers=self._peers,
@@ -245,6 +247,9 @@ class AppCore:
             verify_packetcrypt_proofs=self._verify_proofs,
             history_from_height=history_from_height,
         )
+        if self._peer_timeout is not None:
+            node.peer_timeout = self._peer_timeout
+        return node
 
     def close_wallet(self) -> "concurrent.futures.Future[None]":
         return self.submit(self._detach_wallet())

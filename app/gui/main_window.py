@@ -288,6 +288,8 @@ class MainWindow(QMainWindow):
             and payload != self._shown_view  # nothing new: skip refilling every page
         ):
             self._show(payload)
+        elif kind == "sync-error":
+            self.sync_indicator.show_problem(str(payload))
 
     # --- tray, at a glance, closing ---
 

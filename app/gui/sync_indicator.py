@@ -65,6 +65,18 @@ class SyncIndicator(QWidget):
         layout.addWidget(self.bar)
 
     def update_progress(self, p: SyncProgress) -> None:
+        self.label.setStyleSheet("")
+        self.label.setToolTip("")
         self.label.setText(describe(p))
         self.bar.setValue(int(1000 * fraction(p)))
         self.bar.setVisible(p.stage != "synced")
+
+    def show_problem(self, reason: str) -> None:
+        """The last sync attempt failed (no peer reachable, a peer dropped): say so until the
+        next progress report; the core tries again by itself."""
+        self.label.setText(f"Not connected: {reason} — trying again")
+        self.label.setStyleSheet("color: #8a5a00")
+        self.label.setToolTip(
+            "Check the internet connection. If PKT's public peers are down, add a peer you "
+            "know on the Settings page (Extra peers)."
+        )

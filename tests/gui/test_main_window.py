@@ -47,3 +47,33 @@ def test_main_window_follows_a_real_sync(qtbot, tmp_path: Path) -> None:  # type
             assert window.windowTitle() == "PKT Wallet — regtest"
         finally:
             core.stop()
+
+
+def test_no_reachable_peer_is_said_and_retried(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    closed_port = probe.getsockname()[1]
+    probe.close()  # nothing listens there: every connection is refused
+    bridge = CoreBridge()
+    core = AppCore(
+        REGTEST,
+        tmp_path,
+        peers=[("127.0.0.1", closed_port)],
+        use_dns_seeds=False,
+        on_event=bridge.deliver,
+        peer_timeout=0.5,
+    )
+    core.start()
+    try:
+        window = MainWindow(core, bridge)
+        qtbot.addWidget(window)
+        window.show()
+        label = window.sync_indicator.label
+        qtbot.waitUntil(lambda: label.text().startswith("Not connected: "), timeout=20_000)
+        assert label.text().endswith("trying again") and "Settings" in label.toolTip()
+        window.sync_indicator.update_progress(SyncProgress("connecting", 0, 0, 0, -1, -1))
+        assert label.text() == "Connecting to peers…" and label.toolTip() == ""
+    finally:
+        core.stop()
