@@ -262,9 +262,12 @@ class AnnMiner:
             return True
         self._stop.set()
         self._stopped_at = self.clock()
+        # the miners first (no new announcements after this), then what they found in their
+        # last moments is uploaded until shortly before the deadline, then the pools stop
+        ok = self.workers.stop(max(0.1, (deadline - time.monotonic()) * 0.5))
+        drain_until = deadline - 0.2 * timeout
         for pool in self.pools:
-            pool.stop()
-        ok = self.workers.stop(max(0.1, (deadline - time.monotonic()) * 0.8))
+            pool.stop(drain_until=drain_until)
         self._supervisor.join(max(0.0, deadline - time.monotonic()))
         for pool in self.pools:
             pool.join(deadline)

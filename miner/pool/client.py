@@ -228,11 +228,15 @@ class PoolClient:
         )
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, drain_until: float | None = None) -> None:
+        """Stop polling and uploading; with `drain_until` (time.monotonic), first let the
+        pending announcements upload until then."""
         with self._lock:
             self._stopped = True
             self.state = "stopped"
             self._wake.set()
+        if drain_until is not None:
+            self.uploader.drain(drain_until)
         self.uploader.stop()
 
     def join(self, deadline: float) -> None:

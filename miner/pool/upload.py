@@ -288,6 +288,18 @@ class Uploader:
         worker.thread.start()
         return worker
 
+    def drain(self, deadline: float) -> None:
+        """Before stopping: queue every open batch and wait, until `deadline`
+        (time.monotonic), for the queued and in-flight uploads to finish — the announcements
+        mined just before a stop still reach the pool."""
+        with self._lock:
+            if not self._running:
+                return
+            self._flush_locked(self.clock(), force=True)
+            self._lock.notify_all()
+            while (self._queue or self.counters.inflight > 0) and time.monotonic() < deadline:
+                self._lock.wait(min(0.05, max(0.001, deadline - time.monotonic())))
+
     def stop(self) -> None:
         with self._lock:
             self._running = False
@@ -384,6 +396,7 @@ class Uploader:
                     worker.busy_since = None
                     self.counters.inflight -= len(batch.anns)
                     self._account(batch, outcome)
+                    self._lock.notify_all()  # a drain may wait for this upload
                 if isinstance(outcome, Exception) and session is not None:
                     session.close()
                     session = None

@@ -87,6 +87,9 @@ def test_anns_are_accepted_and_stats_flow(pool: TestPool, miners: list[AnnMiner]
     assert miner.stop(2.0)
     assert time.monotonic() - t0 < 2.0
     assert not miner.running and events.kinds()[-1] == "mining.state"
+    c = miner.snapshot().pools[0].counters  # what was found before the stop was uploaded
+    assert c.unsent == 0 and c.lost == 0 and c.inflight == 0
+    assert c.accepted == c.submitted - c.stale == pool.accepted
 
 
 class RecordingEngine(KernelEngine):

@@ -266,3 +266,30 @@ def test_watchdog_restarts_a_stalled_config_poller(
     assert len(reasons) == 1 and "connection restarted" in reasons[0]
     pool.config_mode = "ok"
     assert wait_for(lambda: client.job is not None, 5)
+
+
+def test_stop_uploads_what_was_mined_just_before(client_factory: list[PoolClient]) -> None:
+    with TestPool(validate=False, handlers=2) as pool:
+        client, job = started(client_factory, pool, batch_seconds=60)
+        client.uploader.add(anns_for(job, 30), job)  # an open batch, not due for a minute
+        time.sleep(0.2)
+        assert pool.accepted == 0
+        client.stop(drain_until=time.monotonic() + 5)
+        assert pool.accepted == 30 and client.uploader.counters.unsent == 0
+
+
+def test_stop_without_drain_or_past_the_deadline_counts_unsent(
+    client_factory: list[PoolClient],
+) -> None:
+    with TestPool(validate=False, handlers=1) as pool:
+        client, job = started(client_factory, pool, batch_seconds=60)
+        client.uploader.add(anns_for(job, 12), job)
+        client.stop()
+        assert client.uploader.counters.unsent == 12 and pool.accepted == 0
+    with TestPool(validate=False, handlers=1) as pool:
+        pool.submit_mode, pool.delay = "slow", 2.0
+        client, job = started(client_factory, pool, batch_seconds=60)
+        client.uploader.add(anns_for(job, 7), job)
+        start = time.monotonic()
+        client.stop(drain_until=start + 0.3)  # the pool answers too late: the stop does not wait
+        assert time.monotonic() - start < 1.5
