@@ -41,8 +41,10 @@ class PreviewDialog(QDialog):
         self.preview = preview
         self.setWindowTitle("Check the payment")
         layout = QVBoxLayout(self)
+        layout.addWidget(page_header("Check the payment", "Exactly this will be signed and sent."))
         form = QFormLayout()
-        for out in preview.outputs:
+        recipients_first = sorted(preview.outputs, key=lambda o: (o.is_change, o.is_mine))
+        for out in recipients_first:
             who = out.address or out.script.hex()
             role = (
                 "change (back to you)"
