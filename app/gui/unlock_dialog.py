@@ -26,7 +26,7 @@ from app.wallet.wallet import PasswordError, Wallet, WalletError, key_path
 from spv.params import NetworkParams
 
 from .calls import GuiCalls
-from .widgets import make_primary
+from .widgets import make_primary, page_header
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,8 @@ class UnlockDialog(QDialog):
         self.cancel_button = QPushButton("Not now")
 
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Wallet"))
+        layout.addWidget(page_header("Open a wallet", "Choose a wallet and type its password."))
+        self.wallet_list.setMaximumHeight(self.wallet_list.fontMetrics().lineSpacing() * 8)
         layout.addWidget(self.wallet_list)
         form = QFormLayout()
         form.addRow("Password", self.password)
