@@ -226,8 +226,10 @@ def wallet_screens(workdir: Path) -> None:
             history = window.history_page
             show_page(window, "History")
             save(window, "history")
-            history._open_details(history.proxy.index(0, 0))
+            history._open_details(history.proxy.index(history.proxy.rowCount() - 1, 0))
             if history.dialog is not None:
+                details = history.dialog
+                wait_until("the details", lambda: details.outputs.rowCount() > 0)
                 save(history.dialog, "history-details")
                 history.dialog.reject()
 
