@@ -30,6 +30,7 @@ class RecipientError(ValueError):
 
 class RecipientRow(QWidget):
     changed = Signal()  # address, amount or max changed
+    request_note = Signal(str)  # the label or message of a pasted pkt: payment request
     remove_requested = Signal(object)  # this row
 
     def __init__(
@@ -108,6 +109,9 @@ class RecipientRow(QWidget):
                     format_in_unit(uri.amount_units, self.params.units_per_coin, current_unit())
                 )
             text = uri.address
+            note = " — ".join(part for part in (uri.label, uri.message) if part)
+            if note:
+                self.request_note.emit(note)
         if not text:
             self.address_state.clear()
             return

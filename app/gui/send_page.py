@@ -90,6 +90,7 @@ class SendPage(QWidget):
         self.dialog: PreviewDialog | None = None
         self.coin_dialog: CoinControlDialog | None = None
         self.chosen_coins: list[CoinView] = []  # empty: the wallet chooses
+        self._sending_description = ""  # becomes the label of the transaction being sent
         layout = QVBoxLayout(self)
         layout.addWidget(page_header("Send", "Pay to an address or a pkt: payment request."))
         self.fee = FeeChoice(self.params)
@@ -121,6 +122,11 @@ class SendPage(QWidget):
         coins_row.addWidget(self.coins_state, 1)
         coins_row.addWidget(self.reset_coins)
         coins_row.addWidget(self.choose_coins)
+        self.description = QLineEdit()
+        self.description.setPlaceholderText(
+            "optional: what this payment is for (only you see it, in History)"
+        )
+        form.addRow("Description", self.description)
         form.addRow("Fee rate", self.fee)
         form.addRow("", self.rbf)
         form.addRow("Coins", coins_row)
@@ -146,10 +152,15 @@ class SendPage(QWidget):
         row.changed.connect(self.fee.draft_changed)
         row.max.toggled.connect(lambda on: self._only_one_max(row) if on else None)
         row.remove_requested.connect(self.remove_recipient)
+        row.request_note.connect(self._request_note)
         if removable:
             row.address.setFocus()
         self.fee.draft_changed()
         return row
+
+    def _request_note(self, note: str) -> None:
+        if not self.description.text().strip():
+            self.description.setText(note)
 
     def remove_recipient(self, row: RecipientRow) -> None:
         if row is self.recipients[0]:
@@ -228,11 +239,20 @@ class SendPage(QWidget):
         self.dialog.password.clear()
         self._say("Signing and sending…")
         self.preview_button.setEnabled(False)
+        self._sending_description = self.description.text().strip()
         self.calls.watch(
             self.core.sign_and_broadcast(preview, password), self._sent, self._send_failed
         )
 
     def _sent(self, txid: str) -> None:
+        description, self._sending_description = self._sending_description, ""
+        if description:  # the transaction's label in History
+            self.calls.watch(
+                self.core.set_label(txid, description),
+                lambda _none: None,
+                lambda exc: self._say(f"Sent, but the description was not saved: {exc}"),
+            )
+        self.description.clear()
         self.preview_button.setEnabled(True)
         for row in self.recipients[1:]:
             self.remove_recipient(row)

@@ -148,8 +148,9 @@ def test_send_checks_the_address_previews_and_broadcasts(qtbot, tmp_path: Path) 
             send = window.send_page
             send.address.setText("pkt1q6hqsqhqdgqfd8t3xwgceulu7k9d9w5t2amath0qxyfjlvl3s3u4sjza2g2")
             assert "mainnet address" in send.address_state.text()
-            send.address.setText(f"pkt:{destination}?amount=1.25")  # a pasted payment request
+            send.address.setText(f"pkt:{destination}?amount=1.25&message=Invoice%2042")  # pasted
             assert send.address.text() == destination and send.amount.text() == "1.25"
+            assert send.description.text() == "Invoice 42"  # becomes the label once sent
             assert send.address_state.text() == "✓ valid address"
             qtbot.mouseClick(send.preview_button, Qt.MouseButton.LeftButton)
             qtbot.waitUntil(
@@ -172,12 +173,17 @@ def test_send_checks_the_address_previews_and_broadcasts(qtbot, tmp_path: Path) 
             qtbot.waitUntil(lambda: send.status.text().startswith("Sent."), timeout=20_000)
             (tx,) = peer.received_txs  # the peer checked its signature
             assert send.status.text().endswith(tx.txid_hex)
+            assert send.description.text() == ""
             assert any(o.value == 125_000_000 for o in tx.outputs)
             qtbot.waitUntil(lambda: window.overview_page.table.rowCount() == 2, timeout=10_000)
             assert window.overview_page.table.item(0, 2).text() == "unconfirmed"
 
             history = window.history_page
             assert history.proxy.rowCount() == 2
+            qtbot.waitUntil(  # the description typed (here: pasted) on the Send page
+                lambda: any(history.model.item(r, 1).text() == "Invoice 42" for r in range(2)),
+                timeout=10_000,
+            )
             history.search.setText(tx.txid_hex[:10])
             assert history.proxy.rowCount() == 1
             history._open_details(history.proxy.index(0, 0))
