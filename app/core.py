@@ -408,6 +408,27 @@ class AppCore:
 
         return self.submit(send())
 
+    def abandon(self, txid: str) -> "concurrent.futures.Future[None]":
+        """Forget an unconfirmed transaction of the open wallet (and those spending it): its
+        coins are spendable again; the window gets a fresh WalletView."""
+
+        def forget() -> None:
+            wallet = self._open_wallet_or_fail()
+            wallet.abandon(txid)
+            self.emit("wallet", self._wallet_view(wallet))
+
+        return self.call(forget)
+
+    def change_password(self, old: str, new: str) -> "concurrent.futures.Future[None]":
+        """Re-encrypt the open wallet's key file with a new password (on a worker thread:
+        two key derivations; the network thread goes on)."""
+
+        async def change() -> None:
+            wallet = self._open_wallet_or_fail()
+            await asyncio.to_thread(wallet.change_password, old, new)
+
+        return self.submit(change())
+
     def transaction_details(self, txid: str) -> "concurrent.futures.Future[TxDetails]":
         """Inputs and outputs of one of the open wallet's transactions."""
         return self.call(lambda: self._open_wallet_or_fail().ledger.details(txid))

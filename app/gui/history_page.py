@@ -4,7 +4,7 @@ export."""
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer
+from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QDialog,
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QTableView,
     QTableWidget,
@@ -87,7 +88,31 @@ class DetailsDialog(QDialog):
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        self.abandon_button: QPushButton | None = None
+        if entry.height is None and not entry.coinbase:
+            self.abandon_button = buttons.addButton(
+                "Abandon…", QDialogButtonBox.ButtonRole.DestructiveRole
+            )
+            self.abandon_button.setToolTip(
+                "Forget this unconfirmed transaction, if it will never confirm"
+            )
+            self.abandon_button.clicked.connect(self._ask_abandon)
         form.addRow(buttons)
+        self.txid = entry.txid
+
+    abandon_requested = Signal(str)  # txid
+
+    def _ask_abandon(self) -> None:
+        answer = QMessageBox.question(
+            self,
+            "Abandon the transaction?",
+            "Forget this unconfirmed transaction? Only do this if it will never confirm (a "
+            "peer rejected it, or it was replaced). Its coins become spendable again; if it "
+            "does confirm later, the wallet sees it again.",
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.abandon_requested.emit(self.txid)
+            self.reject()
 
     def show_details(self, details: TxDetails) -> None:
         """Fill the inputs and outputs (asked of the core after the dialog opened)."""
@@ -167,8 +192,13 @@ class HistoryPage(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setResizeContentsPrecision(0)  # fit the visible rows
         layout.addWidget(self.table, 1)
-        self.status = QLabel()
-        layout.addWidget(self.status)
+        self.status = QLabel()  # how many transactions
+        self.notice = QLabel()  # what the last action (abandon, label, export) did
+        self.notice.setWordWrap(True)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status)
+        status_row.addWidget(self.notice, 1)
+        layout.addLayout(status_row)
         self.search.textChanged.connect(self.proxy.setFilterFixedString)
         self.table.doubleClicked.connect(self._open_details)
         self.export_button.clicked.connect(self._export)
@@ -239,17 +269,27 @@ class HistoryPage(QWidget):
         dialog = DetailsDialog(entry, self.params, self)
         self.dialog = dialog
         dialog.accepted.connect(lambda: self._save_label(txid))
+        dialog.abandon_requested.connect(self.abandon)
         dialog.open()
         self.calls.watch(
             self.core.transaction_details(txid), dialog.show_details, dialog.details_failed
         )
+
+    def abandon(self, txid: str) -> None:
+        self.calls.watch(self.core.abandon(txid), self._abandoned, self._not_abandoned)
+
+    def _abandoned(self, _none: None) -> None:
+        self.notice.setText("Transaction abandoned; its coins are spendable again.")
+
+    def _not_abandoned(self, exc: BaseException) -> None:
+        self.notice.setText(f"Not abandoned: {exc}")
 
     def _save_label(self, txid: str) -> None:
         assert self.dialog is not None
         self.calls.watch(
             self.core.set_label(txid, self.dialog.label.text().strip()),
             lambda _: None,
-            lambda exc: self.status.setText(f"label not saved: {exc}"),
+            lambda exc: self.notice.setText(f"label not saved: {exc}"),
         )
 
     def _export(self) -> None:
@@ -262,6 +302,6 @@ class HistoryPage(QWidget):
     def export_to(self, path: Path) -> None:
         self.calls.watch(
             self.core.export_history(path),
-            lambda _: self.status.setText(f"exported to {path}"),
-            lambda exc: self.status.setText(f"export failed: {exc}"),
+            lambda _: self.notice.setText(f"exported to {path}"),
+            lambda exc: self.notice.setText(f"export failed: {exc}"),
         )

@@ -35,6 +35,7 @@ from .mining_page import MiningPage
 from .money import unit_changes
 from .network_page import NetworkPage
 from .overview_page import OverviewPage
+from .password_dialog import ChangePasswordDialog
 from .receive_page import ReceivePage
 from .send_page import SendPage
 from .settings_page import SettingsPage
@@ -141,6 +142,8 @@ class MainWindow(QMainWindow):
         self.wallet_menu.open_requested.connect(self.show_unlock_dialog)
         self.wallet_menu.close_requested.connect(self.close_wallet)
         self.wallet_menu.switch_requested.connect(self.show_unlock_dialog)
+        self.wallet_menu.change_password_requested.connect(self.show_password_dialog)
+        self.password_dialog: ChangePasswordDialog | None = None
 
         wallets = list_wallets(core.datadir)
         if wallets and not ask_unlock:
@@ -240,6 +243,12 @@ class MainWindow(QMainWindow):
         dialog.open_requested.connect(self.show_unlock_dialog)
         self.setup_dialog = dialog
         dialog.open()
+
+    def show_password_dialog(self) -> None:
+        if self.wallet_name is None:
+            return
+        self.password_dialog = ChangePasswordDialog(self.core, self.calls, self.wallet_name, self)
+        self.password_dialog.open()
 
     def close_wallet(self) -> None:
         """Save and close the open wallet and go back to the start page."""

@@ -15,6 +15,7 @@ class WalletMenu(QMenu):
     restore_requested = Signal()
     open_requested = Signal()
     close_requested = Signal()
+    change_password_requested = Signal()
     switch_requested = Signal(str)
 
     def __init__(
@@ -32,6 +33,8 @@ class WalletMenu(QMenu):
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)  # Ctrl+O
         self.close_action = self.addAction("&Close wallet")
         self.addSeparator()
+        self.password_action = self.addAction("Change &password…")
+        self.addSeparator()
         self._switch_group = QActionGroup(self)
         self._switch_group.setExclusive(True)
         self.switch_actions: list[QAction] = []
@@ -39,6 +42,7 @@ class WalletMenu(QMenu):
         self.restore_action.triggered.connect(self.restore_requested)
         self.open_action.triggered.connect(self.open_requested)
         self.close_action.triggered.connect(self.close_requested)
+        self.password_action.triggered.connect(self.change_password_requested)
         self.aboutToShow.connect(self.refresh)
         self.refresh()
 
@@ -50,6 +54,7 @@ class WalletMenu(QMenu):
             action.deleteLater()
         current = self._current()
         self.close_action.setEnabled(current is not None)
+        self.password_action.setEnabled(current is not None)
         self.switch_actions = []
         for name in self._wallets():
             action = QAction(name, self)
