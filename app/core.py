@@ -45,6 +45,19 @@ class WalletView:
     receive_address: str
     history: list[HistoryEntry]
     synced_height: int
+    backed_up: bool = True  # False: the seed words were never confirmed
+
+
+@dataclass(frozen=True)
+class SeedWords:
+    """A wallet's seed words, for the person to write down (never logged or stored)."""
+
+    words: str
+    seed_type: str  # "bip39" or "pktwallet"
+    has_passphrase: bool
+
+    def __repr__(self) -> str:
+        return f"SeedWords(seed_type={self.seed_type!r}, <words redacted>)"
 
 
 EventCallback = Callable[[str, object], None]
@@ -408,6 +421,31 @@ class AppCore:
 
         return self.submit(send())
 
+    def seed_words(self, password: str) -> "concurrent.futures.Future[SeedWords]":
+        """The open wallet's seed words (the key file decrypted on a worker thread)."""
+
+        async def read() -> SeedWords:
+            wallet = self._open_wallet_or_fail()
+            secrets = await self._open_secrets(wallet, password)
+            if not secrets.mnemonic:
+                raise WalletError("this wallet has no seed words (it was made from keys)")
+            return SeedWords(secrets.mnemonic, secrets.seed_type, secrets.has_passphrase)
+
+        return self.submit(read())
+
+    def confirm_backup(
+        self, words_at_positions: dict[int, str], password: str
+    ) -> "concurrent.futures.Future[None]":
+        """Check words typed back from the paper; the wallet is then marked backed up."""
+
+        async def check() -> None:
+            wallet = self._open_wallet_or_fail()
+            secrets = await self._open_secrets(wallet, password)
+            wallet.confirm_backup(words_at_positions, secrets=secrets)
+            self.emit("wallet", self._wallet_view(wallet))
+
+        return self.submit(check())
+
     def abandon(self, txid: str) -> "concurrent.futures.Future[None]":
         """Forget an unconfirmed transaction of the open wallet (and those spending it): its
         coins are spendable again; the window gets a fresh WalletView."""
@@ -472,6 +510,7 @@ class AppCore:
             receive_address=wallet.receive_address(),
             history=wallet.history(),
             synced_height=wallet.synced_height,
+            backed_up=wallet.backed_up,
         )
 
     # --- services ---

@@ -37,6 +37,7 @@ from .network_page import NetworkPage
 from .overview_page import OverviewPage
 from .password_dialog import ChangePasswordDialog
 from .receive_page import ReceivePage
+from .seed_dialog import SeedWordsDialog
 from .send_page import SendPage
 from .settings_page import SettingsPage
 from .setup_dialog import WalletSetupDialog
@@ -143,6 +144,9 @@ class MainWindow(QMainWindow):
         self.wallet_menu.close_requested.connect(self.close_wallet)
         self.wallet_menu.switch_requested.connect(self.show_unlock_dialog)
         self.wallet_menu.change_password_requested.connect(self.show_password_dialog)
+        self.wallet_menu.seed_requested.connect(self.show_seed_dialog)
+        self.overview_page.backup_requested.connect(self.show_seed_dialog)
+        self.seed_dialog: SeedWordsDialog | None = None
         self.password_dialog: ChangePasswordDialog | None = None
 
         wallets = list_wallets(core.datadir)
@@ -249,6 +253,13 @@ class MainWindow(QMainWindow):
             return
         self.password_dialog = ChangePasswordDialog(self.core, self.calls, self.wallet_name, self)
         self.password_dialog.open()
+
+    def show_seed_dialog(self) -> None:
+        if self.wallet_name is None:
+            return
+        backed_up = self._shown_view.backed_up if self._shown_view is not None else True
+        self.seed_dialog = SeedWordsDialog(self.core, self.calls, self.wallet_name, backed_up, self)
+        self.seed_dialog.open()
 
     def close_wallet(self) -> None:
         """Save and close the open wallet and go back to the start page."""

@@ -2,11 +2,13 @@
 
 from datetime import datetime
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
+    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -24,11 +26,31 @@ RECENT = 12
 
 
 class OverviewPage(QWidget):
+    backup_requested = Signal()  # "Back up now" on the reminder
+
     def __init__(self, params: NetworkParams, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.params = params
         layout = QVBoxLayout(self)
         layout.addWidget(page_header("Overview", "Your balance and latest payments."))
+        self.backup_banner = QWidget()
+        banner = QHBoxLayout(self.backup_banner)
+        banner.setContentsMargins(8, 6, 8, 6)
+        self.backup_banner.setStyleSheet(
+            "background: #fff4e0; border: 1px solid #f0c36d; border-radius: 6px; color: #5c3d00;"
+        )
+        banner_text = QLabel(
+            "Your seed words were never checked. Without a paper backup, a lost or broken "
+            "computer means lost money."
+        )
+        banner_text.setWordWrap(True)
+        banner_text.setStyleSheet("border: none;")
+        self.backup_button = QPushButton("Back up now")
+        self.backup_button.clicked.connect(self.backup_requested)
+        banner.addWidget(banner_text, 1)
+        banner.addWidget(self.backup_button)
+        self.backup_banner.setVisible(False)
+        layout.addWidget(self.backup_banner)
         box = QGroupBox("Balance")
         form = QFormLayout(box)
         self.total = QLabel("—")
@@ -61,6 +83,7 @@ class OverviewPage(QWidget):
         layout.addWidget(recent, 1)
 
     def show_wallet(self, view: WalletView) -> None:
+        self.backup_banner.setVisible(not view.backed_up)
         b = view.balance
         self.total.setText(coins(b.confirmed + b.unconfirmed + b.immature, self.params))
         self.confirmed.setText(coins(b.confirmed, self.params))

@@ -16,6 +16,7 @@ class WalletMenu(QMenu):
     open_requested = Signal()
     close_requested = Signal()
     change_password_requested = Signal()
+    seed_requested = Signal()
     switch_requested = Signal(str)
 
     def __init__(
@@ -33,6 +34,7 @@ class WalletMenu(QMenu):
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)  # Ctrl+O
         self.close_action = self.addAction("&Close wallet")
         self.addSeparator()
+        self.seed_action = self.addAction("&Seed words…")
         self.password_action = self.addAction("Change &password…")
         self.addSeparator()
         self._switch_group = QActionGroup(self)
@@ -43,6 +45,7 @@ class WalletMenu(QMenu):
         self.open_action.triggered.connect(self.open_requested)
         self.close_action.triggered.connect(self.close_requested)
         self.password_action.triggered.connect(self.change_password_requested)
+        self.seed_action.triggered.connect(self.seed_requested)
         self.aboutToShow.connect(self.refresh)
         self.refresh()
 
@@ -55,6 +58,7 @@ class WalletMenu(QMenu):
         current = self._current()
         self.close_action.setEnabled(current is not None)
         self.password_action.setEnabled(current is not None)
+        self.seed_action.setEnabled(current is not None)
         self.switch_actions = []
         for name in self._wallets():
             action = QAction(name, self)

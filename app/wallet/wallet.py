@@ -1009,17 +1009,25 @@ class Wallet:
         return sorted(chosen)
 
     def confirm_backup(
-        self, words_at_positions: Mapping[int, str], password: str | None = None
+        self,
+        words_at_positions: Mapping[int, str],
+        password: str | None = None,
+        *,
+        secrets: keystore.WalletSecrets | None = None,
     ) -> None:
         """Check words typed back (1-based positions) against the seed and mark the wallet
-        backed up. Right after :meth:`create` no password is needed; later it is."""
+        backed up. Right after :meth:`create` no password is needed; later it is (or the
+        `secrets` :meth:`open_secrets` returned)."""
         if len(words_at_positions) < 2:
             raise BackupCheckError("type back at least two words")
         mnemonic = self._fresh_mnemonic
         if mnemonic is None:
-            if password is None:
-                raise BackupCheckError("the password is needed to check the words")
-            mnemonic = _open_secrets(self.key_path, password).mnemonic
+            if secrets is None:
+                if password is None:
+                    raise BackupCheckError("the password is needed to check the words")
+                secrets = _open_secrets(self.key_path, password)
+            self._check_secrets_match(secrets)
+            mnemonic = secrets.mnemonic
         if not mnemonic:
             raise BackupCheckError("this wallet has no seed words")
         words = _norm_words(mnemonic)
