@@ -83,7 +83,7 @@ int mt_verify(const uint8_t leaf[64], uint32_t index, const uint8_t *siblings,
 
 uint32_t pc_soft_nonce_max(uint32_t compact) {
     uint32_t mant = compact & 0x7fffff;
-    int64_t lg = mant ? 31 - __builtin_clz(mant) : -1;
+    int64_t lg = mant ? 31 - (int)pc_clz32(mant) : -1;
     int64_t bits = 22 - lg + 8 * (0x20 - (int64_t)(compact >> 24)) + 10;
     if (bits >= 24) return 0xffffff;
     if (bits <= 0) return 0;
@@ -261,7 +261,7 @@ static void nonces_x4(const pc_job *j, uint32_t n0, int k, uint8_t *const S[4],
             cc_update(S[i], j->table2 + (size_t)CC_ITEM * x, r < 3 ? 32 + CC_ITEM : 0);
             if (r < 3) {
                 const uint8_t *next = j->table2 + (size_t)CC_ITEM * cc_item_no(S[i]);
-                for (int l = 0; l < CC_ITEM; l += 64) __builtin_prefetch(next + l, 0, 3);
+                for (int l = 0; l < CC_ITEM; l += 64) PC_PREFETCH(next + l);
             }
         }
     }

@@ -23,6 +23,17 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+/* The module's name: setup.py builds these sources twice, as miner._kernel and (with
+ * -DPC_FORCE_PORTABLE -DPC_MODULE_NAME=_kernel_portable) as miner._kernel_portable. */
+#ifndef PC_MODULE_NAME
+#define PC_MODULE_NAME _kernel
+#endif
+#define PC_STR_(x) #x
+#define PC_STR(x) PC_STR_(x)
+#define PC_CAT_(a, b) a##b
+#define PC_CAT(a, b) PC_CAT_(a, b)
+#define PC_QUALNAME "miner." PC_STR(PC_MODULE_NAME)
+
 #include "ann.h"
 
 static const char *SIMD_NAMES[] = {"portable", "avx2", "avx512"};
@@ -389,7 +400,7 @@ static PyGetSetDef tc_getset[] = {
 };
 
 static PyTypeObject TableContextType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "miner._kernel.TableContext",
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = PC_QUALNAME ".TableContext",
     .tp_basicsize = sizeof(TableContextObject),
     .tp_dealloc = (destructor)tc_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT,
@@ -734,7 +745,7 @@ static PyGetSetDef job_getset[] = {
 };
 
 static PyTypeObject JobType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "miner._kernel.Job",
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = PC_QUALNAME ".Job",
     .tp_basicsize = sizeof(JobObject),
     .tp_dealloc = (destructor)job_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT,
@@ -815,11 +826,11 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef moduledef = {
-    PyModuleDef_HEAD_INIT, "miner._kernel",
+    PyModuleDef_HEAD_INIT, PC_QUALNAME,
     "Native PacketCrypt v1 announcement kernel (see miner/native/module.c).", -1, methods,
 };
 
-PyMODINIT_FUNC PyInit__kernel(void) {
+PyMODINIT_FUNC PC_CAT(PyInit_, PC_MODULE_NAME)(void) {
     if (PyType_Ready(&JobType) < 0 || PyType_Ready(&TableContextType) < 0) return NULL;
     pc_simd_select(pc_simd_detect());
     PyObject *m = PyModule_Create(&moduledef);

@@ -17,23 +17,7 @@
 #error "the PacketCrypt kernel assumes a little-endian host"
 #endif
 
-#if defined(__GNUC__)
-#define PC_INLINE static inline __attribute__((always_inline))
-#define PC_LIKELY(x) __builtin_expect(!!(x), 1)
-#define PC_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define PC_ALIGN(n) __attribute__((aligned(n)))
-#else
-#define PC_INLINE static inline
-#define PC_LIKELY(x) (x)
-#define PC_UNLIKELY(x) (x)
-#define PC_ALIGN(n)
-#endif
-
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
-#define PC_X86 1
-#else
-#define PC_X86 0
-#endif
+#include "compat.h"
 
 PC_INLINE uint32_t ld32(const uint8_t *p) {
     uint32_t v;

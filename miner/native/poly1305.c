@@ -4,11 +4,6 @@
  */
 #include "pc.h"
 
-#ifndef __SIZEOF_INT128__
-#error "the PacketCrypt kernel needs a compiler with 128-bit integers (64-bit gcc or clang)"
-#endif
-
-typedef unsigned __int128 u128;
 
 #define M44 0xfffffffffffULL
 #define M42 0x3ffffffffffULL
@@ -36,17 +31,21 @@ static void poly_blocks(poly_state *st, const uint8_t *m, size_t nblocks, uint64
         h0 += t0 & M44;
         h1 += ((t0 >> 44) | (t1 << 20)) & M44;
         h2 += ((t1 >> 24) & M42) | hibit;
-        u128 d0 = (u128)h0 * r0 + (u128)h1 * s2 + (u128)h2 * s1;
-        u128 d1 = (u128)h0 * r1 + (u128)h1 * r0 + (u128)h2 * s2;
-        u128 d2 = (u128)h0 * r2 + (u128)h1 * r1 + (u128)h2 * r0;
-        uint64_t c = (uint64_t)(d0 >> 44);
-        h0 = (uint64_t)d0 & M44;
-        d1 += c;
-        c = (uint64_t)(d1 >> 44);
-        h1 = (uint64_t)d1 & M44;
-        d2 += c;
-        c = (uint64_t)(d2 >> 42);
-        h2 = (uint64_t)d2 & M42;
+        /* pc_u128: unsigned __int128 with GCC/Clang, two 64-bit halves elsewhere (compat.h) */
+        pc_u128 d0 = pc_add_128(pc_add_128(pc_mul_64x64(h0, r0), pc_mul_64x64(h1, s2)),
+                                pc_mul_64x64(h2, s1));
+        pc_u128 d1 = pc_add_128(pc_add_128(pc_mul_64x64(h0, r1), pc_mul_64x64(h1, r0)),
+                                pc_mul_64x64(h2, s2));
+        pc_u128 d2 = pc_add_128(pc_add_128(pc_mul_64x64(h0, r2), pc_mul_64x64(h1, r1)),
+                                pc_mul_64x64(h2, r0));
+        uint64_t c = pc_shr_128_lo(d0, 44);
+        h0 = pc_lo64(d0) & M44;
+        d1 = pc_add_128_64(d1, c);
+        c = pc_shr_128_lo(d1, 44);
+        h1 = pc_lo64(d1) & M44;
+        d2 = pc_add_128_64(d2, c);
+        c = pc_shr_128_lo(d2, 42);
+        h2 = pc_lo64(d2) & M42;
         h0 += c * 5;
         c = h0 >> 44;
         h0 &= M44;

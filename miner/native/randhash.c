@@ -6,13 +6,14 @@
  * run(pc) per frame, register numbers as absolute indexes into the variable stack (scope
  * markers included), one global loopCycle, and at most 20000 executed instructions per cycle,
  * every instruction counted. The limit is always enforced.
+ *
+ * Compiler features come from compat.h: GCC/Clang dispatch with computed goto and compute the
+ * 64x64 -> 128-bit operations with unsigned __int128; other compilers (MSVC) and
+ * PC_FORCE_PORTABLE builds use a switch and pc_u128's two 64-bit halves.
  */
 #include <stdlib.h>
 
 #include "pc.h"
-
-typedef unsigned __int128 u128;
-typedef __int128 s128;
 
 #define MARKER 0xFFFFFFFFu
 #define VARS_CAP 16384
@@ -135,26 +136,26 @@ PC_INLINE uint32_t clz8(uint32_t a) {
     uint32_t r = 0;
     for (int i = 0; i < 32; i += 8) {
         uint32_t x = (a >> i) & 0xff;
-        r |= (x ? (uint32_t)__builtin_clz(x) - 24 : 8u) << i;
+        r |= (x ? pc_clz32(x) - 24 : 8u) << i;
     }
     return r;
 }
 PC_INLINE uint32_t clz16(uint32_t a) {
     uint32_t lo = a & 0xffff, hi = a >> 16;
-    return (lo ? (uint32_t)__builtin_clz(lo) - 16 : 16u) |
-           ((hi ? (uint32_t)__builtin_clz(hi) - 16 : 16u) << 16);
+    return (lo ? pc_clz32(lo) - 16 : 16u) |
+           ((hi ? pc_clz32(hi) - 16 : 16u) << 16);
 }
 PC_INLINE uint32_t ctz8(uint32_t a) {
     uint32_t r = 0;
     for (int i = 0; i < 32; i += 8) {
         uint32_t x = (a >> i) & 0xff;
-        r |= (x ? (uint32_t)__builtin_ctz(x) : 8u) << i;
+        r |= (x ? pc_ctz32(x) : 8u) << i;
     }
     return r;
 }
 PC_INLINE uint32_t ctz16(uint32_t a) {
     uint32_t lo = a & 0xffff, hi = a >> 16;
-    return (lo ? (uint32_t)__builtin_ctz(lo) : 16u) | ((hi ? (uint32_t)__builtin_ctz(hi) : 16u) << 16);
+    return (lo ? pc_ctz32(lo) : 16u) | ((hi ? pc_ctz32(hi) : 16u) << 16);
 }
 
 #define LANES2(W, EXPR)                                                                       \
@@ -251,7 +252,11 @@ static uint64_t op_4_2(int op, uint64_t a, uint64_t b) {
     }
 }
 
-static u128 op_4_4(int op, uint64_t a, uint64_t b) {
+#if PC_HAVE_INT128
+typedef unsigned __int128 u128;
+typedef __int128 s128;
+
+static pc_u128 op_4_4(int op, uint64_t a, uint64_t b) {
     switch (op) {
     case OP_ADD64C: return (u128)a + b;
     case OP_SUB64C: return (u128)a - (u128)b;
@@ -261,6 +266,35 @@ static u128 op_4_4(int op, uint64_t a, uint64_t b) {
     default: return 0;
     }
 }
+#else
+/* The same results from 64-bit halves: a signed operand x is x_u - 2^64 (x < 0), so the
+ * signed product's high half is the unsigned one minus the other operand for each negative
+ * signed operand (mod 2^64). */
+static pc_u128 op_4_4(int op, uint64_t a, uint64_t b) {
+    pc_u128 r;
+    switch (op) {
+    case OP_ADD64C: return pc_make_128(a + b < a, a + b);
+    case OP_SUB64C: return pc_make_128(a < b ? ~0ULL : 0, a - b);
+    case OP_MUL64C:
+        r = pc_mul_64x64(a, b);
+        r.hi -= ((int64_t)a < 0 ? b : 0) + ((int64_t)b < 0 ? a : 0);
+        return r;
+    case OP_MULSU64C:
+        r = pc_mul_64x64(a, b);
+        r.hi -= (int64_t)a < 0 ? b : 0;
+        return r;
+    case OP_MULU64C: return pc_mul_64x64(a, b);
+    default: return pc_make_128(0, 0);
+    }
+}
+#endif
+
+/* 32-bit word k (0 = least significant) of a pc_u128 */
+#if PC_HAVE_INT128
+#define U128_WORD(r, k) ((uint32_t)((r) >> (32 * (k))))
+#else
+#define U128_WORD(r, k) ((uint32_t)(((k) < 2 ? (r).lo : (r).hi) >> (32 * ((k) & 1))))
+#endif
 
 /* ---- the interpreter ----------------------------------------------------------------------- */
 
@@ -278,18 +312,20 @@ PC_INLINE uint32_t op_1_1(int op, uint32_t a) {
     case OP_POPCNT32: return popcnt32(a);
     case OP_CLZ8: return clz8(a);
     case OP_CLZ16: return clz16(a);
-    case OP_CLZ32: return a ? (uint32_t)__builtin_clz(a) : 32u;
+    case OP_CLZ32: return a ? pc_clz32(a) : 32u;
     case OP_CTZ8: return ctz8(a);
     case OP_CTZ16: return ctz16(a);
-    case OP_CTZ32: return a ? (uint32_t)__builtin_ctz(a) : 32u;
+    case OP_CTZ32: return a ? pc_ctz32(a) : 32u;
     case OP_BSWAP16: return ((a & 0x00ff00ffu) << 8) | ((a >> 8) & 0x00ff00ffu);
-    default: return __builtin_bswap32(a);
+    default: return pc_bswap32(a);
     }
 }
 
 /* Direct-threaded dispatch: every opcode has its own label, and operations whose operand B is
  * an immediate have a second label (dispatch index opcode + 128), so no handler tests
- * HAS_IMM at run time.
+ * HAS_IMM at run time. Without computed goto (PC_COMPUTED_GOTO 0: MSVC, PC_FORCE_PORTABLE) the
+ * same handlers are the cases of one switch on that dispatch index, and DISPATCH jumps back to
+ * it.
  *
  * The reference's run(pc) is recursive (LOOP calls it once per iteration, IF once). Here the
  * calls are frames on an explicit stack: entering a frame pushes a scope marker and sets
@@ -315,6 +351,7 @@ static int run(machine *m) {
     const rh_insn *in;
     frame_t frames[MAX_FRAMES];
 
+#if PC_COMPUTED_GOTO
 #define L1(OP) [OP] = &&l_##OP, [OP + IMM] = &&l_##OP
 #define L2(OP) [OP] = &&l_##OP, [OP + IMM] = &&li_##OP
     static const void *const labels[256] = {
@@ -334,6 +371,17 @@ static int run(machine *m) {
         L1(OP_IN), L1(OP_MEMORY), L1(OP_LOOP), L1(OP_IF_LIKELY), L1(OP_IF_RANDOM), L1(OP_JMP),
         L1(OP_END),
     };
+#define GOTO_HANDLER() goto *labels[in->dispatch]
+/* handler entry points: the register form, the immediate form, one handler for both */
+#define H_REG(OP) l_##OP:
+#define H_IMM(OP) li_##OP:
+#define H_ANY(OP) l_##OP:
+#else
+#define GOTO_HANDLER() goto dispatch
+#define H_REG(OP) case OP:
+#define H_IMM(OP) case OP + IMM:
+#define H_ANY(OP) case OP: case OP + IMM:
+#endif
 
 #define PUSH(v)                                                                               \
     do {                                                                                      \
@@ -345,7 +393,7 @@ static int run(machine *m) {
         if (PC_UNLIKELY(ops > RH_MAX_OPS)) goto fail;                                         \
         ops++;                                                                                \
         in = &prog[pc];                                                                       \
-        goto *labels[in->dispatch];                                                           \
+        GOTO_HANDLER();                                                                       \
     } while (0)
 #define NEXT()                                                                                \
     do {                                                                                      \
@@ -367,58 +415,65 @@ static int run(machine *m) {
 #define B64R ((uint64_t)vars[(int)in->b - 1] | (uint64_t)vars[in->b] << 32)
 
 #define OP11(OP)                                                                              \
-    l_##OP : PUSH(op_1_1(OP, A32));                                                           \
+    H_ANY(OP) PUSH(op_1_1(OP, A32));                                                          \
     NEXT();
 #define OP21(OP)                                                                              \
-    l_##OP : PUSH(op_2_1(OP, A32, vars[in->b]));                                              \
+    H_REG(OP) PUSH(op_2_1(OP, A32, vars[in->b]));                                             \
     NEXT();                                                                                   \
-    li_##OP : PUSH(op_2_1(OP, A32, (uint32_t)in->imm));                                       \
+    H_IMM(OP) PUSH(op_2_1(OP, A32, (uint32_t)in->imm));                                       \
     NEXT();
 #define OP22(OP)                                                                              \
-    l_##OP : {                                                                                \
+    H_REG(OP) {                                                                               \
         uint64_t r = op_2_2(OP, A32, vars[in->b]);                                            \
         PUSH((uint32_t)r);                                                                    \
         PUSH((uint32_t)(r >> 32));                                                            \
     }                                                                                         \
     NEXT();                                                                                   \
-    li_##OP : {                                                                               \
+    H_IMM(OP) {                                                                               \
         uint64_t r = op_2_2(OP, A32, (uint32_t)in->imm);                                      \
         PUSH((uint32_t)r);                                                                    \
         PUSH((uint32_t)(r >> 32));                                                            \
     }                                                                                         \
     NEXT();
 #define OP42(OP)                                                                              \
-    l_##OP : {                                                                                \
+    H_REG(OP) {                                                                               \
         uint64_t r = op_4_2(OP, A64, B64R);                                                   \
         PUSH((uint32_t)r);                                                                    \
         PUSH((uint32_t)(r >> 32));                                                            \
     }                                                                                         \
     NEXT();                                                                                   \
-    li_##OP : {                                                                               \
+    H_IMM(OP) {                                                                               \
         uint64_t r = op_4_2(OP, A64, in->imm);                                                \
         PUSH((uint32_t)r);                                                                    \
         PUSH((uint32_t)(r >> 32));                                                            \
     }                                                                                         \
     NEXT();
 #define OP44(OP)                                                                              \
-    l_##OP : {                                                                                \
-        u128 r = op_4_4(OP, A64, B64R);                                                       \
-        PUSH((uint32_t)r);                                                                    \
-        PUSH((uint32_t)(r >> 32));                                                            \
-        PUSH((uint32_t)(r >> 64));                                                            \
-        PUSH((uint32_t)(r >> 96));                                                            \
+    H_REG(OP) {                                                                               \
+        pc_u128 r = op_4_4(OP, A64, B64R);                                                    \
+        PUSH(U128_WORD(r, 0));                                                                \
+        PUSH(U128_WORD(r, 1));                                                                \
+        PUSH(U128_WORD(r, 2));                                                                \
+        PUSH(U128_WORD(r, 3));                                                                \
     }                                                                                         \
     NEXT();                                                                                   \
-    li_##OP : {                                                                               \
-        u128 r = op_4_4(OP, A64, in->imm);                                                    \
-        PUSH((uint32_t)r);                                                                    \
-        PUSH((uint32_t)(r >> 32));                                                            \
-        PUSH((uint32_t)(r >> 64));                                                            \
-        PUSH((uint32_t)(r >> 96));                                                            \
+    H_IMM(OP) {                                                                               \
+        pc_u128 r = op_4_4(OP, A64, in->imm);                                                 \
+        PUSH(U128_WORD(r, 0));                                                                \
+        PUSH(U128_WORD(r, 1));                                                                \
+        PUSH(U128_WORD(r, 2));                                                                \
+        PUSH(U128_WORD(r, 3));                                                                \
     }                                                                                         \
     NEXT();
 
     DISPATCH(); /* the top-level frame: no marker, base 0 */
+
+#if !PC_COMPUTED_GOTO
+dispatch:
+    switch (in->dispatch) {
+    default:
+        goto fail;
+#endif
 
     OP11(OP_POPCNT8)
     OP11(OP_POPCNT16)
@@ -484,13 +539,13 @@ static int run(machine *m) {
     OP44(OP_MULSU64C)
     OP44(OP_MULU64C)
 
-l_OP_IN:
+    H_ANY(OP_IN)
     PUSH(hin[in->arg]);
     NEXT();
-l_OP_MEMORY:
+    H_ANY(OP_MEMORY)
     PUSH(mem[(in->arg + (loop_cycle + in->carry) * in->step) & 0xff]);
     NEXT();
-l_OP_LOOP:
+    H_ANY(OP_LOOP)
     if (in->arg == 0) { /* no iteration: the reference's ret stays the LOOP's own pc */
         ret = pc;
         goto loop_done;
@@ -499,15 +554,15 @@ l_OP_LOOP:
     frames[depth++] = (frame_t){pc, base, 0, in->arg};
     loop_cycle = 0;
     ENTER(pc + 1);
-l_OP_IF_LIKELY:
-l_OP_IF_RANDOM:
+    H_ANY(OP_IF_LIKELY)
+    H_ANY(OP_IF_RANDOM)
     if (PC_UNLIKELY(depth >= MAX_FRAMES)) goto fail;
     frames[depth++] = (frame_t){-1, base, 0, 0};
     ENTER((vars[in->a] & in->arg) ? pc + 2 : pc + 1);
-l_OP_JMP:
+    H_ANY(OP_JMP)
     pc += (int)in->arg;
     NEXT();
-l_OP_END : {
+    H_ANY(OP_END) {
     /* hashOut[hashctr++ mod 256] += each value: contiguous runs, so the loop vectorizes */
     uint32_t ctr = m->hash_ctr;
     uint32_t *restrict hout = m->hout;
@@ -553,6 +608,9 @@ loop_done:
     pc = ret;
     if (pc == last_pc) goto frame_return; /* the reference returns here without an END */
     NEXT();
+#if !PC_COMPUTED_GOTO
+    }
+#endif
 done:
     m->op_ctr = ops;
     return 0;

@@ -1,6 +1,8 @@
 /*
  * Run-time selection of the SIMD code paths. The portable C versions are always available;
- * x86-64 CPUs with AVX2 (and AVX-512) get the vector versions from simd_x86.c.
+ * x86-64 CPUs with AVX2 (and AVX-512) get the vector versions from simd_x86.c when it is
+ * compiled by GCC or Clang (PC_X86, compat.h); MSVC and PC_FORCE_PORTABLE builds run the
+ * portable code only and report "portable".
  */
 #include "pc.h"
 

@@ -415,4 +415,8 @@ void pc_simd_install_avx512(void) {
     blake2b256_2048_x4 = b2x4_avx512;
 }
 
+#else
+
+typedef int pc_simd_x86_unused; /* ISO C: no empty translation unit */
+
 #endif
