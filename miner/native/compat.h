@@ -3,7 +3,7 @@
  *
  * Every compiler-specific feature the kernel uses goes through this header:
  *
- *   PC_INLINE, PC_LIKELY/PC_UNLIKELY, PC_ALIGN(n), PC_PREFETCH(p)
+ *   PC_INLINE, PC_LIKELY/PC_UNLIKELY, PC_ALIGN(n), PC_RESTRICT, PC_PREFETCH(p)
  *   pc_clz32/pc_ctz32 (argument != 0), pc_bswap32
  *   pc_u128 with pc_mul_64x64 (full unsigned product), pc_add_128, pc_add_128_64, pc_lo64,
  *   pc_hi64, pc_shr_128_lo (low 64 bits of x >> n, 0 < n < 64)
@@ -64,9 +64,12 @@
 #define PC_ALIGN(n)
 #endif
 
-/* MSVC before C11 mode (/std:c11) has no `restrict` keyword, only __restrict. */
-#if PC_MSVC && !defined(__cplusplus) && (!defined(__STDC_VERSION__) || __STDC_VERSION__ < 201112L)
-#define restrict __restrict
+/* MSVC before C11 mode (/std:c11) has no `restrict` keyword, only __restrict (and defining
+ * `restrict` itself would break the SDK's __declspec(restrict)). */
+#if PC_MSVC
+#define PC_RESTRICT __restrict
+#else
+#define PC_RESTRICT restrict
 #endif
 
 /* ---- prefetch (a hint: doing nothing is correct) --------------------------------------------- */

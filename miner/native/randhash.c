@@ -565,12 +565,12 @@ dispatch:
     H_ANY(OP_END) {
     /* hashOut[hashctr++ mod 256] += each value: contiguous runs, so the loop vectorizes */
     uint32_t ctr = m->hash_ctr;
-    uint32_t *restrict hout = m->hout;
-    const uint32_t *restrict src = vars + base;
+    uint32_t *PC_RESTRICT hout = m->hout;
+    const uint32_t *PC_RESTRICT src = vars + base;
     uint32_t left = nv - base;
     while (left > 0) {
         uint32_t run_len = 256 - ctr < left ? 256 - ctr : left;
-        uint32_t *restrict dst = hout + ctr;
+        uint32_t *PC_RESTRICT dst = hout + ctr;
         for (size_t i = 0; i < run_len; i++) dst[i] += src[i];
         src += run_len;
         left -= run_len;
