@@ -1,7 +1,7 @@
 """A text box for seed words that completes each word from the BIP39 word list as it is typed
 (pktwallet's 15 words use the same list)."""
 
-from PySide6.QtCore import QStringListModel, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent, QTextCursor
 from PySide6.QtWidgets import QAbstractItemView, QCompleter, QPlainTextEdit, QWidget
 
@@ -20,8 +20,9 @@ class SeedWordsEdit(QPlainTextEdit):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setTabChangesFocus(True)  # Tab moves on, as in the other fields
-        self.words_model = QStringListModel(list(wordlist()), self)  # kept: owned by us
-        self.completer = QCompleter(self.words_model, self)
+        # owned by Python, not a Qt child of this box: as a child it could be deleted in the
+        # wrong order when the window closes (a crash seen with PySide6 6.11)
+        self.completer = QCompleter(list(wordlist()))
         self.completer.setWidget(self)
         self.completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)

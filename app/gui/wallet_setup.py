@@ -501,10 +501,12 @@ class WalletSetup(QWidget):
         self.stack.addWidget(self.confirm_page)
         self.stack.removeWidget(stale)
         stale.deleteLater()
-        completer = QCompleter(list(wordlist()), self)  # parented: lives as long as the page
+        # kept by Python, not parented: a completer that is a Qt child of the widgets it
+        # serves can be deleted in the wrong order (a crash seen with PySide6 6.11)
+        self._confirm_completer = QCompleter(list(wordlist()))
         for position in self._challenge:
             edit = QLineEdit()
-            edit.setCompleter(completer)
+            edit.setCompleter(self._confirm_completer)
             self.confirm_edits.append(edit)
             self.confirm_form.addRow(f"Word {position}", edit)
         self.confirm_form.addRow(self.confirm_error)
