@@ -446,6 +446,13 @@ class AppCore:
 
         return self.submit(check())
 
+    def prepare_fee_bump(
+        self, txid: str, fee_rate: str | None
+    ) -> "concurrent.futures.Future[TxPreview]":
+        """An unsigned BIP125 replacement of an unconfirmed RBF payment, paying `fee_rate`;
+        sign and send it with `sign_and_broadcast` (the original is then dropped)."""
+        return self.call(lambda: self._open_wallet_or_fail().create_fee_bump(txid, fee_rate))
+
     def abandon(self, txid: str) -> "concurrent.futures.Future[None]":
         """Forget an unconfirmed transaction of the open wallet (and those spending it): its
         coins are spendable again; the window gets a fresh WalletView."""

@@ -195,6 +195,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         p.add_argument("coins", nargs="+", metavar="TXID:N")
         p.set_defaults(handler=cmd_freeze, frozen=frozen)
 
+    p = sub.add_parser(
+        "bump", help="pay a higher fee for an unconfirmed payment sent with --rbf (BIP125)"
+    )
+    _common(p, password=True, chain=True)
+    p.add_argument("txid")
+    p.add_argument("--fee-rate", metavar="R", required=True, help="the new fee in units per vbyte")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(handler=cmd_bump)
+
     p = sub.add_parser("abandon", help="forget an unconfirmed transaction that will not confirm")
     _common(p)
     p.add_argument("txid")
@@ -703,6 +712,14 @@ def cmd_label(ctx: Context, wallet: Wallet) -> int:
 def cmd_freeze(ctx: Context, wallet: Wallet) -> int:
     wallet.freeze(ctx.args.coins, frozen=ctx.args.frozen)
     return 0
+
+
+@_with_wallet
+def cmd_bump(ctx: Context, wallet: Wallet) -> int:
+    sync_with_peers(ctx, wallet)
+    ctx.args.coin = []
+    preview = wallet.create_fee_bump(ctx.args.txid, ctx.args.fee_rate)
+    return _confirm_and_send(ctx, wallet, [preview])
 
 
 @_with_wallet

@@ -25,11 +25,14 @@ from PySide6.QtWidgets import (
 
 from app.core import AppCore, WalletView
 from app.wallet.ledger import HistoryEntry, TxDetails, TxPart
+from app.wallet.wallet import TxPreview
 from spv.params import NetworkParams
 
 from .calls import GuiCalls
+from .fee_choice import FeeChoice
 from .money import coins
-from .widgets import page_header
+from .send_page import PreviewDialog
+from .widgets import make_primary, page_header
 
 COLUMNS = ("Date", "Label", "Amount", "Balance", "Confirmations", "Transaction")
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -71,7 +74,8 @@ class DetailsDialog(QDialog):
             fee_text = "unknown (paid by someone else)"
         else:
             fee_text = coins(entry.fee, params)
-        form.addRow("Fee", QLabel(fee_text))
+        self.fee_label = QLabel(fee_text)
+        form.addRow("Fee", self.fee_label)
         kind = entry.direction + (" (mining reward)" if entry.coinbase else "")
         form.addRow("Kind", QLabel(kind))
         self.size_label = QLabel("…")
@@ -97,10 +101,18 @@ class DetailsDialog(QDialog):
                 "Forget this unconfirmed transaction, if it will never confirm"
             )
             self.abandon_button.clicked.connect(self._ask_abandon)
+        self.bump_button = buttons.addButton("Bump fee…", QDialogButtonBox.ButtonRole.ActionRole)
+        self.bump_button.setToolTip("Send it again with a higher fee, so it confirms sooner")
+        self.bump_button.setVisible(False)  # shown once the details say it is replaceable
+        self.bump_button.clicked.connect(self._ask_bump)
         form.addRow(buttons)
-        self.txid = entry.txid
+        self.txid: str = entry.txid
 
     abandon_requested = Signal(str)  # txid
+    bump_requested = Signal(str)  # txid
+
+    def _ask_bump(self) -> None:
+        self.bump_requested.emit(self.txid)
 
     def _ask_abandon(self) -> None:
         answer = QMessageBox.question(
@@ -122,6 +134,10 @@ class DetailsDialog(QDialog):
         else:
             _fill_parts(self.inputs, details.inputs, self.params)
         _fill_parts(self.outputs, details.outputs, self.params)
+        if details.fee is not None and details.vsize:
+            rate = details.fee / details.vsize
+            self.fee_label.setText(f"{coins(details.fee, self.params)} ({rate:.3g} units/vbyte)")
+        self.bump_button.setVisible(details.replaceable)
 
     def details_failed(self, exc: BaseException) -> None:
         self.size_label.setText(f"details not available: {exc}")
@@ -154,6 +170,38 @@ def _fill_parts(
         table.setItem(row, 1, amount)
         table.setItem(row, 2, QTableWidgetItem("this wallet" if part.mine else ""))
     table.resizeColumnsToContents()
+
+
+class BumpFeeDialog(QDialog):
+    """Choose the new fee rate of a replacement."""
+
+    def __init__(self, params: NetworkParams, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Bump fee")
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            page_header("Bump fee", "The same payment again, with a higher fee from the change.")
+        )
+        self.fee = FeeChoice(params)
+        self.fee.select("Priority")
+        layout.addWidget(self.fee)
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #b00020")
+        layout.addWidget(self.error)
+        buttons = QDialogButtonBox()
+        self.preview_button = make_primary(
+            buttons.addButton("Preview…", QDialogButtonBox.ButtonRole.AcceptRole)
+        )
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._accept_if_valid)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def _accept_if_valid(self) -> None:
+        problem = self.fee.problem()
+        self.error.setText(problem or "")
+        if problem is None:
+            self.accept()
 
 
 class HistoryPage(QWidget):
@@ -203,6 +251,8 @@ class HistoryPage(QWidget):
         self.table.doubleClicked.connect(self._open_details)
         self.export_button.clicked.connect(self._export)
         self.dialog: DetailsDialog | None = None
+        self.bump_dialog: BumpFeeDialog | None = None
+        self.preview_dialog: PreviewDialog | None = None
 
     def show_wallet(self, view: WalletView) -> None:
         """Show a wallet's history. The rows go into a new model, detached (rows added one by
@@ -270,10 +320,47 @@ class HistoryPage(QWidget):
         self.dialog = dialog
         dialog.accepted.connect(lambda: self._save_label(txid))
         dialog.abandon_requested.connect(self.abandon)
+        dialog.bump_requested.connect(self.ask_bump)
         dialog.open()
         self.calls.watch(
             self.core.transaction_details(txid), dialog.show_details, dialog.details_failed
         )
+
+    # --- fee bump: choose a rate, preview, password, send ---
+
+    def ask_bump(self, txid: str) -> None:
+        if self.dialog is not None:
+            self.dialog.reject()
+        self.bump_dialog = BumpFeeDialog(self.params, self)
+        self.bump_dialog.accepted.connect(lambda: self._prepare_bump(txid))
+        self.bump_dialog.open()
+
+    def _prepare_bump(self, txid: str) -> None:
+        assert self.bump_dialog is not None
+        rate = self.bump_dialog.fee.rate_argument()
+        self.calls.watch(
+            self.core.prepare_fee_bump(txid, rate), self._bump_preview, self._bump_failed
+        )
+
+    def _bump_preview(self, preview: TxPreview) -> None:
+        self.preview_dialog = PreviewDialog(preview, self.params, self)
+        self.preview_dialog.accepted.connect(lambda: self._send_bump(preview))
+        self.preview_dialog.open()
+
+    def _send_bump(self, preview: TxPreview) -> None:
+        assert self.preview_dialog is not None
+        password = self.preview_dialog.password.text()
+        self.preview_dialog.password.clear()
+        self.notice.setText("Signing and sending the replacement…")
+        self.calls.watch(
+            self.core.sign_and_broadcast(preview, password), self._bumped, self._bump_failed
+        )
+
+    def _bumped(self, txid: str) -> None:
+        self.notice.setText(f"Fee bumped: the payment is now transaction {txid}")
+
+    def _bump_failed(self, exc: BaseException) -> None:
+        self.notice.setText(f"Fee not bumped: {exc}")
 
     def abandon(self, txid: str) -> None:
         self.calls.watch(self.core.abandon(txid), self._abandoned, self._not_abandoned)

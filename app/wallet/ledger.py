@@ -147,6 +147,9 @@ class Balance:
         }
 
 
+BIP125_MAX_SEQUENCE = 0xFFFFFFFD  # an input with a sequence up to this signals replaceability
+
+
 @dataclass(frozen=True)
 class TxPart:
     """One input or output of a transaction, as far as the wallet knows it."""
@@ -165,6 +168,8 @@ class TxDetails:
     size: int
     vsize: int
     coinbase: bool
+    replaceable: bool = False  # unconfirmed, signals BIP125, spends only this wallet's coins
+    fee: int | None = None  # known when every input is this wallet's
 
 
 @dataclass(frozen=True)
@@ -494,8 +499,26 @@ class Ledger:
             )
             for n, out in enumerate(tx.outputs)
         ]
+        all_ours = bool(inputs) and all(i.mine and i.value is not None for i in inputs)
+        fee = (
+            sum(i.value or 0 for i in inputs) - sum(o.value or 0 for o in outputs)
+            if all_ours
+            else None
+        )
+        replaceable = (
+            all_ours
+            and ltx.height is None
+            and any(i.sequence <= BIP125_MAX_SEQUENCE for i in tx.inputs)
+        )
         return TxDetails(
-            tx.txid_hex, inputs, outputs, len(tx.serialize()), tx.vsize, tx.is_coinbase()
+            tx.txid_hex,
+            inputs,
+            outputs,
+            len(tx.serialize()),
+            tx.vsize,
+            tx.is_coinbase(),
+            replaceable,
+            fee,
         )
 
     def _address_label(self, tx: Transaction, direction: str, labels: Mapping[str, str]) -> str:

@@ -46,7 +46,7 @@ from spv.address import address_from_script, decode_wif, script_for_address
 from spv.atomic import atomic_write
 from spv.chain import estimate_height_below
 from spv.errors import ParseError
-from spv.hashes import hash160, hash_to_display
+from spv.hashes import hash160, hash_from_display, hash_to_display
 from spv.params import NetworkParams
 from spv.script import add_vote, p2pkh_script, p2sh_script, p2wpkh_script, split_vote
 from spv.tx import OutPoint, Transaction, TxIn, TxOut
@@ -1522,6 +1522,76 @@ class Wallet:
         forbid_gui_thread("Wallet.open_secrets")
         return _open_secrets(self.key_path, password)
 
+    def create_fee_bump(
+        self, txid: str, fee_rate: str | float | Fraction | None = None
+    ) -> TxPreview:
+        """A BIP125 replacement of an unconfirmed payment of this wallet that allowed it (sent
+        with RBF): the same coins and recipients, a higher fee taken from the change. The fee
+        also covers BIP125's rule that a replacement pays for its own relay on top of the
+        fee it replaces."""
+        ltx = self.ledger.txs.get(hash_from_display(txid))
+        if ltx is None:
+            raise WalletError(f"unknown transaction {txid}")
+        if ltx.confirmed:
+            raise WalletError("this payment is confirmed already: its fee cannot change")
+        tx = ltx.tx
+        if tx.is_coinbase() or not any(i.sequence <= SEQUENCE_RBF for i in tx.inputs):
+            raise WalletError(
+                "this payment was sent without 'allow fee bump later' (RBF): it cannot be replaced"
+            )
+        coins = []
+        for txin in tx.inputs:
+            parent = self.ledger.txs.get(txin.prevout.txid)
+            out = (
+                parent.tx.outputs[txin.prevout.index]
+                if parent is not None and txin.prevout.index < len(parent.tx.outputs)
+                else None
+            )
+            owned = self.owner(out.script) if out is not None else None
+            if parent is None or out is None or owned is None:
+                raise WalletError("this payment spends coins that are not this wallet's")
+            coins.append(
+                Coin(
+                    outpoint=txin.prevout,
+                    value=out.value,
+                    script=out.script,
+                    owner=owned,
+                    height=parent.height,
+                    coinbase=parent.tx.is_coinbase(),
+                    confirmations=self.ledger.confirmations(parent.height),
+                    mature=True,
+                    ns_expired=False,
+                    trusted=True,
+                )
+            )
+        old_fee = sum(c.value for c in coins) - sum(o.value for o in tx.outputs)
+        change_at = [
+            n
+            for n, o in enumerate(tx.outputs)
+            if (owned_out := self.owner(o.script)) is not None
+            and not owned_out.ref.imported
+            and owned_out.ref.branch == INTERNAL
+        ]
+        if not change_at:
+            raise WalletError("this payment has no change to take a higher fee from")
+        rate = self._fee_rate(fee_rate)
+        kinds = [c.owner.kind for c in coins]
+        vsize = vsize_of_weight(tx_weight(kinds, [o.script for o in tx.outputs]))
+        relay = fee_for(vsize, Fraction(self.params.min_relay_fee_per_kb, 1000))
+        new_fee = max(fee_for(vsize, rate), old_fee + relay)
+        change_n = change_at[-1]
+        change = tx.outputs[change_n]
+        outputs = [(o.script, o.value, n == change_n) for n, o in enumerate(tx.outputs)]
+        new_change = change.value - (new_fee - old_fee)
+        if new_change < 0 or is_dust(new_change, change.script, self.params.min_relay_fee_per_kb):
+            raise WalletError(
+                f"the change ({format_amount(change.value, self.params.units_per_coin)} "
+                f"{self.params.coin_symbol}) is too small to pay a fee of "
+                f"{format_amount(new_fee, self.params.units_per_coin)} {self.params.coin_symbol}"
+            )
+        outputs[change_n] = (change.script, new_change, True)
+        return self._preview("bump", coins, outputs, rate, rbf=True)
+
     def sign(
         self,
         preview: TxPreview,
@@ -1533,8 +1603,16 @@ class Wallet:
         `secrets` :meth:`open_secrets` returned."""
         forbid_gui_thread("Wallet.sign")
         unspent = {c.outpoint for c in self.coins()}
-        if any(c.outpoint not in unspent for c in preview.inputs):
-            raise WalletError("this preview spends coins that are gone; prepare it again")
+        spent_by = self.ledger.spent_by()
+        for coin in preview.inputs:
+            if coin.outpoint in unspent:
+                continue
+            spender = self.ledger.txs.get(spent_by.get(coin.outpoint, b""))
+            replaceable = (
+                preview.purpose == "bump" and spender is not None and not spender.confirmed
+            )
+            if not replaceable:
+                raise WalletError("this preview spends coins that are gone; prepare it again")
         if secrets is None:
             if password is None:
                 raise PasswordError("the password is needed to sign")

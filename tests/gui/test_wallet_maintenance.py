@@ -103,3 +103,59 @@ def test_change_password_and_abandon(
         finally:
             core.stop()
             keyring.set_keyring(before)
+
+
+def test_bump_fee_of_an_rbf_payment(qtbot: Any, tmp_path: Path) -> None:
+    chain, address = _funded(tmp_path)
+    with TestPeer(chain) as peer:
+        bridge = CoreBridge()
+        core = AppCore(REGTEST, tmp_path, peers=[("127.0.0.1", peer.port)], on_event=bridge.deliver)
+        core.start()
+        try:
+            window = MainWindow(core, bridge, GuiCalls())
+            qtbot.addWidget(window)
+            window.show()
+            overview = window.overview_page
+            qtbot.waitUntil(lambda: overview.confirmed.text() == "50 rBTC", timeout=30_000)
+            txid = core.sign_and_broadcast(
+                core.prepare_send(address, 10 * COIN, fee_rate="1", rbf=True).result(10), OLD
+            ).result(30)
+            history = window.history_page
+            qtbot.waitUntil(lambda: history.model.rowCount() == 2, timeout=10_000)
+
+            def open_details(wanted: str) -> Any:
+                row = next(
+                    r
+                    for r in range(history.model.rowCount())
+                    if history.model.item(r, 5).text() == wanted
+                )
+                history._open_details(history.proxy.mapFromSource(history.model.index(row, 0)))
+                return history.dialog
+
+            details = open_details(txid)
+            qtbot.waitUntil(lambda: details.bump_button.isVisibleTo(details), timeout=10_000)
+            assert "units/vbyte" in details.fee_label.text()
+            details.bump_button.click()
+            bump = history.bump_dialog
+            assert bump is not None and bump.fee.rate_argument() == "5"  # Priority by default
+            bump.preview_button.click()
+            qtbot.waitUntil(lambda: history.preview_dialog is not None, timeout=10_000)
+            assert history.preview_dialog is not None
+            history.preview_dialog.password.setText(OLD)
+            history.preview_dialog.accept()
+            qtbot.waitUntil(lambda: history.notice.text().startswith("Fee bumped"), timeout=20_000)
+            original, replacement = peer.received_txs
+            assert original.txid_hex == txid and replacement.txid_hex in history.notice.text()
+            assert [i.prevout for i in replacement.inputs] == [i.prevout for i in original.inputs]
+            qtbot.waitUntil(
+                lambda: (
+                    {history.model.item(r, 5).text() for r in range(history.model.rowCount())}
+                    == {history.model.item(0, 5).text(), replacement.txid_hex}
+                ),
+                timeout=10_000,
+            )
+            assert txid not in {
+                history.model.item(r, 5).text() for r in range(history.model.rowCount())
+            }
+        finally:
+            core.stop()

@@ -234,3 +234,41 @@ def test_create_with_a_bip39_passphrase_restores_only_with_it(tmp_path: Path) ->
     empty = cli("create", "--wallet", "e", "--with-passphrase", "--password-stdin", stdin="pw\n\n")
     assert empty.returncode != 0 and "passphrase is empty" in empty.stderr
     assert not (tmp_path / "wallets" / "e.wallet").exists()
+
+
+def test_bump_pays_a_higher_fee_for_an_rbf_payment(tmp_path: Path) -> None:
+    cli = Cli(tmp_path)
+    first = cli.ok("create", "--password-stdin", stdin="pw one\n").splitlines()[-1]
+    bob = cli.ok("create", "--wallet", "bob", "--password-stdin", stdin="bob pw\n").split()[-1]
+    chain = RegtestChain()
+    chain.mine(pay_to=script_for_address(first, REGTEST))
+    chain.mine_many(100)
+    with TestPeer(chain) as peer:
+        cli.peer = peer
+        txid = cli.ok(
+            "send", bob, "2", "--rbf", "--yes", "--password-stdin", stdin="pw one\n"
+        ).strip()
+        bumped = cli.ok(
+            "bump", txid, "--fee-rate", "10", "--yes", "--password-stdin", stdin="pw one\n"
+        ).strip()
+        original, replacement = peer.received_txs  # the peer checked both signatures
+        assert (original.txid_hex, replacement.txid_hex) == (txid, bumped)
+        assert [i.prevout for i in replacement.inputs] == [i.prevout for i in original.inputs]
+        to_bob = script_for_address(bob, REGTEST)
+        assert [o.value for o in replacement.outputs if o.script == to_bob] == [2 * COIN]
+        assert sum(o.value for o in replacement.outputs) < sum(o.value for o in original.outputs)
+        history = json.loads(cli.ok("--json", "history", "--offline"))
+        assert [e["txid"] for e in history][-1] == bumped and txid not in {
+            e["txid"] for e in history
+        }
+        again = cli(
+            "bump",
+            bumped,
+            "--fee-rate",
+            "0.5",
+            "--yes",
+            "--offline",
+            "--password-stdin",
+            stdin="pw one\n",
+        )
+        assert again.returncode == 1 and "minimum relay fee" in again.stderr

@@ -151,3 +151,37 @@ def test_transaction_details_inputs_and_outputs(wallet: Wallet) -> None:
     assert spend.vsize == sent.vsize and spend.outputs[0].outpoint == f"{sent.txid_hex}:0"
     with pytest.raises(KeyError):
         wallet.ledger.details("00" * 32)
+
+
+def test_fee_bump_replaces_an_rbf_payment(wallet: Wallet) -> None:
+    from app.wallet.wallet import SEQUENCE_RBF
+
+    plain = wallet.sign(wallet.create_send([(DEST, 30_000)]), PASSWORD)
+    wallet.record_pending(plain)
+    with pytest.raises(WalletError, match="without 'allow fee bump later'"):
+        wallet.create_fee_bump(plain.txid_hex, "5")
+    wallet.abandon(plain.txid_hex)
+
+    original_preview = wallet.create_send([(DEST, 30_000)], fee_rate="1", rbf=True)
+    original = wallet.sign(original_preview, PASSWORD)
+    wallet.record_pending(original)
+    with pytest.raises(TxBuildError, match="below the network.s minimum"):
+        wallet.create_fee_bump(original.txid_hex, "0.1")
+    bump = wallet.create_fee_bump(original.txid_hex, "5")
+    assert bump.purpose == "bump" and bump.fee > original_preview.fee
+    assert bump.fee >= original_preview.fee + bump.vsize  # BIP125: pays its own relay too
+    assert [c.outpoint for c in bump.inputs] == [i.prevout for i in original.inputs]
+    paid = [o.value for o in bump.outputs if o.address == DEST]
+    assert paid == [30_000]  # the recipient gets the same
+    change_before = next(o.value for o in original_preview.outputs if o.is_change)
+    change_after = next(o.value for o in bump.outputs if o.is_change)
+    assert change_before - change_after == bump.fee - original_preview.fee
+    replacement = wallet.sign(bump, PASSWORD)  # its coins are spent only by the unconfirmed one
+    assert all(i.sequence == SEQUENCE_RBF for i in replacement.inputs)
+    wallet.record_pending(replacement)
+    txids = {e.txid for e in wallet.history()}
+    assert replacement.txid_hex in txids and original.txid_hex not in txids
+    with pytest.raises(WalletError, match="too small"):
+        wallet.create_fee_bump(replacement.txid_hex, "100000")
+    with pytest.raises(WalletError, match="unknown transaction"):
+        wallet.create_fee_bump(original.txid_hex, "5")
