@@ -3,12 +3,9 @@ paper backup by typing three words back, which marks the wallet backed up."""
 
 import secrets as random_source
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -22,6 +19,7 @@ from PySide6.QtWidgets import (
 from app.core import AppCore, SeedWords
 
 from .calls import GuiCalls
+from .seed_display import notice, seed_words_card, word_grid
 from .widgets import make_primary, page_header
 
 CHECKED_WORDS = 3
@@ -34,18 +32,6 @@ def challenge_positions(word_count: int, count: int = CHECKED_WORDS) -> list[int
     for _ in range(min(count, word_count)):
         chosen.append(positions.pop(random_source.randbelow(len(positions))))
     return sorted(chosen)
-
-
-def word_grid(words: list[str]) -> str:
-    columns = 4 if len(words) % 4 == 0 else 3
-    rows = (len(words) + columns - 1) // columns
-    return "\n".join(
-        " ".join(
-            f"{i + 1:>2}. {words[i]:<10}"
-            for i in range(r * columns, min(len(words), (r + 1) * columns))
-        )
-        for r in range(rows)
-    )
 
 
 class SeedWordsDialog(QDialog):
@@ -94,24 +80,15 @@ class SeedWordsDialog(QDialog):
         # 2: the words
         shown = QWidget()
         shown_layout = QVBoxLayout(shown)
-        warning = QLabel(
-            "Make sure nobody can see your screen. Write the words on paper, in order; never "
-            "type them into a website, never take a photo or screenshot of them."
+        shown_layout.addWidget(
+            notice(
+                "Make sure nobody can see your screen. Write the words on paper, in order; "
+                "never type them into a website, never take a photo or screenshot of them."
+            )
         )
-        warning.setWordWrap(True)
-        warning.setStyleSheet(
-            "background: #fff4e0; border: 1px solid #f0c36d; border-radius: 6px; "
-            "padding: 8px; color: #5c3d00;"
-        )
-        shown_layout.addWidget(warning)
-        card = QGroupBox("Seed words")
-        card_layout = QVBoxLayout(card)
-        self.words_label = QLabel()
-        mono = QFont("monospace")
-        mono.setPointSizeF(self.words_label.font().pointSizeF() * 1.3)
-        self.words_label.setFont(mono)
-        self.words_label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
-        card_layout.addWidget(self.words_label)
+        card, self.words_label = seed_words_card(1.3)
+        card_layout = card.layout()
+        assert card_layout is not None
         self.kind_label = QLabel()
         self.kind_label.setWordWrap(True)
         card_layout.addWidget(self.kind_label)

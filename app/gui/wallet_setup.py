@@ -7,15 +7,13 @@ import logging
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QElapsedTimer, Qt, QTimer, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QDate, QElapsedTimer, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QCompleter,
     QDateEdit,
     QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -40,6 +38,7 @@ from app.wallet.wallet import (
 from spv.params import NetworkParams
 
 from .calls import GuiCalls
+from .seed_display import notice, seed_words_card, word_grid
 from .seed_words_edit import SeedWordsEdit
 from .widgets import keep_left, make_primary, page_header
 
@@ -286,26 +285,14 @@ class WalletSetup(QWidget):
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.addWidget(page_header("Your seed words", "Shown this once. Write them down now."))
-        warning = QLabel(
-            "Write these words on paper, in this order, and keep the paper safe. They are the "
-            "only way to get your money back if this computer is lost. Never type them into a "
-            "website, never share them, never take a photo or screenshot of them."
+        layout.addWidget(
+            notice(
+                "Write these words on paper, in this order, and keep the paper safe. They are "
+                "the only way to get your money back if this computer is lost. Never type them "
+                "into a website, never share them, never take a photo or screenshot of them."
+            )
         )
-        warning.setWordWrap(True)  # unwrapped, it made the window 1600 px wide
-        warning.setStyleSheet(
-            "background: #fff4e0; border: 1px solid #f0c36d; border-radius: 6px; "
-            "padding: 8px; color: #5c3d00;"
-        )
-        layout.addWidget(warning)
-        card = QGroupBox("Seed words")
-        card_layout = QVBoxLayout(card)
-        self.seed_words = QLabel()
-        mono = QFont("monospace")
-        mono.setPointSizeF(self.seed_words.font().pointSizeF() * 1.4)
-        self.seed_words.setFont(mono)
-        # not selectable: no copy to the clipboard, where other programs could read them
-        self.seed_words.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
-        card_layout.addWidget(self.seed_words)
+        card, self.seed_words = seed_words_card()
         layout.addWidget(card)
         self.seed_extra = QLabel(
             "You also chose a seed passphrase: keep it with the words. Restoring this wallet "
@@ -479,11 +466,7 @@ class WalletSetup(QWidget):
         self.create_passphrase.clear()
         self.create_extend.setChecked(False)
         words = mnemonic.split()
-        rows = [
-            " ".join(f"{i + 1:>2}. {w:<10}" for i, w in enumerate(words) if i // 4 == r)
-            for r in range(len(words) // 4)
-        ]
-        self.seed_words.setText("\n".join(rows))
+        self.seed_words.setText(word_grid(words))
         self.stack.setCurrentWidget(self.seed_page)
 
     def _create_failed(self, job: int, exc: BaseException) -> None:
