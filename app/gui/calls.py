@@ -10,10 +10,26 @@ from PySide6.QtCore import QObject, Signal
 _workers = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="gui-worker")
 
 
-def _call_if_alive(fn: Callable[[Any], None], arg: Any) -> None:
-    """Run `fn(arg)`, unless `fn` is a method of a widget deleted while the work ran."""
+def _qt_objects_of(fn: Callable[[Any], None]) -> list[QObject]:
+    """The Qt objects `fn` works on: the object of a bound method, or the Qt objects a
+    closure or lambda captured (typically `self`)."""
     owner = getattr(fn, "__self__", None)
-    if isinstance(owner, QObject) and not shiboken6.isValid(owner):
+    if isinstance(owner, QObject):
+        return [owner]
+    found = []
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            value = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+        if isinstance(value, QObject):
+            found.append(value)
+    return found
+
+
+def _call_if_alive(fn: Callable[[Any], None], arg: Any) -> None:
+    """Run `fn(arg)`, unless a widget it works on was deleted while the work ran."""
+    if any(not shiboken6.isValid(obj) for obj in _qt_objects_of(fn)):
         return
     fn(arg)
 
