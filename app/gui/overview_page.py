@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QTableWidget,
@@ -74,9 +75,12 @@ class OverviewPage(QWidget):
         layout.addWidget(self.glance)
         recent = QGroupBox("Recent transactions")
         recent_layout = QVBoxLayout(recent)
-        self.table = QTableWidget(0, 3)
-        self.table.setHorizontalHeaderLabels(["Date", "Amount", "Status"])
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["Date", "Amount", "Status", "Description"])
+        header = self.table.horizontalHeader()
+        for column in range(3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         recent_layout.addWidget(self.table)
@@ -105,4 +109,4 @@ class OverviewPage(QWidget):
             self.table.setItem(row, 0, QTableWidgetItem(when))
             self.table.setItem(row, 1, amount)
             self.table.setItem(row, 2, QTableWidgetItem(status))
-        self.table.resizeColumnsToContents()
+            self.table.setItem(row, 3, QTableWidgetItem(e.label))

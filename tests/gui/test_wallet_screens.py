@@ -184,6 +184,10 @@ def test_send_checks_the_address_previews_and_broadcasts(qtbot, tmp_path: Path) 
                 lambda: any(history.model.item(r, 1).text() == "Invoice 42" for r in range(2)),
                 timeout=10_000,
             )
+            qtbot.waitUntil(  # the Overview shows it too
+                lambda: window.overview_page.table.item(0, 3).text() == "Invoice 42",
+                timeout=10_000,
+            )
             history.search.setText(tx.txid_hex[:10])
             assert history.proxy.rowCount() == 1
             history._open_details(history.proxy.index(0, 0))
