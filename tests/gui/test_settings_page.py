@@ -2,6 +2,7 @@
 writes the app's and the services' settings, and the proxy carries the Steward's requests."""
 
 import http.client
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -227,7 +228,18 @@ class _RelayProxy:
         self.server.server_close()
 
 
-def test_proxy_carries_the_steward_requests(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_proxy_carries_the_steward_requests(
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    real_getaddrinfo = socket.getaddrinfo
+
+    def loopback_only(host: Any, *args: Any, **kwargs: Any) -> Any:
+        # steward.invalid is asked of no DNS server: without the proxy it fails right here
+        if isinstance(host, str) and host.endswith(".invalid"):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", loopback_only)
     with FakeServers() as servers:
         relay = _RelayProxy(servers.base_url)
         try:
