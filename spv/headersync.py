@@ -1,0 +1,181 @@
+"""Header sync: download headers from the best peers into the header chain, take announced
+headers, and spot-check the PacketCrypt proofs of new headers (see spv.proofcheck)."""
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from .chain import HeaderChain, HeaderRejected
+from .hashes import sha256d
+from .messages import MAX_HEADERS_PER_MSG
+from .params import NetworkParams
+from .peer import Peer, PeerError, PeerMisbehaving
+from .peerset import PeerSet
+from .progress import ProgressReporter
+from .proofcheck import ProofInvalid, ProofSampler, check_block_proof
+from .tasks import cancel_and_wait
+
+log = logging.getLogger(__name__)
+
+
+class HeaderSync:
+    def __init__(
+        self,
+        params: NetworkParams,
+        chain: HeaderChain,
+        peer_set: PeerSet,
+        reporter: ProgressReporter,
+        *,
+        on_rewound: Callable[[int], None],
+        on_news: Callable[[], None],
+        fetch_raw_blocks: Callable[[list[bytes]], Awaitable[list[bytes]]],
+        verify_packetcrypt_proofs: bool,
+    ) -> None:
+        self.params = params
+        self.chain = chain
+        self.peer_set = peer_set
+        self.reporter = reporter
+        self._on_rewound = on_rewound
+        self._on_news = on_news
+        self._fetch_raw_blocks = fetch_raw_blocks
+        # PacketCrypt proof spot checks (PKT networks only), as pktd's neutrino does them.
+        self.verify_packetcrypt_proofs = verify_packetcrypt_proofs
+        self._header_sources: list[tuple[int, int, Peer]] = []  # (first, last, peer)
+        self._proofs_checked_to = chain.height  # headers below are not sampled again
+        self.proof_sampler = ProofSampler()
+        self.proofs_checked: list[int] = []  # heights whose PacketCrypt proof was validated
+
+    async def on_announced(self, peer: Peer, raw: bytes) -> None:
+        """Headers a peer announced on its own (sendheaders)."""
+        try:
+            result = self.chain.connect(raw)
+        except HeaderRejected as exc:
+            if exc.misbehaving:
+                self.peer_set.ban(peer, str(exc))
+            return
+        if result.reorged_from is not None:
+            self._on_rewound(result.reorged_from - 1)
+        peer.info.best_height = max(peer.info.best_height, self.chain.height)
+        self._on_news()
+
+    async def sync(self) -> None:
+        try:
+            await self._sync_from_peers()
+        finally:
+            self.chain.flush()
+
+    async def _sync_from_peers(self) -> None:
+        tried: set[int] = set()
+        peer_set = self.peer_set
+        while True:
+            peer = peer_set.best(exclude=[p for p in peer_set.peers.values() if id(p) in tried])
+            if peer is None:
+                return
+            if peer.info.best_height <= self.chain.height and tried:
+                return
+            started = time.monotonic()
+            start_height = self.chain.height
+            stop = self.chain.next_checkpoint_hash() or b"\x00" * 32
+            prefetch: asyncio.Task[bytes] | None = None
+            try:
+                raw = await peer.get_headers(self.chain.locator(), stop)
+                while raw:
+                    # Ask for the next batch before validating this one, so the peer prepares
+                    # it while we work; a full batch means there is probably more.
+                    if len(raw) == MAX_HEADERS_PER_MSG * 80:
+                        last = sha256d(raw[-80:])
+                        prefetch = asyncio.create_task(peer.get_headers([last], stop))
+                    before = self.chain.height
+                    result = self.chain.connect(raw)
+                    if not result.connected:
+                        raise PeerMisbehaving("headers that connect to nothing we sent")
+                    if result.added:
+                        first = (
+                            result.reorged_from if result.reorged_from is not None else before + 1
+                        )
+                        self._header_sources.append((first, self.chain.height, peer))
+                    if result.reorged_from is not None:
+                        self._on_rewound(result.reorged_from - 1)
+                    peer.info.best_height = max(peer.info.best_height, self.chain.height)
+                    elapsed = max(time.monotonic() - started, 1e-6)
+                    self.reporter.stage(
+                        "headers",
+                        self.chain.height,
+                        peer.info.best_height,
+                        (self.chain.height - start_height) / elapsed,
+                    )
+                    if prefetch is None:
+                        if self.chain.next_checkpoint_hash() is None:
+                            break
+                        raw = await peer.get_headers(self.chain.locator(), stop)
+                        continue
+                    raw, prefetch = await prefetch, None
+            except HeaderRejected as exc:
+                if exc.misbehaving:
+                    peer_set.ban(peer, str(exc))
+                tried.add(id(peer))
+                continue
+            except PeerMisbehaving as exc:
+                peer_set.ban(peer, str(exc))
+                tried.add(id(peer))
+                continue
+            except PeerError as exc:
+                log.info("header sync with %s stopped: %s", peer.info.address, exc)
+                tried.add(id(peer))
+                continue
+            finally:
+                if prefetch is not None:
+                    await cancel_and_wait(prefetch)
+            tried.add(id(peer))
+            behind = [
+                p
+                for p in peer_set.peers.values()
+                if p.info.best_height > self.chain.height and id(p) not in tried
+            ]
+            if not behind:
+                return
+
+    async def check_packetcrypt_proofs(self) -> None:
+        """Spot-check the PacketCrypt proofs of newly received headers (see spv.proofcheck)."""
+        if not (self.verify_packetcrypt_proofs and self.params.has_packetcrypt):
+            self._proofs_checked_to = self.chain.height
+            self._header_sources.clear()
+            return
+        tip = max(self.chain.height, self.peer_set.best_height())
+        start = max(self._proofs_checked_to + 1, self.chain.first_height)
+        heights = [
+            h
+            for h in range(start, self.chain.height + 1)
+            if self.proof_sampler.should_check(h, tip - h + 1)
+        ]
+        for height in heights:
+            if height > self.chain.height:
+                break  # rewound below it meanwhile
+            block_hash = self.chain.hash_at(height)
+            raw = (await self._fetch_raw_blocks([block_hash]))[0]
+            try:
+                await asyncio.to_thread(check_block_proof, raw, height, self.chain.hash_at)
+            except KeyError:
+                log.info(
+                    "block %d: an announcement's parent is below our headers; not checked", height
+                )
+                continue
+            except ProofInvalid as exc:
+                source = self._source_of(height)
+                log.warning("%s", exc)
+                self.chain.rewind(height - 1)
+                self._on_rewound(height - 1)
+                if source is not None:
+                    self.peer_set.ban(source, str(exc))
+                self._proofs_checked_to = height - 1
+                return
+            self.proofs_checked.append(height)
+        self._proofs_checked_to = self.chain.height
+        self._header_sources.clear()
+
+    def _source_of(self, height: int) -> Peer | None:
+        for first, last, peer in reversed(self._header_sources):
+            if first <= height <= last:
+                return peer
+        return None
