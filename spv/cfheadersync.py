@@ -15,7 +15,7 @@ from .filtercheck import filter_is_consistent, known_elements
 from .filterheaders import FilterHeaderStore
 from .hashes import sha256d
 from .params import NetworkParams
-from .peer import Peer, PeerError, PeerMisbehaving
+from .peer import Peer, PeerError, PeerMisbehaving, PeerTimeout
 from .peerset import PeerSet
 from .progress import ProgressReporter
 
@@ -94,9 +94,13 @@ class FilterHeaderSync:
 
         async def ask(peer: Peer) -> tuple[Peer, tuple[bytes, ...] | None]:
             try:
-                return peer, (await peer.get_cfcheckpt(stop_hash)).filter_headers
+                answer = (await peer.get_cfcheckpt(stop_hash)).filter_headers
+                self.peer_set.answered(peer)
+                return peer, answer
             except PeerMisbehaving as exc:
                 self.peer_set.ban(peer, str(exc))
+            except PeerTimeout:
+                self.peer_set.timed_out(peer, "getcfcheckpt")
             except PeerError as exc:
                 log.info("cfcheckpt from %s: %s", peer.info.address, exc)
             return peer, None
@@ -150,9 +154,12 @@ class FilterHeaderSync:
         async def ask(peer: Peer) -> tuple[Peer, tuple[bytes, tuple[bytes, ...]] | None]:
             try:
                 msg = await peer.get_cfheaders(start, stop_hash)
+                self.peer_set.answered(peer)
                 return peer, (msg.prev_filter_header, msg.filter_hashes)
             except PeerMisbehaving as exc:
                 self.peer_set.ban(peer, str(exc))
+            except PeerTimeout:
+                self.peer_set.timed_out(peer, "getcfheaders")
             except PeerError as exc:
                 log.info("cfheaders from %s: %s", peer.info.address, exc)
             return peer, None

@@ -32,16 +32,9 @@ class BroadcastResult:
 
 
 class Mempool:
-    def __init__(
-        self,
-        peer_set: PeerSet,
-        *,
-        relevant: Callable[[Transaction, set[bytes]], bool],
-        on_news: Callable[[], None],
-    ) -> None:
+    def __init__(self, peer_set: PeerSet, *, on_news: Callable[[], None]) -> None:
         self.peer_set = peer_set
         self.watcher: ChainWatcher | None = None
-        self._relevant = relevant
         self._on_news = on_news
         self._broadcasts: dict[bytes, tuple[bytes, BroadcastResult]] = {}
         self._seen_txids: dict[bytes, None] = {}  # announced transactions already asked for
@@ -78,8 +71,7 @@ class Mempool:
             tx = Transaction.parse(raw)
         except ParseError:
             return
-        if self._relevant(tx, set(self.watcher.watched_scripts())):
-            self.watcher.on_mempool_transaction(tx)
+        if self.watcher.on_mempool_transaction(tx):
             self._on_news()  # followers (the app core) refresh what they show
 
     async def on_getdata(self, peer: Peer, items: list[InvVector]) -> None:

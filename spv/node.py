@@ -47,10 +47,18 @@ __all__ = [
     "ChainWatcher",
     "NoPeersError",
     "SpvNode",
+    "SyncTimeout",
     "SyncProgress",
 ]
 
 log = logging.getLogger(__name__)
+
+RETRY_SECONDS = 1.0  # a sync round that moved nothing waits this long for news
+SECOND_PEER_GRACE = 0.3  # seconds a sync waits for a second peer before starting alone
+
+
+class SyncTimeout(PeerTimeout, TimeoutError):
+    """The sync did not finish within the time the caller gave."""
 
 
 class SpvNode:
@@ -84,7 +92,8 @@ class SpvNode:
         manual_peers = [(h, p or params.default_port) for h, p in peers]
         for host, port in manual_peers:
             self.addrbook.add(host, port, "manual")
-        self._wake = asyncio.Event()
+        self._wake = asyncio.Event()  # for followers: wait_for_news
+        self._news = asyncio.Event()  # for the sync rounds: something may have changed
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
         self.peer_set = PeerSet(
@@ -142,7 +151,7 @@ class SpvNode:
             self.reporter,
             rewind_scan=self.filter_scan.rewind_to,
         )
-        self.mempool = Mempool(self.peer_set, relevant=self.filter_scan.relevant, on_news=self.wake)
+        self.mempool = Mempool(self.peer_set, on_news=self.wake)
         self.watcher = watcher
 
     # --- the parts' settings, as attributes of the node ---
@@ -208,7 +217,7 @@ class SpvNode:
     def rescan_from(self, height: int) -> None:
         """Scan filters again from `height` (e.g. the wallet birthday) on the next sync."""
         self.filter_scan.rescan_from(height)
-        self._wake.set()
+        self.wake()
 
     # --- lifecycle ---
 
@@ -237,10 +246,11 @@ class SpvNode:
     # --- peers ---
 
     def _on_peer_connected(self) -> None:
-        self._wake.set()
+        self.wake()
         self.reporter.report()
 
     def _on_peer_closed(self) -> None:
+        self._news.set()
         self.reporter.report()
 
     def ban(self, peer: Peer, reason: str) -> None:
@@ -254,8 +264,7 @@ class SpvNode:
     async def _on_inv(self, peer: Peer, items: list[InvVector]) -> None:
         for item in items:
             if item.inv_type in (MSG_BLOCK, MSG_WITNESS_BLOCK):
-                peer.info.best_height = max(peer.info.best_height, self.chain.height + 1)
-                self._wake.set()
+                self.header_sync.on_block_announced(peer, item.hash)
         await self.mempool.on_inv(peer, items)
 
     async def _on_headers_announced(self, peer: Peer, raw: bytes) -> None:
@@ -281,25 +290,62 @@ class SpvNode:
 
     async def sync(self, timeout: float | None = None) -> SyncProgress:
         """Sync headers, filter headers and (when watching) filters and blocks up to the best
-        peer's height. Returns the final progress."""
+        peer's height. Returns the final progress. Raises SyncTimeout after `timeout` seconds
+        (None: no limit), NoPeersError when no peer is connected for the peer timeout.
+
+        Failing peers are banned or dropped and the work moves to the others; a round that
+        moved nothing waits for news (a peer connecting, a block announced) or a second
+        before the next, so the event loop is never held."""
         forbid_gui_thread("SpvNode.sync")
-        await self.wait_for_peers(1, timeout=min(timeout or self.peer_timeout, self.peer_timeout))
-        await asyncio.sleep(0.2)  # let other connections finish their handshakes
-        deadline = None if timeout is None else time.monotonic() + timeout
+        limit = asyncio.timeout(timeout)
+        try:
+            async with limit:
+                await self._sync_rounds()
+        except TimeoutError:
+            if not limit.expired():
+                raise
+            if not self.peers:
+                raise NoPeersError(self.peer_set.no_peer_message(timeout or 0)) from None
+            raise SyncTimeout(f"sync did not finish within {timeout:g} s") from None
+        self.reporter.stage("synced", self.chain.height, self.chain.height)
+        return self.progress
+
+    async def _sync_rounds(self) -> None:
+        peer_set = self.peer_set
+        await peer_set.wait_for_peers(1, self.peer_timeout)
+        if self.target_peers > 1:  # a moment for a second peer, so answers can be compared
+            with contextlib.suppress(NoPeersError):
+                await peer_set.wait_for_peers(2, SECOND_PEER_GRACE)
         while True:
+            before = self._position()
+            self._news.clear()
             await self._sync_headers()
             await self._check_packetcrypt_proofs()
             await self.filter_header_sync.sync()
             await self.filter_scan.scan()
-            best = self.peer_set.best_height()
-            if self.chain.height >= best and self.filter_headers.tip_height >= self.chain.height:
-                break
-            if deadline is not None and time.monotonic() > deadline:
-                raise PeerTimeout("sync did not finish in time")
+            if self.peers and self._caught_up():
+                return
             if not self.peers:
-                await self.wait_for_peers(1, timeout=self.peer_timeout)
-        self.reporter.stage("synced", self.chain.height, self.chain.height)
-        return self.progress
+                await peer_set.wait_for_peers(1, self.peer_timeout)
+            elif self._position() == before:
+                with contextlib.suppress(TimeoutError):
+                    await within(self._news.wait(), RETRY_SECONDS)
+
+    def _position(self) -> tuple[int, bytes, int, int]:
+        return (
+            self.chain.height,
+            self.chain.tip_hash,
+            self.filter_headers.tip_height,
+            self.filter_scan.height,
+        )
+
+    def _caught_up(self) -> bool:
+        return (
+            self.chain.height >= self.peer_set.best_height()
+            and self.header_sync.proofs_checked_to >= self.chain.height
+            and self.filter_headers.tip_height >= self.chain.height
+            and self.filter_scan.height >= self.filter_headers.tip_height
+        )
 
     async def _sync_headers(self) -> None:
         await self.header_sync.sync()
@@ -327,6 +373,7 @@ class SpvNode:
     def wake(self) -> None:
         """Make a waiting `run` / `wait_for_news` go on at once."""
         self._wake.set()
+        self._news.set()
 
     def _rewound(self, height: int) -> None:
         """The active chain changed above `height`."""

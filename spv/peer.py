@@ -11,13 +11,14 @@ import contextlib
 import logging
 import random
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .bytes_io import ByteReader
 from .errors import ChainError, ParseError
-from .hashes import hash_to_display
+from .hashes import hash_to_display, sha256d
 from .header import HEADER_SIZE
 from .messages import (
     FILTER_TYPE_BASIC,
@@ -69,6 +70,9 @@ log = logging.getLogger(__name__)
 MIN_PEER_VERSION = 209
 CLIENT_SERVICES = NODE_WITNESS | NODE_COMPACT_FILTERS  # what neutrino advertises (0x48)
 USER_AGENT_PREFIX = "/pkt-wallet:"
+HANDSHAKE_TIMEOUT = 10.0  # at most; a shorter peer timeout shortens it
+ABANDONED_BLOCKS = 4096  # hashes of blocks we stopped waiting for: their late arrival is no offence
+DISPATCH_SLICE = 0.02  # seconds of message handling before the receive loop lets others run
 
 
 class PeerError(ChainError):
@@ -81,6 +85,10 @@ class PeerTimeout(PeerError):
 
 class PeerMisbehaving(PeerError):
     """The peer sent something invalid; the caller should ban it."""
+
+
+class NotFoundError(PeerError):
+    """The peer answered `notfound`: it does not have what was asked (no offence)."""
 
 
 @dataclass
@@ -171,6 +179,8 @@ class Peer:
         self._decoder = FrameDecoder(params.magic)
         self._recv_task: asyncio.Task[None] | None = None
         self._pending: dict[str, _Pending] = {}
+        self._blocks: dict[bytes, asyncio.Future[bytes]] = {}  # asked for, by block hash
+        self._abandoned: OrderedDict[bytes, None] = OrderedDict()
         self._locks: dict[str, asyncio.Lock] = {}
         self._closed = asyncio.Event()
         self.close_reason = ""
@@ -189,7 +199,11 @@ class Peer:
 
     # --- connection ---
 
-    async def connect(self, connect_timeout: float = 10.0) -> None:
+    async def connect(self, connect_timeout: float | None = None) -> None:
+        """Open the connection and shake hands, within `connect_timeout` seconds for each
+        (default: the peer timeout, at most HANDSHAKE_TIMEOUT)."""
+        if connect_timeout is None:
+            connect_timeout = min(HANDSHAKE_TIMEOUT, self.timeout)
         try:
             self._reader, self._writer = await within(
                 asyncio.open_connection(self.info.host, self.info.port), connect_timeout
@@ -203,6 +217,7 @@ class Peer:
         try:
             await within(asyncio.shield(self._handshake), connect_timeout)
         except TimeoutError:
+            self._handshake.cancel()
             await self.close("handshake timed out")
             raise PeerTimeout(f"{self.info.address}: handshake timed out") from None
         except PeerError:
@@ -239,6 +254,10 @@ class Peer:
             if not pending.future.done():
                 pending.future.set_exception(PeerError(f"{self.info.address} closed: {reason}"))
         self._pending.clear()
+        for waiter in self._blocks.values():
+            if not waiter.done():
+                waiter.set_exception(PeerError(f"{self.info.address} closed: {reason}"))
+        self._blocks.clear()
         if self._handshake is not None and not self._handshake.done():
             self._handshake.set_exception(PeerError(f"{self.info.address}: {reason}"))
         if self._writer is not None:
@@ -272,6 +291,7 @@ class Peer:
 
     async def _receive_loop(self) -> None:
         assert self._reader is not None
+        loop = asyncio.get_running_loop()
         try:
             while True:
                 data = await self._reader.read(1 << 18)
@@ -279,14 +299,20 @@ class Peer:
                     await self.close("connection closed by peer")
                     return
                 self.info.bytes_received += len(data)
+                slice_end = loop.time() + DISPATCH_SLICE
                 for command, payload in self._decoder.feed(data):
                     await self._dispatch(command, payload)
+                    if loop.time() > slice_end:  # many small messages: let others run
+                        await asyncio.sleep(0)
+                        slice_end = loop.time() + DISPATCH_SLICE
         except ParseError as exc:
             self.ban_score += 100
             await self.close(f"protocol error: {exc}")
         except PeerMisbehaving as exc:
             self.ban_score += 100
             await self.close(f"misbehaving: {exc}")
+        except PeerError as exc:  # e.g. connected to ourselves, or a send failed
+            await self.close(str(exc))
         except (OSError, ConnectionError) as exc:
             await self.close(f"connection error: {exc}")
         except asyncio.CancelledError:
@@ -319,7 +345,7 @@ class Peer:
         elif isinstance(msg, CFilter):
             self._collect("cfilter", msg)
         elif isinstance(msg, RawMessage) and command == "block":
-            self._collect("block", msg.payload)
+            self._block_arrived(msg.payload)
         elif isinstance(msg, RawMessage) and command == "tx":
             if not self._collect("tx", msg.payload) and self.events.on_tx:
                 await _maybe_await(self.events.on_tx(self, msg.payload))
@@ -388,13 +414,29 @@ class Peer:
         pending.arrived.set()
         return True
 
+    def _block_arrived(self, payload: bytes) -> None:
+        if len(payload) < HEADER_SIZE:
+            raise ParseError("block message shorter than a header")
+        block_hash = sha256d(payload[:HEADER_SIZE])
+        waiter = self._blocks.pop(block_hash, None)
+        if waiter is not None:
+            if not waiter.done():
+                waiter.set_result(payload)
+            return
+        if block_hash in self._abandoned:
+            del self._abandoned[block_hash]  # late: we had stopped waiting for it
+            return
+        raise PeerMisbehaving(f"sent block {hash_to_display(block_hash)}, which was not asked for")
+
     def _not_found(self, msg: NotFound) -> None:
-        for key in ("block", "tx"):
-            pending = self._pending.get(key)
-            if pending is not None and not pending.future.done():
-                pending.future.set_exception(
-                    PeerError(f"{self.info.address} does not have {len(msg.items)} item(s)")
-                )
+        missing = NotFoundError(f"{self.info.address} does not have {len(msg.items)} item(s)")
+        for item in msg.items:
+            waiter = self._blocks.pop(item.hash, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_exception(missing)
+        pending = self._pending.get("tx")
+        if pending is not None and not pending.future.done():
+            pending.future.set_exception(missing)
 
     # --- requests ---
 
@@ -479,18 +521,50 @@ class Peer:
         filters = [f for f in pending.collect if isinstance(f, CFilter)]
         return filters[:count]
 
+    async def request_blocks(
+        self, hashes: list[bytes], witness: bool = True
+    ) -> list["asyncio.Future[bytes]"]:
+        """Ask for `hashes` in one getdata; returns one future per hash (in the order asked)
+        that gets the raw block, or fails with PeerError (closed, not found). Any number of
+        requests may be in flight; the caller gives up on a request with `abandon_blocks`."""
+        if self._closed.is_set():
+            raise PeerError(f"{self.info.address} is closed")
+        loop = asyncio.get_running_loop()
+        futures = []
+        for h in hashes:
+            waiter = self._blocks.get(h)
+            if waiter is None or waiter.done():
+                waiter = self._blocks[h] = loop.create_future()
+            futures.append(waiter)
+        kind = MSG_WITNESS_BLOCK if witness else MSG_BLOCK
+        await self._send(GetData(tuple(InvVector(kind, h) for h in hashes)))
+        return futures
+
+    def abandon_blocks(self, hashes: list[bytes]) -> None:
+        """Stop waiting for these blocks; if they still come, they are dropped quietly."""
+        for h in hashes:
+            waiter = self._blocks.pop(h, None)
+            if waiter is None:
+                continue
+            if not waiter.done():
+                waiter.cancel()
+            self._abandoned[h] = None
+        while len(self._abandoned) > ABANDONED_BLOCKS:
+            self._abandoned.popitem(last=False)
+
+    def block_timeout(self, count: int) -> float:
+        """How long `count` blocks asked in one getdata may take."""
+        return self.timeout + 0.05 * count
+
     async def get_blocks(self, hashes: list[bytes], witness: bool = True) -> list[bytes]:
         """Raw block payloads for `hashes`, in the order asked."""
-        kind = MSG_WITNESS_BLOCK if witness else MSG_BLOCK
-        items = tuple(InvVector(kind, h) for h in hashes)
-        pending = await self._request(
-            "block",
-            GetData(items),
-            done=lambda p: len(p.collect) >= len(hashes),
-            timeout=self.timeout + 0.05 * len(hashes),
-        )
-        blocks = [b for b in pending.collect if isinstance(b, bytes)]
-        return blocks[: len(hashes)]
+        futures = await self.request_blocks(hashes, witness)
+        try:
+            return list(await within(asyncio.gather(*futures), self.block_timeout(len(hashes))))
+        except TimeoutError:
+            raise PeerTimeout(f"{self.info.address} did not send the blocks asked for") from None
+        finally:
+            self.abandon_blocks(hashes)  # those that came are no longer waited for: no-op
 
     async def get_transaction(self, txid: bytes, witness: bool = True) -> bytes:
         kind = MSG_WITNESS_TX if witness else MSG_TX

@@ -1,16 +1,20 @@
 """The set of connected peers: keeps `target_peers` connections from the address book (manual
-peers first, DNS seeds when there are none), reconnects with a backoff, bans misbehaving
-peers, and picks peers for requests."""
+peers first, DNS seeds when there are none), reconnects with a backoff, drops peers that keep
+timing out, bans misbehaving ones, and ranks peers for requests.
+
+Nothing here busy-waits: waiting for a peer or for a change is an `asyncio.Event` with a
+deadline, so a failing peer never freezes the event loop."""
 
 import asyncio
+import contextlib
 import logging
 import random
 import socket
-import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from .addrbook import AddressBook
+from .addrbook import AddressBook, PeerRecord
 from .errors import ChainError
 from .messages import NetAddress
 from .params import NetworkParams
@@ -18,6 +22,10 @@ from .peer import Peer, PeerError, PeerEvents
 from .tasks import within
 
 log = logging.getLogger(__name__)
+
+MAX_STRIKES = 2  # requests a peer may leave unanswered (in a row) before it is dropped
+RECENT_DROPS = 50  # disconnects remembered for diagnostics (chain-info, tests)
+MAINTAIN_INTERVAL = 0.5  # seconds between looks at the connection count
 
 
 class NoPeersError(ChainError):
@@ -54,7 +62,13 @@ class PeerSet:
         self.peers: dict[str, Peer] = {}
         self._connecting: set[str] = set()
         self._retry_at: dict[str, float] = {}
+        self._strikes: dict[str, int] = {}
+        self._preference = {PeerRecord(h, p).key: i for i, (h, p) in enumerate(manual_peers)}
+        self.recent_drops: deque[tuple[str, str]] = deque(maxlen=RECENT_DROPS)
+        self._changed = asyncio.Event()  # a peer connected or went away
         self.stopping = False
+
+    # --- connections ---
 
     async def maintain(self) -> None:
         """Keep connecting until `target_peers` are connected (runs until cancelled)."""
@@ -76,7 +90,7 @@ class PeerSet:
                 for rec in candidates[:missing]:
                     self._connecting.add(rec.key)
                     asyncio.create_task(self._connect(rec.host, rec.port, rec.key))
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(MAINTAIN_INTERVAL)
 
     async def close_all(self) -> None:
         self.stopping = True
@@ -111,11 +125,13 @@ class PeerSet:
             await peer.connect()
         except PeerError as exc:
             log.info("peer %s: %s", key, exc)
+            self.recent_drops.append((key, str(exc)))
             self.addrbook.mark_failure(host, port)
             failures = self.addrbook.get(host, port).failures
             self._retry_at[key] = self.clock() + min(2 ** min(failures, 8), 300) * random.uniform(
                 0.5, 1.0
             )
+            self._changed.set()
             return
         finally:
             self._connecting.discard(key)
@@ -124,7 +140,9 @@ class PeerSet:
             return
         self.addrbook.mark_success(host, port)
         self.peers[key] = peer
+        self._strikes[key] = 0
         log.info("connected to %s", peer.describe())
+        self._changed.set()
         self._on_connected()
 
     async def _on_peer_closed(self, peer: Peer) -> None:
@@ -133,50 +151,121 @@ class PeerSet:
             self.ban(peer, peer.close_reason)
         if self.peers.get(key) is peer:
             del self.peers[key]
+            self.recent_drops.append((key, peer.close_reason))
             failures = self.addrbook.get(peer.info.host, peer.info.port).failures
             self._retry_at[key] = self.clock() + min(2 ** min(failures + 1, 8), 300)
+        self._changed.set()
         self._on_closed()
 
     def ban(self, peer: Peer, reason: str) -> None:
+        """Ban `peer` (24 h, remembered in the address book) and disconnect it."""
         log.warning("banning %s: %s", peer.info.address, reason)
         self.addrbook.ban(peer.info.host, peer.info.port, reason)
-        self.peers.pop(peer.info.address, None)
-        asyncio.ensure_future(peer.close(f"banned: {reason}"))
+        self._forget(peer, f"banned: {reason}")
+
+    def drop(self, peer: Peer, reason: str) -> None:
+        """Disconnect `peer` (no ban: it may be tried again after a backoff)."""
+        log.info("dropping %s: %s", peer.info.address, reason)
+        self.addrbook.mark_failure(peer.info.host, peer.info.port)
+        self._forget(peer, reason)
+
+    def _forget(self, peer: Peer, reason: str) -> None:
+        key = peer.info.address
+        if self.peers.get(key) is peer:
+            del self.peers[key]
+            self.recent_drops.append((key, reason))
+            failures = self.addrbook.get(peer.info.host, peer.info.port).failures
+            self._retry_at[key] = self.clock() + min(2 ** min(failures + 1, 8), 300)
+        self._changed.set()
+        asyncio.ensure_future(peer.close(reason))
+
+    def timed_out(self, peer: Peer, what: str) -> None:
+        """`peer` left a request unanswered: silence is no offence (pktd ignores some requests
+        while it syncs), but a peer that keeps it up is dropped."""
+        key = peer.info.address
+        self._strikes[key] = self._strikes.get(key, 0) + 1
+        if self._strikes[key] >= MAX_STRIKES:
+            self.drop(peer, f"did not answer {what} ({self._strikes[key]} times in a row)")
+
+    def answered(self, peer: Peer) -> None:
+        self._strikes[peer.info.address] = 0
 
     async def _on_addr(self, peer: Peer, addrs: list[NetAddress]) -> None:
         for a in addrs[:100]:
             if a.port:
                 self.addrbook.add(a.host, a.port, "addr")
 
-    async def wait_for_peers(self, n: int = 1, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while len(self.peers) < n:
-            if time.monotonic() > deadline:
-                raise NoPeersError(
-                    f"no peer reachable after {timeout:.0f} s"
-                    + (
-                        f" (tried {', '.join(k for k in self.addrbook.records)})"
-                        if self.addrbook.records
-                        else ""
-                    )
-                )
-            await asyncio.sleep(0.05)
+    # --- waiting ---
 
-    def best(self, filters: bool = False, exclude: Iterable[Peer] = ()) -> Peer | None:
-        """The usable peer with the highest announced chain (ties broken at random)."""
+    async def wait_for_peers(self, n: int = 1, timeout: float = 30.0) -> None:
+        """Wait until `n` peers are connected. NoPeersError after `timeout` seconds, or at once
+        when no peer can ever come (every known peer banned, no DNS seeds to ask)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while len(self.peers) < n:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise NoPeersError(self.no_peer_message(timeout))
+            if self._hopeless():
+                raise NoPeersError(f"no usable peer: every known peer is banned{self._tried()}")
+            await self.wait_for_change(min(remaining, MAINTAIN_INTERVAL * 2))
+
+    async def wait_for_change(self, timeout: float) -> None:
+        """Wait until a peer connects or goes away, or `timeout` seconds pass."""
+        self._changed.clear()
+        with contextlib.suppress(TimeoutError):
+            await within(self._changed.wait(), max(timeout, 0.0))
+
+    def no_peer_message(self, seconds: float) -> str:
+        return f"no peer reachable after {seconds:.0f} s{self._tried()}"
+
+    def _hopeless(self) -> bool:
+        if self.peers or self._connecting or self.use_dns_seeds:
+            return False
+        now = self.clock()
+        return bool(self.addrbook.records) and all(
+            r.banned_until > now for r in self.addrbook.records.values()
+        )
+
+    def _tried(self) -> str:
+        records = self.addrbook.records
+        if not records:
+            return ""
+        now = self.clock()
+        parts = [
+            f"{k} (banned: {r.ban_reason})" if r.banned_until > now else k
+            for k, r in list(records.items())[:10]
+        ]
+        return f" (tried {', '.join(parts)})"
+
+    # --- choosing peers ---
+
+    def usable(self, filters: bool = False, exclude: Iterable[Peer] = ()) -> list[Peer]:
+        """Connected peers (serving filters, if asked), best first: the highest announced
+        chain, then the fewest unanswered requests, then the order the user listed them."""
         skip = set(map(id, exclude))
-        usable = [
+        peers = [
             p
             for p in self.peers.values()
             if not p.closed and id(p) not in skip and (p.info.serves_filters or not filters)
         ]
-        if not usable:
-            return None
-        return max(usable, key=lambda p: (p.info.best_height, random.random()))
+        random.shuffle(peers)  # ties beyond the ranking: at random
+        peers.sort(
+            key=lambda p: (
+                -p.info.best_height,
+                self._strikes.get(p.info.address, 0),
+                self._preference.get(p.info.address, len(self._preference)),
+            )
+        )
+        return peers
+
+    def best(self, filters: bool = False, exclude: Iterable[Peer] = ()) -> Peer | None:
+        usable = self.usable(filters, exclude)
+        return usable[0] if usable else None
 
     def serving_filters(self) -> list[Peer]:
-        return [p for p in self.peers.values() if p.info.serves_filters and not p.closed]
+        return self.usable(filters=True)
 
     def best_height(self) -> int:
         """The highest chain any connected peer announced (0 without peers)."""
-        return max((p.info.best_height for p in self.peers.values()), default=0)
+        return max((p.info.best_height for p in self.peers.values() if not p.closed), default=0)

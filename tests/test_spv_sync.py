@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -16,42 +15,12 @@ from spv.node import SpvNode
 from spv.params import REGTEST
 from spv.script import p2wpkh_script
 from spv.tx import OutPoint, Transaction, TxIn, TxOut
+from tests.support.recording_watcher import RecordingWatcher
 from tests.support.regtest_chain import ANYONE_CAN_SPEND, RegtestChain
 from tests.support.test_peer import Misbehaviour, TestPeer
 
 ROOT = Path(__file__).resolve().parent.parent
 WALLET_SCRIPT = p2wpkh_script(b"\x42" * 20)
-
-
-class RecordingWatcher:
-    def __init__(self, scripts: Iterable[bytes], start: int = 0) -> None:
-        self.scripts = set(scripts)
-        self.start = start
-        self.seen: dict[bytes, int] = {}
-        self.rewound: list[int] = []
-        self.mempool: list[bytes] = []
-
-    def watched_scripts(self) -> Iterable[bytes]:
-        return self.scripts
-
-    def watched_outpoints(self) -> Iterable[OutPoint]:
-        return ()
-
-    def scan_start_height(self) -> int:
-        return self.start
-
-    def on_block_transactions(
-        self, height: int, block_hash: bytes, timestamp: int, txs: list[Transaction]
-    ) -> None:
-        for tx in txs:
-            self.seen[tx.txid] = height
-
-    def on_chain_rewound(self, height: int) -> None:
-        self.rewound.append(height)
-        self.seen = {t: h for t, h in self.seen.items() if h <= height}
-
-    def on_mempool_transaction(self, tx: Transaction) -> None:
-        self.mempool.append(tx.txid)
 
 
 @pytest.fixture(scope="module")

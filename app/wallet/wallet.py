@@ -853,9 +853,6 @@ class Wallet:
             self._watched = set(self._scripts) | set(self.vote_scripts)
         return self._watched
 
-    def watched_outpoints(self) -> Iterable[OutPoint]:
-        return self.ledger.owned_outpoints()
-
     # --- addresses ---
 
     def _account_for_kind(self, kind: AddressKind) -> int | None:
@@ -1107,10 +1104,14 @@ class Wallet:
                 self._request_rescan(height + 1)
 
     def on_block_transactions(
-        self, height: int, block_hash: bytes, timestamp: int, txs: list[Transaction]
+        self, height: int, block_hash: bytes, timestamp: int, txs: Sequence[Transaction]
     ) -> None:
+        """Every transaction of a block whose filter matched: the ledger keeps those that pay
+        or spend the wallet (in block order, so a spend of an output created earlier in the
+        same block is seen). Saved by the next `on_scan_progress`."""
         now = int(self.clock())
-        for position, tx in enumerate(txs):
+        position = 0
+        for tx in txs:
             if self.ledger.add(
                 tx,
                 height=height,
@@ -1119,8 +1120,22 @@ class Wallet:
                 position=position,
                 now=now,
             ):
+                position += 1
                 self._after_new_tx(tx, height)
-        self._maybe_save()
+                self._dirty = True
+
+    def on_scan_progress(self, height: int) -> None:
+        """The light client matched the filters up to `height` and delivered every matching
+        block: remember the position (with a locator, to see a reorg while closed) and save,
+        so a sync killed half-way resumes from here. A pending rescan still restarts lower
+        (`pending_rescan` is cleared only by `finish_sync`)."""
+        if height > self.synced_height:
+            self.synced_height = height
+            if self._chain is not None:
+                self._set_locator(self._chain, height)
+            self._dirty = True
+        if self._dirty:
+            self.save()
 
     def on_chain_rewound(self, height: int) -> None:
         self.ledger.rewind(height)
@@ -1128,10 +1143,13 @@ class Wallet:
         self.locator = [(h, x) for h, x in self.locator if h <= height]
         self._maybe_save()
 
-    def on_mempool_transaction(self, tx: Transaction) -> None:
+    def on_mempool_transaction(self, tx: Transaction) -> bool:
+        """An unconfirmed transaction a peer announced; True when it concerns the wallet."""
         if self.ledger.add(tx, now=int(self.clock())):
             self._after_new_tx(tx, None)
             self._maybe_save()
+            return True
+        return False
 
     def prepare_sync(self, chain: HeightIndex) -> int | None:
         """Before a sync: compare what the wallet saw with the local header chain (a reorg may
@@ -1169,12 +1187,15 @@ class Wallet:
         self.synced_height = scan_height
         self.pending_rescan = None
         self.ledger.tip_height = chain.height
-        heights = sorted({scan_height - (1 << i) + 1 for i in range(16)} | {scan_height})
+        self._set_locator(chain, scan_height)
+        self.restoring = False
+        self.save()
+
+    def _set_locator(self, chain: HeightIndex, height: int) -> None:
+        heights = sorted({height - (1 << i) + 1 for i in range(16)} | {height})
         self.locator = [
             (h, chain.hash_at(h)) for h in heights if chain.first_height <= h <= chain.height
         ]
-        self.restoring = False
-        self.save()
 
     @property
     def tip_height(self) -> int:
