@@ -7,6 +7,9 @@ disconnects, lies about its height), and the sync finishes from the honest one.
 A frozen event loop cannot even fire its own timeouts, so every sync runs in a guarded thread
 (tests/support/guard.py) that fails the test instead of hanging it."""
 
+import json
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -220,3 +223,37 @@ def test_a_height_liar_alone_cannot_make_the_sync_wait_forever(
                 assert_punished(node, liar, DROPPED)
 
         run_guarded(go)
+
+
+@pytest.mark.parametrize("fault", [Fault.GARBAGE, Fault.BAD_CHECKSUM, Fault.DISCONNECT])
+def test_cli_sync_with_a_failing_peer_listed_first_finishes_from_the_honest_one(
+    tmp_path: Path, chain: RegtestChain, fault: Fault
+) -> None:
+    """`pkt-wallet sync --until-synced --timeout 20` with the failing peer first on the command
+    line: the honest one is slower to shake hands, so the sync starts with the failing one
+    (issue 16's freeze: the loop spun and the honest handshake never completed)."""
+    hostile = TestPeer(chain, misbehaviour=Misbehaviour(faults={"getheaders": fault}))
+    honest = TestPeer(chain, misbehaviour=Misbehaviour(handshake_delay=0.3))
+    with hostile, honest:
+        args = ["sync", "--peer", hostile.address, "--peer", honest.address]
+        out = run_cli(tmp_path, *args, "--until-synced", "--timeout", "20")
+    assert out.returncode == 0, out.stderr
+    assert f"synced to height {chain.height}\ntip {chain.tip.block.header.hash_hex}" in out.stdout
+    assert hostile.faults_done["getheaders"] >= 1
+    book = json.loads((tmp_path / "chain" / "peers.json").read_text())
+    bans = {p["port"]: p["ban_reason"] for p in book["peers"] if p["banned_until"]}
+    if fault is Fault.DISCONNECT:
+        assert bans == {}
+    else:
+        assert list(bans) == [hostile.port] and "protocol error" in bans[hostile.port]
+
+
+def run_cli(datadir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app", "--network", "regtest", "--datadir", str(datadir), *args],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        timeout=120,
+        check=False,
+    )

@@ -108,6 +108,7 @@ class TestPeer:
         self.handshakes = 0
         self.requests: dict[str, int] = {}
         self.faults_done: dict[str, int] = {}  # request command -> bad answers given
+        self.cfilter_starts: list[int] = []  # start heights of the getcfilters served
         self.user_agents: list[str] = []
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.AbstractServer | None = None
@@ -358,6 +359,7 @@ class TestPeer:
         first = msg.start_height
         if stop is None or first > stop or stop - first >= 1000 or first < self.base:
             return
+        self.cfilter_starts.append(first)
         for h in range(first, stop + 1):
             i = h - self.base
             await self._send(writer, CFilter(0, self.hashes[i], self.filters[i]))
