@@ -11,9 +11,11 @@ gives the old behaviour: one request at a time per peer.
 
 import asyncio
 import contextlib
+import functools
 import heapq
 import logging
 from collections.abc import AsyncGenerator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .block import Block
@@ -30,6 +32,11 @@ WINDOW = 64  # blocks in flight per peer
 MAX_AHEAD = 1024  # blocks fetched beyond the next one to hand out
 MAX_AHEAD_BYTES = 64 * 1024 * 1024  # received blocks waiting for their turn
 RECHECK = 0.5  # seconds between looks for new peers while blocks are on their way
+
+
+# Block checks are Python code holding the GIL: one worker thread does them all, in turn.
+# More would not go faster, and each extra thread competing for the GIL delays the event loop.
+_CHECKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="block-check")
 
 
 class BlocksUnavailable(PeerError):
@@ -192,11 +199,12 @@ class _Download:
             )
             came = [i for i, f in enumerate(futures) if f in done and _succeeded(f)]
             if came:  # blocks that came are checked first: an invalid one means a ban
-                fetched = await asyncio.to_thread(
+                check = functools.partial(
                     self.fetcher.check,
                     [wanted[i] for i in came],
                     [futures[i].result() for i in came],
                 )
+                fetched = await asyncio.get_running_loop().run_in_executor(_CHECKER, check)
                 for i, block in zip(came, fetched, strict=True):
                     self.ready[positions[i]] = block
                     self.ready_bytes += len(block.raw)

@@ -166,8 +166,8 @@ class FilterScan:
         while (peer := self.peer_set.best(filters=True, exclude=tried)) is not None:
             tried.append(peer)
             try:
-                stop_hash = self.chain.hash_at(stop)
-                filters = await peer.get_cfilters(start, stop_hash, stop - start + 1)
+                block_hashes = self.chain.hashes_between(start, stop)
+                filters = await peer.get_cfilters(start, block_hashes[-1], stop - start + 1)
                 expected = self._filter_headers_around(start, stop)
             except PeerTimeout:
                 self.peer_set.timed_out(peer, "getcfilters")
@@ -182,7 +182,7 @@ class FilterScan:
                 (
                     start + i
                     for i, cf in enumerate(filters)
-                    if cf.block_hash != self.chain.hash_at(start + i)
+                    if cf.block_hash != block_hashes[i]
                     or filter_header(cf.filter_data, expected[i]) != expected[i + 1]
                 ),
                 None,
@@ -211,7 +211,8 @@ class FilterScan:
         if not heights or watcher is None:
             return watcher is not None
         loop = asyncio.get_running_loop()
-        wanted = [(h, self.chain.hash_at(h)) for h in heights]
+        hashes = self.chain.hashes_between(heights[0], heights[-1])
+        wanted = [(h, hashes[h - heights[0]]) for h in heights]
         delivered = 0
         committed_at = reported_at = slice_end = loop.time()
         uncommitted = 0

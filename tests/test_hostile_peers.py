@@ -257,3 +257,25 @@ def run_cli(datadir: Path, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=120,
         check=False,
     )
+
+
+def test_the_timeout_given_is_honoured_with_a_peer_that_never_answers(
+    tmp_path: Path, chain: RegtestChain
+) -> None:
+    staller = TestPeer(
+        chain,
+        misbehaviour=Misbehaviour(stall={"getheaders", "getcfheaders", "getcfilters", "getdata"}),
+    )
+    with staller:
+
+        async def go() -> None:
+            async with node_for(tmp_path, [staller], RecordingWatcher([WALLET_SCRIPT])) as node:
+                await node.wait_for_peers(1, timeout=20)
+                with pytest.raises(SyncTimeout, match="within 1.5 s"):
+                    await node.sync(timeout=1.5)
+
+        run_guarded(go)
+        for extra in (["--until-synced"], []):  # `sync` alone follows the chain until then
+            out = run_cli(tmp_path, "sync", "--peer", staller.address, *extra, "--timeout", "2")
+            assert out.returncode == 1
+            assert out.stderr.splitlines()[-1] == "error: sync did not finish within 2 s"

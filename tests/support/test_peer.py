@@ -86,6 +86,7 @@ class Misbehaviour:
     drip_interval: float = 1.0
     claim_height: int | None = None  # start height announced in `version` (a lie if above)
     handshake_delay: float = 0.0  # seconds before answering `version`
+    latency: float = 0.0  # seconds each message waits before it is handled, overlapping
 
 
 class TestPeer:
@@ -236,6 +237,9 @@ class TestPeer:
         self._writers.add(writer)
         decoder = FrameDecoder(self.params.magic)
         handled = 0
+        latency = self.misbehaviour.latency
+        delayed: asyncio.Queue[tuple[float, str, bytes]] = asyncio.Queue()
+        worker = asyncio.ensure_future(self._after_latency(writer, delayed)) if latency else None
         try:
             while True:
                 data = await reader.read(1 << 16)
@@ -246,24 +250,47 @@ class TestPeer:
                     limit = self.misbehaviour.disconnect_after_messages
                     if limit is not None and handled > limit:
                         return
-                    self.requests[command] = self.requests.get(command, 0) + 1
-                    if command in self.misbehaviour.stall:
-                        continue
-                    fault = self.misbehaviour.faults.get(command)
-                    if fault is not None:
-                        self.faults_done[command] = self.faults_done.get(command, 0) + 1
-                        if not await self._answer_badly(writer, fault, command, payload):
-                            return
-                        continue
-                    await self._on_message(writer, command, payload)
+                    if worker is not None:
+                        delayed.put_nowait((time.monotonic() + latency, command, payload))
+                    elif not await self._process(writer, command, payload):
+                        return
         except (ParseError, ConnectionError, OSError):
             return
         except asyncio.CancelledError:  # stop(): the server is shutting down
             return
         finally:
+            if worker is not None:
+                worker.cancel()
             self._writers.discard(writer)
             self._sendheaders.pop(writer, None)
             writer.close()
+
+    async def _after_latency(
+        self, writer: asyncio.StreamWriter, delayed: "asyncio.Queue[tuple[float, str, bytes]]"
+    ) -> None:
+        """Handle each request `latency` seconds after it came, in order (requests overlap:
+        a long network path, not a slow peer)."""
+        try:
+            while True:
+                due, command, payload = await delayed.get()
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
+                if not await self._process(writer, command, payload):
+                    writer.close()
+                    return
+        except (ParseError, ConnectionError, OSError):
+            writer.close()
+
+    async def _process(self, writer: asyncio.StreamWriter, command: str, payload: bytes) -> bool:
+        """Answer one message (or misbehave); False when the connection must end."""
+        self.requests[command] = self.requests.get(command, 0) + 1
+        if command in self.misbehaviour.stall:
+            return True
+        fault = self.misbehaviour.faults.get(command)
+        if fault is not None:
+            self.faults_done[command] = self.faults_done.get(command, 0) + 1
+            return await self._answer_badly(writer, fault, command, payload)
+        await self._on_message(writer, command, payload)
+        return True
 
     async def _on_message(self, writer: asyncio.StreamWriter, command: str, payload: bytes) -> None:
         msg = parse_payload(command, payload)
