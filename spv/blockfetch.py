@@ -5,7 +5,9 @@ Each peer gets `window` blocks in flight, asked for in getdata messages of `batc
 asked for, parses, its merkle root matches) off the event loop, then waits in a reorder buffer
 until the blocks before it are handed out. A peer that sends something invalid is banned; one
 that times out gets a strike (`PeerSet.timed_out`); one that does not have a block is not asked
-again in this download; their unfinished requests go to the other peers. `window == batch`
+again in this download; their unfinished requests go to the other peers. When the next block
+to hand out has been on its way from one peer for HEDGE_AFTER seconds and another peer has
+nothing to do, that one is asked too: the first copy to arrive is used. `window == batch`
 gives the old behaviour: one request at a time per peer.
 """
 
@@ -32,6 +34,8 @@ WINDOW = 64  # blocks in flight per peer
 MAX_AHEAD = 1024  # blocks fetched beyond the next one to hand out
 MAX_AHEAD_BYTES = 64 * 1024 * 1024  # received blocks waiting for their turn
 RECHECK = 0.5  # seconds between looks for new peers while blocks are on their way
+HEDGE_AFTER = 3.0  # seconds the next block to hand out may be on its way from one peer
+# before an idle peer is asked for it too (a slow peer must not hold everything up)
 
 
 # Block checks are Python code holding the GIL: one worker thread does them all, in turn.
@@ -97,6 +101,7 @@ class _Download:
         self.ready: dict[int, FetchedBlock] = {}
         self.ready_bytes = 0
         self.next = 0  # position of the next block to hand out
+        self.asking: dict[int, dict[Peer, float]] = {}  # position -> peers asking, since when
         self.lanes: dict[Peer, list[asyncio.Task[None]]] = {}
         self.refused: set[int] = set()  # ids of peers that do not have some of the blocks
         self.changed = asyncio.Event()
@@ -143,8 +148,9 @@ class _Download:
         with contextlib.suppress(TimeoutError):
             await within(self.changed.wait(), timeout)
 
-    def _take(self) -> list[int]:
-        """Up to `batch` positions to ask for, within the look-ahead limits."""
+    def _take(self, peer: Peer) -> list[int]:
+        """Up to `batch` positions for `peer` to ask for, within the look-ahead limits; when
+        none is left, the ones holding up delivery (see HEDGE_AFTER)."""
         limit = self.next + MAX_AHEAD
         taken: list[int] = []
         while (
@@ -154,17 +160,47 @@ class _Download:
             and self.ready_bytes < MAX_AHEAD_BYTES
         ):
             taken.append(heapq.heappop(self.todo))
+        if not taken:
+            taken = self._stuck(peer)
+        now = asyncio.get_running_loop().time()
+        for pos in taken:
+            self.asking.setdefault(pos, {})[peer] = now
         return taken
 
-    def _give_back(self, positions: list[int]) -> None:
+    def _stuck(self, peer: Peer) -> list[int]:
+        """Positions from the next one to hand out that other peers were asked for more than
+        HEDGE_AFTER seconds ago (and `peer` was not)."""
+        too_old = asyncio.get_running_loop().time() - HEDGE_AFTER
+        stuck: list[int] = []
+        pos = self.next
+        while pos < len(self.wanted) and len(stuck) < self.fetcher.batch:
+            if pos not in self.ready:
+                askers = self.asking.get(pos)
+                if not askers or peer in askers or min(askers.values()) > too_old:
+                    break
+                stuck.append(pos)
+            pos += 1
+        return stuck
+
+    def _settled(self, pos: int) -> bool:
+        return pos < self.next or pos in self.ready
+
+    def _done_asking(self, peer: Peer, positions: list[int]) -> None:
+        """`peer` no longer brings these: those nobody has and nobody else is asking for go
+        back to the heap."""
         for pos in positions:
-            heapq.heappush(self.todo, pos)
+            askers = self.asking.get(pos, {})
+            askers.pop(peer, None)
+            if not askers:
+                self.asking.pop(pos, None)
+                if not self._settled(pos):
+                    heapq.heappush(self.todo, pos)
         self.changed.set()
 
     async def _lane(self, peer: Peer) -> None:
         """Ask `peer` for one batch after another until it fails or the download ends."""
         while self.peer_set.peers.get(peer.info.address) is peer and id(peer) not in self.refused:
-            positions = self._take()
+            positions = self._take(peer)
             if not positions:
                 await self._wait(RECHECK)
                 continue
@@ -206,9 +242,10 @@ class _Download:
                 )
                 fetched = await asyncio.get_running_loop().run_in_executor(_CHECKER, check)
                 for i, block in zip(came, fetched, strict=True):
-                    self.ready[positions[i]] = block
-                    self.ready_bytes += len(block.raw)
                     kept.add(i)
+                    if not self._settled(positions[i]):  # else another peer's copy came first
+                        self.ready[positions[i]] = block
+                        self.ready_bytes += len(block.raw)
                 self.changed.set()
             for f in done:
                 failure = None if f.cancelled() else f.exception()
@@ -219,7 +256,7 @@ class _Download:
             self.peer_set.answered(peer)
         finally:
             peer.abandon_blocks([h for i, h in enumerate(hashes) if i not in kept])
-            self._give_back([p for i, p in enumerate(positions) if i not in kept])
+            self._done_asking(peer, positions)
 
 
 def _succeeded(future: "asyncio.Future[bytes]") -> bool:

@@ -91,10 +91,11 @@ class FilterHeaderSync:
             return {}
         stop_hash = self.chain.hash_at(top)
         peers = self.peer_set.serving_filters()
+        timeout = self.peer_set.small_answer_timeout(len(peers))
 
         async def ask(peer: Peer) -> tuple[Peer, tuple[bytes, ...] | None]:
             try:
-                answer = (await peer.get_cfcheckpt(stop_hash)).filter_headers
+                answer = (await peer.get_cfcheckpt(stop_hash, timeout)).filter_headers
                 self.peer_set.answered(peer)
                 return peer, answer
             except PeerMisbehaving as exc:
@@ -151,9 +152,11 @@ class FilterHeaderSync:
     async def _ask_cfheaders(
         self, peers: list[Peer], start: int, stop_hash: bytes
     ) -> dict[Peer, tuple[bytes, tuple[bytes, ...]]]:
+        timeout = self.peer_set.small_answer_timeout(len(peers))
+
         async def ask(peer: Peer) -> tuple[Peer, tuple[bytes, tuple[bytes, ...]] | None]:
             try:
-                msg = await peer.get_cfheaders(start, stop_hash)
+                msg = await peer.get_cfheaders(start, stop_hash, timeout)
                 self.peer_set.answered(peer)
                 return peer, (msg.prev_filter_header, msg.filter_hashes)
             except PeerMisbehaving as exc:

@@ -142,7 +142,7 @@ class HeaderSync:
         start_height = self.chain.height
         prefetch: asyncio.Task[bytes] | None = None
         try:
-            raw = await peer.get_headers(self.chain.locator(), stop)
+            raw = await self._ask(peer, peer.get_headers(self.chain.locator(), stop))
             while raw:
                 # Ask for the next batch before validating this one, so the peer prepares
                 # it while we work; a full batch means there is probably more.
@@ -168,7 +168,7 @@ class HeaderSync:
                 )
                 if prefetch is None:
                     return
-                raw, prefetch = await prefetch, None
+                raw, prefetch = await self._ask(peer, prefetch), None
         finally:
             if prefetch is not None:
                 await cancel_and_wait(prefetch)
@@ -215,6 +215,9 @@ class HeaderSync:
             self.proofs_checked.append(height)
         self._proofs_checked_to = self.chain.height
         self._header_sources.clear()
+
+    async def _ask(self, peer: Peer, request: Awaitable[bytes]) -> bytes:
+        return await self.peer_set.answer_or_alternative(peer, request, "getheaders")
 
     @property
     def proofs_checked_to(self) -> int:

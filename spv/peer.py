@@ -487,24 +487,31 @@ class Peer:
                 if self._pending.get(key) is pending:
                     del self._pending[key]
 
-    async def get_headers(self, locator: list[bytes], stop: bytes = ZERO_HASH) -> bytes:
-        pending = await self._request("headers", GetHeaders(PROTOCOL_VERSION, tuple(locator), stop))
+    async def get_headers(
+        self, locator: list[bytes], stop: bytes = ZERO_HASH, timeout: float | None = None
+    ) -> bytes:
+        """`timeout`: seconds for this answer (default: the peer timeout), as for the other
+        requests below."""
+        message = GetHeaders(PROTOCOL_VERSION, tuple(locator), stop)
+        pending = await self._request("headers", message, timeout=timeout)
         result = pending.future.result()
         assert isinstance(result, bytes)
         return result
 
-    async def get_cfheaders(self, start_height: int, stop_hash: bytes) -> CFHeaders:
-        pending = await self._request(
-            "cfheaders", GetCFHeaders(FILTER_TYPE_BASIC, start_height, stop_hash)
-        )
+    async def get_cfheaders(
+        self, start_height: int, stop_hash: bytes, timeout: float | None = None
+    ) -> CFHeaders:
+        message = GetCFHeaders(FILTER_TYPE_BASIC, start_height, stop_hash)
+        pending = await self._request("cfheaders", message, timeout=timeout)
         result = pending.future.result()
         assert isinstance(result, CFHeaders)
         if result.stop_hash != stop_hash:
             raise PeerMisbehaving("cfheaders for another stop hash")
         return result
 
-    async def get_cfcheckpt(self, stop_hash: bytes) -> CFCheckpt:
-        pending = await self._request("cfcheckpt", GetCFCheckpt(FILTER_TYPE_BASIC, stop_hash))
+    async def get_cfcheckpt(self, stop_hash: bytes, timeout: float | None = None) -> CFCheckpt:
+        message = GetCFCheckpt(FILTER_TYPE_BASIC, stop_hash)
+        pending = await self._request("cfcheckpt", message, timeout=timeout)
         result = pending.future.result()
         assert isinstance(result, CFCheckpt)
         if result.stop_hash != stop_hash:

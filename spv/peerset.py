@@ -11,19 +11,22 @@ import logging
 import random
 import socket
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
+from typing import Any, TypeVar
 
 from .addrbook import AddressBook, PeerRecord
 from .errors import ChainError
 from .messages import NetAddress
 from .params import NetworkParams
-from .peer import Peer, PeerError, PeerEvents
-from .tasks import within
+from .peer import Peer, PeerError, PeerEvents, PeerTimeout
+from .tasks import cancel_and_wait, within
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MAX_STRIKES = 2  # requests a peer may leave unanswered (in a row) before it is dropped
+QUICK_TIMEOUT = 4.0  # seconds for a small answer (headers, filter headers) when others can give it
 RECENT_DROPS = 50  # disconnects remembered for diagnostics (chain-info, tests)
 MAINTAIN_INTERVAL = 0.5  # seconds between looks at the connection count
 
@@ -186,6 +189,33 @@ class PeerSet:
         self._strikes[key] = self._strikes.get(key, 0) + 1
         if self._strikes[key] >= MAX_STRIKES:
             self.drop(peer, f"did not answer {what} ({self._strikes[key]} times in a row)")
+
+    def small_answer_timeout(self, alternatives: int) -> float:
+        """How long to wait for a small answer (at most ~160 kB: headers, filter headers and
+        their checkpoints) when `alternatives` peers could give it: a healthy peer answers in
+        well under a second, so with others to ask a slow one is passed over quickly."""
+        return self.peer_timeout if alternatives < 2 else min(self.peer_timeout, QUICK_TIMEOUT)
+
+    async def answer_or_alternative(self, peer: Peer, request: Awaitable[T], what: str) -> T:
+        """Await `request` to `peer` (its own timeout applies), but once QUICK_TIMEOUT passed
+        without an answer, give up as soon as another usable peer is there to ask instead:
+        PeerTimeout then. For small answers (headers), which a healthy peer gives at once."""
+        task = asyncio.ensure_future(request)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=QUICK_TIMEOUT)
+            while not done:
+                if self.usable(exclude=[peer]):
+                    raise PeerTimeout(f"{peer.info.address} is slow to answer {what}")
+                self._changed.clear()
+                waiter: asyncio.Future[Any] = asyncio.ensure_future(self._changed.wait())
+                either: set[asyncio.Future[Any]] = {task, waiter}
+                finished, _ = await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+                done = {f for f in finished if f is task}
+            return task.result()
+        finally:
+            if not task.done():
+                await cancel_and_wait(task)
 
     def answered(self, peer: Peer) -> None:
         self._strikes[peer.info.address] = 0

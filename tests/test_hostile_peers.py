@@ -279,3 +279,26 @@ def test_the_timeout_given_is_honoured_with_a_peer_that_never_answers(
             out = run_cli(tmp_path, "sync", "--peer", staller.address, *extra, "--timeout", "2")
             assert out.returncode == 1
             assert out.stderr.splitlines()[-1] == "error: sync did not finish within 2 s"
+
+
+def test_blocks_held_by_a_slow_peer_are_asked_of_an_idle_one(
+    tmp_path: Path, chain: RegtestChain
+) -> None:
+    """A peer dripping the blocks it was asked for, with a peer timeout far longer than the
+    test may take: the blocks holding up the scan are asked of the honest peer too."""
+    slow = TestPeer(chain, misbehaviour=Misbehaviour(faults={"getdata": Fault.DRIP}))
+    honest = TestPeer(chain)
+    watcher = RecordingWatcher([WALLET_SCRIPT])
+    with slow, honest:
+
+        async def go() -> None:
+            peers = [("127.0.0.1", p.port) for p in (slow, honest)]
+            node = SpvNode(REGTEST, tmp_path, peers=peers, watcher=watcher, peer_timeout=600)
+            async with node:
+                await node.wait_for_peers(2, timeout=20)
+                await node.sync(timeout=60)
+                assert_synced(node, chain, watcher)
+                assert slow.faults_done["getdata"] >= 1 and honest.requests["getdata"] >= 1
+                assert not node.addrbook.is_banned("127.0.0.1", slow.port)
+
+        run_guarded(go, limit=60)
