@@ -8,22 +8,21 @@ Run: .venv/bin/python bench/hostile_peers.py [N]   (default N = 20000 blocks)
 """
 
 import asyncio
-import multiprocessing
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from spv.node import SpvNode  # noqa: E402
 from spv.params import REGTEST  # noqa: E402
+from tests.support.app_cli import run_app  # noqa: E402
 from tests.support.loop_probe import LoopLagProbe  # noqa: E402
+from tests.support.peer_process import PeerProcesses  # noqa: E402
 from tests.support.regtest_chain import RegtestChain  # noqa: E402
-from tests.support.test_peer import Fault, Misbehaviour, TestPeer  # noqa: E402
+from tests.support.test_peer import Fault, Misbehaviour  # noqa: E402
 
 SCENARIOS: list[tuple[str, Misbehaviour | None]] = [
     ("honest peer alone", None),
@@ -35,27 +34,10 @@ SCENARIOS: list[tuple[str, Misbehaviour | None]] = [
 ]
 
 
-def _peer_process(
-    chain: RegtestChain, misbehaviour: Misbehaviour, ports: "multiprocessing.Queue[int]"
-) -> None:
-    peer = TestPeer(chain, misbehaviour=misbehaviour)
-    peer.start()
-    ports.put(peer.port)
-    time.sleep(3600)
-
-
 def cli_sync(datadir: Path, ports: list[int]) -> tuple[float, int, str]:
     peers = [arg for port in ports for arg in ("--peer", f"127.0.0.1:{port}")]
-    args = ["--network", "regtest", "--datadir", str(datadir), "sync", *peers]
     start = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, "-m", "app", *args, "--until-synced", "--timeout", "20"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
+    out = run_app(datadir, "sync", *peers, "--until-synced", "--timeout", "20")
     last = (out.stdout or out.stderr).strip().splitlines()
     return time.perf_counter() - start, out.returncode, last[0] if last else ""
 
@@ -74,33 +56,25 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
     chain = RegtestChain()
     chain.mine_many(n)
-    ctx = multiprocessing.get_context("fork")
-    queue: multiprocessing.Queue[int] = ctx.Queue()
-    servers = []
-
-    def serve(misbehaviour: Misbehaviour) -> int:
-        server = ctx.Process(target=_peer_process, args=(chain, misbehaviour, queue), daemon=True)
-        server.start()
-        servers.append(server)
-        return queue.get(timeout=60)
-
-    honest = serve(Misbehaviour(handshake_delay=0.3))
+    servers = PeerProcesses()
+    honest = servers.serve(chain, Misbehaviour(handshake_delay=0.3))
     base = Path(tempfile.mkdtemp(prefix="bench-hostile-"))
     print(f"{n:,} regtest blocks; the honest peer answers its handshake after 0.3 s")
     try:
-        for label, misbehaviour in SCENARIOS:
-            ports = [honest] if misbehaviour is None else [serve(misbehaviour), honest]
-            took, code, line = cli_sync(base / f"cli-{len(servers)}", ports)
+        for i, (label, misbehaviour) in enumerate(SCENARIOS):
+            ports = (
+                [honest] if misbehaviour is None else [servers.serve(chain, misbehaviour), honest]
+            )
+            took, code, line = cli_sync(base / f"cli-{i}", ports)
             print(f"{label:28s} CLI sync: {took:5.1f} s, exit {code}: {line}")
             for peer_timeout in (20.0, 2.0) if "drip" in label else (20.0,):
                 elapsed, lag = asyncio.run(
-                    node_sync(base / f"node-{len(servers)}-{peer_timeout}", ports, peer_timeout)
+                    node_sync(base / f"node-{i}-{peer_timeout}", ports, peer_timeout)
                 )
                 print(f"{'':28s} in process (peer timeout {peer_timeout:g} s): {elapsed:.1f} s")
                 print(f"{'':28s} {lag}")
     finally:
-        for server in servers:
-            server.terminate()
+        servers.close()
         shutil.rmtree(base, ignore_errors=True)
 
 

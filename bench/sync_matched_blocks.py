@@ -17,7 +17,6 @@ Run: .venv/bin/python bench/sync_matched_blocks.py [N] [OUTPUTS] [LATENCY]
 
 import asyncio
 import gc
-import multiprocessing
 import shutil
 import sys
 import tempfile
@@ -32,8 +31,9 @@ from spv.params import REGTEST  # noqa: E402
 from spv.script import p2wpkh_script  # noqa: E402
 from spv.tx import Transaction  # noqa: E402
 from tests.support.loop_probe import LoopLagProbe  # noqa: E402
+from tests.support.peer_process import PeerProcesses  # noqa: E402
 from tests.support.regtest_chain import RegtestChain  # noqa: E402
-from tests.support.test_peer import Misbehaviour, TestPeer  # noqa: E402
+from tests.support.test_peer import Misbehaviour  # noqa: E402
 
 WATCHED = p2wpkh_script(b"\x42" * 20)
 
@@ -77,13 +77,6 @@ def build_chain(n: int, outputs: int) -> RegtestChain:
     return chain
 
 
-def _peer_process(chain: RegtestChain, latency: float, ports: "multiprocessing.Queue[int]") -> None:
-    peer = TestPeer(chain, misbehaviour=Misbehaviour(latency=latency))
-    peer.start()
-    ports.put(peer.port)
-    time.sleep(3600)
-
-
 async def headers_and_filter_headers(port: int, datadir: Path) -> float:
     node = SpvNode(REGTEST, datadir, peers=[("127.0.0.1", port)], target_peers=1)
     async with node:
@@ -120,17 +113,10 @@ def main() -> None:
         f"{size:,.0f} bytes a block, built in {time.perf_counter() - t:.1f} s"
     )
     latency = float(sys.argv[3]) if len(sys.argv) > 3 else 0.05
-    ctx = multiprocessing.get_context("fork")
-    queue: multiprocessing.Queue[int] = ctx.Queue()
-    servers = []
-
-    def serve(delay: float) -> int:
-        server = ctx.Process(target=_peer_process, args=(chain, delay, queue), daemon=True)
-        server.start()
-        servers.append(server)
-        return queue.get(timeout=30)
-
-    local, far, far2 = serve(0.0), serve(latency), serve(latency)
+    servers = PeerProcesses()
+    local = servers.serve(chain)
+    far = servers.serve(chain, Misbehaviour(latency=latency))
+    far2 = servers.serve(chain, Misbehaviour(latency=latency))
     # The peers (other processes) serve the chain; here it would only make Python's garbage
     # collector walk a few million objects now and then, stalling the event loop measured.
     del chain
@@ -165,8 +151,7 @@ def main() -> None:
                 ratio = rates[where, "pipelined"] / rates[where, "sequential"]
                 print(f"pipelined / sequential, {where}: {ratio:.2f}x")
     finally:
-        for server in servers:
-            server.terminate()
+        servers.close()
         shutil.rmtree(base, ignore_errors=True)
 
 

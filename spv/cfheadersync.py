@@ -5,7 +5,8 @@ lied (spv.filtercheck), and the liar is banned."""
 import asyncio
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from .bip158 import filter_header_from_hash
 from .block import Block
@@ -20,6 +21,7 @@ from .peerset import PeerSet
 from .progress import ProgressReporter
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CFHEADERS_BATCH = 2000
 CFCHECKPT_INTERVAL = 1000
@@ -93,21 +95,33 @@ class FilterHeaderSync:
         peers = self.peer_set.serving_filters()
         timeout = self.peer_set.small_answer_timeout(len(peers))
 
-        async def ask(peer: Peer) -> tuple[Peer, tuple[bytes, ...] | None]:
+        async def ask(peer: Peer) -> tuple[bytes, ...]:
+            return (await peer.get_cfcheckpt(stop_hash, timeout)).filter_headers
+
+        return await self._ask_each(peers, ask, "getcfcheckpt")
+
+    async def _ask_each(
+        self, peers: list[Peer], ask: Callable[[Peer], Awaitable[T]], what: str
+    ) -> dict[Peer, T]:
+        """`ask` every peer at once; the answers of those that gave one. A peer that sent
+        something invalid is banned, one that timed out gets a strike."""
+
+        async def one(peer: Peer) -> tuple[Peer, T | None]:
             try:
-                answer = (await peer.get_cfcheckpt(stop_hash, timeout)).filter_headers
-                self.peer_set.answered(peer)
-                return peer, answer
+                answer = await ask(peer)
             except PeerMisbehaving as exc:
                 self.peer_set.ban(peer, str(exc))
             except PeerTimeout:
-                self.peer_set.timed_out(peer, "getcfcheckpt")
+                self.peer_set.timed_out(peer, what)
             except PeerError as exc:
-                log.info("cfcheckpt from %s: %s", peer.info.address, exc)
+                log.info("%s from %s: %s", what, peer.info.address, exc)
+            else:
+                self.peer_set.answered(peer)
+                return peer, answer
             return peer, None
 
-        results = await asyncio.gather(*(ask(p) for p in peers))
-        return {peer: ans for peer, ans in results if ans is not None}
+        results = await asyncio.gather(*(one(p) for p in peers))
+        return {peer: answer for peer, answer in results if answer is not None}
 
     async def _check_cfcheckpts(self) -> None:
         """Compare the peers' filter-header checkpoints. Where they disagree, fetch that
@@ -154,21 +168,11 @@ class FilterHeaderSync:
     ) -> dict[Peer, tuple[bytes, tuple[bytes, ...]]]:
         timeout = self.peer_set.small_answer_timeout(len(peers))
 
-        async def ask(peer: Peer) -> tuple[Peer, tuple[bytes, tuple[bytes, ...]] | None]:
-            try:
-                msg = await peer.get_cfheaders(start, stop_hash, timeout)
-                self.peer_set.answered(peer)
-                return peer, (msg.prev_filter_header, msg.filter_hashes)
-            except PeerMisbehaving as exc:
-                self.peer_set.ban(peer, str(exc))
-            except PeerTimeout:
-                self.peer_set.timed_out(peer, "getcfheaders")
-            except PeerError as exc:
-                log.info("cfheaders from %s: %s", peer.info.address, exc)
-            return peer, None
+        async def ask(peer: Peer) -> tuple[bytes, tuple[bytes, ...]]:
+            msg = await peer.get_cfheaders(start, stop_hash, timeout)
+            return msg.prev_filter_header, msg.filter_hashes
 
-        results = await asyncio.gather(*(ask(p) for p in peers))
-        return {peer: ans for peer, ans in results if ans is not None}
+        return await self._ask_each(peers, ask, "getcfheaders")
 
     async def _agree_on_cfheaders(
         self, answers: dict[Peer, tuple[bytes, tuple[bytes, ...]]], start: int, stop: int

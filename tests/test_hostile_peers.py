@@ -8,8 +8,6 @@ A frozen event loop cannot even fire its own timeouts, so every sync runs in a g
 (tests/support/guard.py) that fails the test instead of hanging it."""
 
 import json
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import pytest
 from spv.node import NoPeersError, SpvNode, SyncTimeout
 from spv.params import REGTEST
 from spv.script import p2wpkh_script
+from tests.support.app_cli import run_app
 from tests.support.guard import run_guarded
 from tests.support.recording_watcher import RecordingWatcher
 from tests.support.regtest_chain import RegtestChain
@@ -43,57 +42,47 @@ class Case:
         return f"{self.fault.value}-at-{self.stage}".replace(" ", "-")
 
 
+FAULTS = {  # (stage, the request answered badly): [(fault, what the client must do)]
+    ("handshake", "version"): [
+        (Fault.GARBAGE, BANNED),
+        (Fault.BAD_CHECKSUM, BANNED),
+        (Fault.WRONG_MAGIC, BANNED),
+        (Fault.DISCONNECT, DROPPED),
+        (Fault.DRIP, DROPPED),
+    ],
+    ("headers", "getheaders"): [
+        (Fault.GARBAGE, BANNED),
+        (Fault.BAD_CHECKSUM, BANNED),
+        (Fault.WRONG_MAGIC, BANNED),
+        (Fault.DISCONNECT, DROPPED),
+        (Fault.DRIP, DROPPED),
+        (Fault.OVERSIZE_COUNT, BANNED),
+        (Fault.UNCONNECTED_HEADERS, BANNED),
+    ],
+    ("cfheaders", "getcfheaders"): [
+        (Fault.GARBAGE, BANNED),
+        (Fault.DISCONNECT, DROPPED),
+        (Fault.OVERSIZE_COUNT, BANNED),
+    ],
+    ("cfilters", "getcfilters"): [
+        (Fault.GARBAGE, BANNED),
+        (Fault.BAD_CHECKSUM, BANNED),
+        (Fault.DISCONNECT, DROPPED),
+        (Fault.OVERSIZE_COUNT, BANNED),
+    ],
+    ("blocks", "getdata"): [
+        (Fault.GARBAGE, BANNED),
+        (Fault.WRONG_MAGIC, BANNED),
+        (Fault.DISCONNECT, DROPPED),
+        (Fault.DRIP, DROPPED),
+        (Fault.OVERSIZE_COUNT, BANNED),
+        (Fault.WRONG_BLOCK, BANNED),
+    ],
+}
 CASES = [
-    *(
-        Case("handshake", "version", fault, outcome)
-        for fault, outcome in [
-            (Fault.GARBAGE, BANNED),
-            (Fault.BAD_CHECKSUM, BANNED),
-            (Fault.WRONG_MAGIC, BANNED),
-            (Fault.DISCONNECT, DROPPED),
-            (Fault.DRIP, DROPPED),
-        ]
-    ),
-    *(
-        Case("headers", "getheaders", fault, outcome)
-        for fault, outcome in [
-            (Fault.GARBAGE, BANNED),
-            (Fault.BAD_CHECKSUM, BANNED),
-            (Fault.WRONG_MAGIC, BANNED),
-            (Fault.DISCONNECT, DROPPED),
-            (Fault.DRIP, DROPPED),
-            (Fault.OVERSIZE_COUNT, BANNED),
-            (Fault.UNCONNECTED_HEADERS, BANNED),
-        ]
-    ),
-    *(
-        Case("cfheaders", "getcfheaders", fault, outcome)
-        for fault, outcome in [
-            (Fault.GARBAGE, BANNED),
-            (Fault.DISCONNECT, DROPPED),
-            (Fault.OVERSIZE_COUNT, BANNED),
-        ]
-    ),
-    *(
-        Case("cfilters", "getcfilters", fault, outcome)
-        for fault, outcome in [
-            (Fault.GARBAGE, BANNED),
-            (Fault.BAD_CHECKSUM, BANNED),
-            (Fault.DISCONNECT, DROPPED),
-            (Fault.OVERSIZE_COUNT, BANNED),
-        ]
-    ),
-    *(
-        Case("blocks", "getdata", fault, outcome)
-        for fault, outcome in [
-            (Fault.GARBAGE, BANNED),
-            (Fault.WRONG_MAGIC, BANNED),
-            (Fault.DISCONNECT, DROPPED),
-            (Fault.DRIP, DROPPED),
-            (Fault.OVERSIZE_COUNT, BANNED),
-            (Fault.WRONG_BLOCK, BANNED),
-        ]
-    ),
+    Case(stage, command, fault, outcome)
+    for (stage, command), faults in FAULTS.items()
+    for fault, outcome in faults
 ]
 
 
@@ -236,7 +225,7 @@ def test_cli_sync_with_a_failing_peer_listed_first_finishes_from_the_honest_one(
     honest = TestPeer(chain, misbehaviour=Misbehaviour(handshake_delay=0.3))
     with hostile, honest:
         args = ["sync", "--peer", hostile.address, "--peer", honest.address]
-        out = run_cli(tmp_path, *args, "--until-synced", "--timeout", "20")
+        out = run_app(tmp_path, *args, "--until-synced", "--timeout", "20")
     assert out.returncode == 0, out.stderr
     assert f"synced to height {chain.height}\ntip {chain.tip.block.header.hash_hex}" in out.stdout
     assert hostile.faults_done["getheaders"] >= 1
@@ -246,17 +235,6 @@ def test_cli_sync_with_a_failing_peer_listed_first_finishes_from_the_honest_one(
         assert bans == {}
     else:
         assert list(bans) == [hostile.port] and "protocol error" in bans[hostile.port]
-
-
-def run_cli(datadir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app", "--network", "regtest", "--datadir", str(datadir), *args],
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).resolve().parent.parent,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_the_timeout_given_is_honoured_with_a_peer_that_never_answers(
@@ -276,7 +254,7 @@ def test_the_timeout_given_is_honoured_with_a_peer_that_never_answers(
 
         run_guarded(go)
         for extra in (["--until-synced"], []):  # `sync` alone follows the chain until then
-            out = run_cli(tmp_path, "sync", "--peer", staller.address, *extra, "--timeout", "2")
+            out = run_app(tmp_path, "sync", "--peer", staller.address, *extra, "--timeout", "2")
             assert out.returncode == 1
             assert out.stderr.splitlines()[-1] == "error: sync did not finish within 2 s"
 

@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,29 +13,17 @@ from app.wallet.wallet import Wallet
 from spv.address import script_for_address
 from spv.node import SpvNode
 from spv.params import REGTEST
+from tests.support.app_cli import ROOT, app_command, run_app
 from tests.support.regtest_chain import RegtestChain
 from tests.support.test_peer import Misbehaviour, TestPeer
 
-ROOT = Path(__file__).resolve().parent.parent
 FAST_KDF = {"n": 1024, "r": 8, "p": 1}
 BLOCKS = 3000
 FIRST_BATCH = 1000  # CFILTERS_BATCH: the first filter batch ends at 999 (from genesis)
 
 
-def cli(datadir: Path, peer: TestPeer) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "app",
-        "--network",
-        "regtest",
-        "--datadir",
-        str(datadir),
-        "--peer",
-        peer.address,
-        "balance",
-        "--json",
-    ]
+def balance_command(datadir: Path, peer: TestPeer) -> list[str]:
+    return app_command(datadir, "--peer", peer.address, "balance", "--json")
 
 
 def scan_height(datadir: Path) -> int:
@@ -57,7 +44,10 @@ def test_sigkill_mid_scan_resumes_from_the_last_commit(tmp_path: Path) -> None:
     peer = TestPeer(chain, misbehaviour=Misbehaviour(delay=0.001))
     with peer:
         proc = subprocess.Popen(
-            cli(tmp_path, peer), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            balance_command(tmp_path, peer),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         seen = -1
         deadline = time.monotonic() + 90
@@ -83,9 +73,7 @@ def test_sigkill_mid_scan_resumes_from_the_last_commit(tmp_path: Path) -> None:
         node.addrbook.save()
 
         resumed_from = len(peer.cfilter_starts)
-        out = subprocess.run(
-            cli(tmp_path, peer), cwd=ROOT, capture_output=True, text=True, timeout=120
-        )
+        out = run_app(tmp_path, "--peer", peer.address, "balance", "--json")
         assert out.returncode == 0, out.stderr
     first_request = peer.cfilter_starts[resumed_from]
     assert first_request - 1 >= seen  # went on from the last commit, not from the start

@@ -15,6 +15,7 @@ from spv.node import SpvNode
 from spv.params import REGTEST
 from spv.script import p2wpkh_script
 from spv.tx import OutPoint, Transaction, TxIn, TxOut
+from tests.support.app_cli import run_app
 from tests.support.recording_watcher import RecordingWatcher
 from tests.support.regtest_chain import ANYONE_CAN_SPEND, RegtestChain
 from tests.support.test_peer import Misbehaviour, TestPeer
@@ -193,16 +194,8 @@ def test_sync_cli_until_synced_and_chain_info(tmp_path: Path, chain: RegtestChai
     assert dead.returncode == 1 and dead.stderr.startswith("error: no peer reachable")
 
 
-def _cli(datadir: Path, *args: str, **kw) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
-    return subprocess.run(
-        [sys.executable, "-m", "app", "--network", "regtest", "--datadir", str(datadir), *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-        **kw,
-    )
+def _cli(datadir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_app(datadir, *args)
 
 
 def test_sigkill_mid_sync_resumes_without_corruption(tmp_path: Path) -> None:
