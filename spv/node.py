@@ -12,7 +12,7 @@ own module (the map of lightninglabs/neutrino, which pktd vendors):
 - `spv.mempool`: unconfirmed transactions and broadcast.
 
 The wallet side is a `ChainWatcher` (spv.watcher): it provides scripts (never keys) and
-receives the transactions that touch them.
+receives every transaction of the blocks whose filters matched them, keeping what concerns it.
 """
 
 import asyncio
@@ -38,7 +38,6 @@ from .params import NetworkParams
 from .peer import Peer, PeerError, PeerEvents, PeerTimeout
 from .peerset import NoPeersError, PeerSet
 from .progress import ProgressReporter, SyncProgress
-from .proofcheck import ProofSampler
 from .tasks import cancel_and_wait, within
 from .watcher import ChainWatcher
 
@@ -182,10 +181,6 @@ class SpvNode:
         return self.peer_set.use_dns_seeds
 
     @property
-    def target_peers(self) -> int:
-        return self.peer_set.target_peers
-
-    @property
     def on_progress(self) -> Callable[[SyncProgress], None] | None:
         return self.reporter.on_progress
 
@@ -200,14 +195,6 @@ class SpvNode:
     @property
     def scan_height(self) -> int:
         return self.filter_scan.height
-
-    @property
-    def verify_packetcrypt_proofs(self) -> bool:
-        return self.header_sync.verify_packetcrypt_proofs
-
-    @property
-    def proof_sampler(self) -> ProofSampler:
-        return self.header_sync.proof_sampler
 
     @property
     def proofs_checked(self) -> list[int]:
@@ -313,7 +300,7 @@ class SpvNode:
     async def _sync_rounds(self) -> None:
         peer_set = self.peer_set
         await peer_set.wait_for_peers(1, self.peer_timeout)
-        if self.target_peers > 1:  # a moment for a second peer, so answers can be compared
+        if peer_set.target_peers > 1:  # a moment for a second peer, so answers can be compared
             with contextlib.suppress(NoPeersError):
                 await peer_set.wait_for_peers(2, SECOND_PEER_GRACE)
         while True:

@@ -11,14 +11,14 @@ import contextlib
 import logging
 import random
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .blockwaiters import BlockWaiters
 from .bytes_io import ByteReader
-from .errors import ChainError, ParseError
-from .hashes import hash_to_display, sha256d
+from .errors import ParseError
+from .hashes import hash_to_display
 from .header import HEADER_SIZE
 from .messages import (
     FILTER_TYPE_BASIC,
@@ -56,7 +56,27 @@ from .messages import (
     parse_payload,
 )
 from .params import NetworkParams
+from .peerinfo import (
+    NotFoundError,
+    PeerError,
+    PeerEvents,
+    PeerInfo,
+    PeerMisbehaving,
+    PeerTimeout,
+)
 from .tasks import within
+
+__all__ = [
+    "CLIENT_SERVICES",
+    "NotFoundError",
+    "Peer",
+    "PeerError",
+    "PeerEvents",
+    "PeerInfo",
+    "PeerMisbehaving",
+    "PeerTimeout",
+    "parse_headers_payload",
+]
 
 try:  # the native helper (spv/native/headers.c); the Python code below is the fallback
     from . import _headers  # type: ignore[attr-defined]
@@ -71,60 +91,7 @@ MIN_PEER_VERSION = 209
 CLIENT_SERVICES = NODE_WITNESS | NODE_COMPACT_FILTERS  # what neutrino advertises (0x48)
 USER_AGENT_PREFIX = "/pkt-wallet:"
 HANDSHAKE_TIMEOUT = 10.0  # at most; a shorter peer timeout shortens it
-ABANDONED_BLOCKS = 4096  # hashes of blocks we stopped waiting for: their late arrival is no offence
 DISPATCH_SLICE = 0.02  # seconds of message handling before the receive loop lets others run
-
-
-class PeerError(ChainError):
-    """A connection-level failure: refused, closed, timed out, or handshake failed."""
-
-
-class PeerTimeout(PeerError):
-    """The peer did not answer in time (not a reason to ban: pktd ignores some requests)."""
-
-
-class PeerMisbehaving(PeerError):
-    """The peer sent something invalid; the caller should ban it."""
-
-
-class NotFoundError(PeerError):
-    """The peer answered `notfound`: it does not have what was asked (no offence)."""
-
-
-@dataclass
-class PeerInfo:
-    host: str
-    port: int
-    version: int = 0
-    services: int = 0
-    user_agent: str = ""
-    start_height: int = 0
-    relay: bool = True
-    connected_at: float = 0.0
-    best_height: int = 0  # start height, raised by announcements
-    bytes_received: int = 0
-    bytes_sent: int = 0
-
-    @property
-    def serves_filters(self) -> bool:
-        return bool(self.services & NODE_COMPACT_FILTERS)
-
-    @property
-    def address(self) -> str:
-        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
-
-
-@dataclass
-class PeerEvents:
-    """Callbacks for unsolicited messages (all optional, all called on the event loop)."""
-
-    on_inv: Callable[["Peer", list[InvVector]], Awaitable[None] | None] | None = None
-    on_headers: Callable[["Peer", bytes], Awaitable[None] | None] | None = None
-    on_reject: Callable[["Peer", Reject], Awaitable[None] | None] | None = None
-    on_tx: Callable[["Peer", bytes], Awaitable[None] | None] | None = None
-    on_getdata: Callable[["Peer", list[InvVector]], Awaitable[None] | None] | None = None
-    on_addr: Callable[["Peer", list[NetAddress]], Awaitable[None] | None] | None = None
-    on_close: Callable[["Peer"], Awaitable[None] | None] | None = None
 
 
 @dataclass
@@ -179,8 +146,7 @@ class Peer:
         self._decoder = FrameDecoder(params.magic)
         self._recv_task: asyncio.Task[None] | None = None
         self._pending: dict[str, _Pending] = {}
-        self._blocks: dict[bytes, asyncio.Future[bytes]] = {}  # asked for, by block hash
-        self._abandoned: OrderedDict[bytes, None] = OrderedDict()
+        self._blocks = BlockWaiters()  # asked for, by block hash
         self._locks: dict[str, asyncio.Lock] = {}
         self._closed = asyncio.Event()
         self.close_reason = ""
@@ -254,10 +220,7 @@ class Peer:
             if not pending.future.done():
                 pending.future.set_exception(PeerError(f"{self.info.address} closed: {reason}"))
         self._pending.clear()
-        for waiter in self._blocks.values():
-            if not waiter.done():
-                waiter.set_exception(PeerError(f"{self.info.address} closed: {reason}"))
-        self._blocks.clear()
+        self._blocks.fail_all(PeerError(f"{self.info.address} closed: {reason}"))
         if self._handshake is not None and not self._handshake.done():
             self._handshake.set_exception(PeerError(f"{self.info.address}: {reason}"))
         if self._writer is not None:
@@ -345,7 +308,7 @@ class Peer:
         elif isinstance(msg, CFilter):
             self._collect("cfilter", msg)
         elif isinstance(msg, RawMessage) and command == "block":
-            self._block_arrived(msg.payload)
+            self._blocks.arrived(msg.payload)
         elif isinstance(msg, RawMessage) and command == "tx":
             if not self._collect("tx", msg.payload) and self.events.on_tx:
                 await _maybe_await(self.events.on_tx(self, msg.payload))
@@ -414,26 +377,9 @@ class Peer:
         pending.arrived.set()
         return True
 
-    def _block_arrived(self, payload: bytes) -> None:
-        if len(payload) < HEADER_SIZE:
-            raise ParseError("block message shorter than a header")
-        block_hash = sha256d(payload[:HEADER_SIZE])
-        waiter = self._blocks.pop(block_hash, None)
-        if waiter is not None:
-            if not waiter.done():
-                waiter.set_result(payload)
-            return
-        if block_hash in self._abandoned:
-            del self._abandoned[block_hash]  # late: we had stopped waiting for it
-            return
-        raise PeerMisbehaving(f"sent block {hash_to_display(block_hash)}, which was not asked for")
-
     def _not_found(self, msg: NotFound) -> None:
         missing = NotFoundError(f"{self.info.address} does not have {len(msg.items)} item(s)")
-        for item in msg.items:
-            waiter = self._blocks.pop(item.hash, None)
-            if waiter is not None and not waiter.done():
-                waiter.set_exception(missing)
+        self._blocks.fail([item.hash for item in msg.items], missing)
         pending = self._pending.get("tx")
         if pending is not None and not pending.future.done():
             pending.future.set_exception(missing)
@@ -536,28 +482,14 @@ class Peer:
         requests may be in flight; the caller gives up on a request with `abandon_blocks`."""
         if self._closed.is_set():
             raise PeerError(f"{self.info.address} is closed")
-        loop = asyncio.get_running_loop()
-        futures = []
-        for h in hashes:
-            waiter = self._blocks.get(h)
-            if waiter is None or waiter.done():
-                waiter = self._blocks[h] = loop.create_future()
-            futures.append(waiter)
+        futures = self._blocks.expect(hashes)
         kind = MSG_WITNESS_BLOCK if witness else MSG_BLOCK
         await self._send(GetData(tuple(InvVector(kind, h) for h in hashes)))
         return futures
 
     def abandon_blocks(self, hashes: list[bytes]) -> None:
         """Stop waiting for these blocks; if they still come, they are dropped quietly."""
-        for h in hashes:
-            waiter = self._blocks.pop(h, None)
-            if waiter is None:
-                continue
-            if not waiter.done():
-                waiter.cancel()
-            self._abandoned[h] = None
-        while len(self._abandoned) > ABANDONED_BLOCKS:
-            self._abandoned.popitem(last=False)
+        self._blocks.abandon(hashes)
 
     def block_timeout(self, count: int) -> float:
         """How long `count` blocks asked in one getdata may take."""
