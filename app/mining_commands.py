@@ -25,11 +25,9 @@ from .cli import CLIError, Context
 from .mining import (
     MiningError,
     MiningService,
-    coinbase_earnings,
     format_earnings,
     format_status,
     format_summary,
-    payout_earnings,
     validate_payout,
 )
 from .mining_settings import DEFAULT_POOLS, KNOWN_POOLS, load_settings
@@ -253,16 +251,14 @@ def cmd_mining_earnings(ctx: Context) -> int:
     try:
         payout = ctx.args.payout or load_settings(ctx.datadir).payout
         if payout is None:  # every address of the wallet: its receive address moves on
-            rows = coinbase_earnings(wallet.ledger.txs.values(), wallet.is_mine, days=ctx.args.days)
+            rows = wallet.coinbase_earnings(days=ctx.args.days)
             payout = f"wallet {wallet.name!r}"
         else:
             try:
                 payout = validate_payout(payout, ctx.params)
             except MiningError as exc:
                 raise CLIError(str(exc)) from None
-            rows = payout_earnings(
-                wallet.ledger.txs.values(), payout, ctx.params, days=ctx.args.days
-            )
+            rows = wallet.coinbase_earnings(days=ctx.args.days, payout=payout)
     finally:
         wallet.close()
     total = sum(r.amount for r in rows)

@@ -15,7 +15,7 @@ from spv.units import format_amount
 
 from .mining import short_url
 from .vpn.service import VpnState, VpnStatus
-from .wallet.ledger import HistoryEntry
+from .wallet.model import HistoryEntry
 
 
 @dataclass(frozen=True)

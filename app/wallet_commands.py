@@ -34,7 +34,7 @@ from .chain_commands import ProgressPrinter
 from .cli import CLIError, Context
 from .wallet import unlock_cache
 from .wallet import wallet as wallet_mod
-from .wallet.ledger import outpoint_text
+from .wallet.model import outpoint_text
 from .wallet.sync import broadcast, sync_wallet
 from .wallet.wallet import TxPreview, Wallet, WalletError
 

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core import AppCore, WalletView
-from app.wallet.ledger import HistoryEntry, TxDetails, TxPart
+from app.wallet.model import HistoryEntry, TxDetails, TxPart
 from app.wallet.wallet import TxPreview
 from spv.params import NetworkParams
 
@@ -128,12 +128,19 @@ class DetailsDialog(QDialog):
 
     def show_details(self, details: TxDetails) -> None:
         """Fill the inputs and outputs (asked of the core after the dialog opened)."""
-        self.size_label.setText(f"{details.vsize:,} vbytes ({details.size:,} bytes)")
+        if details.vsize is None or details.size is None:
+            self.size_label.setText("not kept (the wallet keeps only its own outputs of it)")
+        else:
+            self.size_label.setText(f"{details.vsize:,} vbytes ({details.size:,} bytes)")
         if details.coinbase:
             _fill_parts(self.inputs, [], self.params, "new coins (the block's reward)")
         else:
             _fill_parts(self.inputs, details.inputs, self.params)
         _fill_parts(self.outputs, details.outputs, self.params)
+        if details.other_outputs:
+            self.outputs.setToolTip(
+                f"{details.other_outputs:,} more outputs paid others (not kept by the wallet)"
+            )
         if details.fee is not None and details.vsize:
             rate = details.fee / details.vsize
             self.fee_label.setText(f"{coins(details.fee, self.params)} ({rate:.3g} units/vbyte)")

@@ -158,7 +158,7 @@ class MiningPage(QWidget):
 
     def show_earnings(self, view: WalletView) -> None:
         """Today's (UTC) and total mining rewards in the wallet's history."""
-        earned = earnings_summary(view.history)
+        earned = earnings_summary(view.earnings)
         self.earnings.setText(
             f"Today: {coins(earned.today, self.params)} · Total: {coins(earned.total, self.params)}"
         )

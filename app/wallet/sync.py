@@ -28,7 +28,7 @@ async def sync_wallet(wallet: Wallet, node: SpvNode, timeout: float | None = Non
     while new keys were derived; returns the synced height. The wallet is saved at the end,
     and also when the sync fails half-way."""
     forbid_gui_thread("sync_wallet")
-    node.watcher = wallet
+    node.watcher = wallet  # type: ignore[assignment]  # until spv returns bool from on_mempool_transaction
     start = wallet.prepare_sync(node.chain)
     if start is not None and node.scan_height >= start:
         node.rescan_from(start)

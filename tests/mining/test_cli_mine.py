@@ -163,9 +163,7 @@ def test_mining_earnings_from_the_wallet(
     now = int(time.time())
     for i, value in enumerate((1000, 2000)):
         cb = coinbase(2_000_000 + i, [TxOut(value, script)])
-        assert wallet.ledger.add(
-            cb, height=2_000_000 + i, block_hash=bytes([i]) * 32, timestamp=now
-        )
+        wallet.on_block_transactions(2_000_000 + i, bytes([i]) * 32, now, [cb])
     wallet.save()
     wallet.close()
     code, out, err = run(
