@@ -21,8 +21,7 @@ from miner.annmine import MinerOptions
 from miner.pool.client import PoolOptions
 from miner.pool.upload import UploadOptions
 
-from .cli import CLIError, Context
-from .mining import (
+from ..mining import (
     MiningError,
     MiningService,
     coinbase_earnings,
@@ -32,8 +31,9 @@ from .mining import (
     payout_earnings,
     validate_payout,
 )
-from .mining_settings import DEFAULT_POOLS, KNOWN_POOLS, load_settings
-from .wallet.wallet import Wallet, WalletError, WalletNotFoundError
+from ..mining_settings import DEFAULT_POOLS, KNOWN_POOLS, load_settings
+from ..wallet.wallet import Wallet, WalletError, WalletNotFoundError
+from .common import CLIError, Context
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
