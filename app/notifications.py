@@ -13,7 +13,7 @@ from miner.annmine import MiningSnapshot
 from spv.params import NetworkParams
 from spv.units import format_amount
 
-from .mining import short_url
+from .mining.status_text import short_url
 from .vpn.service import VpnState, VpnStatus
 from .wallet.ledger import HistoryEntry
 

@@ -2,7 +2,7 @@
 
 from datetime import UTC, date, datetime
 
-from app.mining_earnings import earnings_summary
+from app.mining.earnings import earnings_summary
 from app.notifications import (
     STOPPED,
     MiningState,

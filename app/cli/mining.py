@@ -21,17 +21,10 @@ from miner.annmine import MinerOptions
 from miner.pool.client import PoolOptions
 from miner.pool.upload import UploadOptions
 
-from ..mining import (
-    MiningError,
-    MiningService,
-    coinbase_earnings,
-    format_earnings,
-    format_status,
-    format_summary,
-    payout_earnings,
-    validate_payout,
-)
-from ..mining_settings import DEFAULT_POOLS, KNOWN_POOLS, load_settings
+from ..mining.earnings import coinbase_earnings, format_earnings, payout_earnings
+from ..mining.service import MiningError, MiningService, validate_payout
+from ..mining.settings import DEFAULT_POOLS, KNOWN_POOLS, load_settings
+from ..mining.status_text import format_status, format_summary
 from ..wallet.wallet import Wallet, WalletError, WalletNotFoundError
 from .common import CLIError, Context
 

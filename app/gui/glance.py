@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
 from app.core import WalletView
-from app.mining import MiningService
+from app.mining.service import MiningService
 from app.notifications import (
     STOPPED,
     MiningState,

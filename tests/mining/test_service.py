@@ -9,23 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from app.mining import (
-    MiningError,
-    MiningService,
-    coinbase_earnings,
-    format_status,
-    format_summary,
-    payout_earnings,
-    validate_payout,
-    validate_pools,
-)
-from app.mining_settings import (
+from app.mining.earnings import coinbase_earnings, payout_earnings
+from app.mining.service import MiningError, MiningService, validate_payout, validate_pools
+from app.mining.settings import (
     DEFAULT_POOLS,
     KNOWN_POOLS,
     MiningSettings,
     load_settings,
     save_settings,
 )
+from app.mining.status_text import format_status, format_summary
 from app.wallet.ledger import LedgerTx
 from miner import kernel
 from miner.workers import cpu_count
