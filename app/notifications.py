@@ -14,7 +14,7 @@ from spv.params import NetworkParams
 from spv.units import format_amount
 
 from .mining.status_text import short_url
-from .vpn.service import VpnState, VpnStatus
+from .vpn.state import VpnState, VpnStatus
 from .wallet.ledger import HistoryEntry
 
 

@@ -15,7 +15,7 @@ from app.notifications import (
     payment_notifications,
     vpn_notifications,
 )
-from app.vpn.service import VpnState, VpnStatus
+from app.vpn.state import VpnState, VpnStatus
 from app.wallet.ledger import HistoryEntry
 from miner.annmine import MiningSnapshot
 from miner.pool.client import PoolStatus

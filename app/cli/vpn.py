@@ -33,20 +33,14 @@ from types import FrameType
 from typing import Any
 
 from ..vpn.cjdroute import INSTALL_HINT
+from ..vpn.connect import HEALTH_INTERVAL, POLL_INTERVAL, REAUTH_INTERVAL
 from ..vpn.directory import SORT_KEYS, ExitServer, filter_exits, sort_exits
 from ..vpn.errors import StepFailed, VpnError
 from ..vpn.invite import Invite, looks_like_invite, parse_invite
 from ..vpn.premium import PaymentSigner, PremiumOffer, SignedPayment
-from ..vpn.service import (
-    HEALTH_INTERVAL,
-    POLL_INTERVAL,
-    REAUTH_INTERVAL,
-    VpnService,
-    VpnState,
-    VpnStatus,
-    build_service,
-)
+from ..vpn.service import VpnService, build_service
 from ..vpn.settings import DEFAULT_EXIT_NAME, VpnSettings
+from ..vpn.state import VpnState, VpnStatus
 from .common import CLIError, Context, coins_text
 
 

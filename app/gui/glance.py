@@ -22,7 +22,7 @@ from app.notifications import (
     payment_notifications,
     vpn_notifications,
 )
-from app.vpn.service import VpnStatus
+from app.vpn.state import VpnStatus
 from spv.params import NetworkParams
 
 POLL_MS = 1000
