@@ -2,7 +2,7 @@
 
 from datetime import UTC, date, datetime
 
-from app.mining_earnings import earnings_summary
+from app.mining.earnings import earnings_summary
 from app.notifications import (
     STOPPED,
     MiningState,
@@ -15,7 +15,7 @@ from app.notifications import (
     payment_notifications,
     vpn_notifications,
 )
-from app.vpn.service import VpnState, VpnStatus
+from app.vpn.state import VpnState, VpnStatus
 from app.wallet.model import HistoryEntry
 from miner.annmine import MiningSnapshot
 from miner.pool.client import PoolStatus

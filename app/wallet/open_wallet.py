@@ -31,6 +31,7 @@ from . import keystore
 from .accounts import Account, AddressKind
 from .coin_queries import CoinQueries
 from .errors import BackupCheckError, KeyFileError, PasswordError, StateFileError, WalletError
+from .files import db_path, key_path
 from .history import DailyEarnings, History
 from .keychain import AccountState, ImportedKey, KeyChain
 from .ledger import Ledger, display_txid
@@ -115,8 +116,6 @@ class OpenWallet:
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        from .wallet import db_path, key_path  # the file names live with the file lifecycle
-
         self.params = params
         self.datadir = Path(datadir)
         self.name = name

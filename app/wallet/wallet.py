@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import date
@@ -52,6 +51,17 @@ from .errors import (
     WalletExistsError,
     WalletLockedError,
     WalletNotFoundError,
+)
+from .files import (
+    WalletLock,
+    check_name,
+    db_path,
+    delete_wallet_files,
+    key_path,
+    list_wallets,
+    remove_database,
+    state_path,
+    wallets_dir,
 )
 from .keychain import ImportedKey, KeyChain
 from .legacy_import import IMPORTED_SUFFIX, import_legacy_state
@@ -105,103 +115,6 @@ __all__ = [
     "wallets_dir",
 ]
 
-WALLETS_DIR = "wallets"
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-
-
-# --- paths and locking ---------------------------------------------------------------------------
-
-
-def check_name(name: str) -> str:
-    if not NAME_PATTERN.match(name):
-        raise WalletError(
-            f"bad wallet name {name!r}: use 1-64 letters, digits, '.', '_' or '-' "
-            "(starting with a letter or digit)"
-        )
-    return name
-
-
-def wallets_dir(datadir: Path) -> Path:
-    return Path(datadir) / WALLETS_DIR
-
-
-def key_path(datadir: Path, name: str) -> Path:
-    return wallets_dir(datadir) / f"{check_name(name)}.wallet"
-
-
-def db_path(datadir: Path, name: str) -> Path:
-    return wallets_dir(datadir) / f"{check_name(name)}.db"
-
-
-def state_path(datadir: Path, name: str) -> Path:
-    """The JSON state file of older versions (imported at the first open)."""
-    return wallets_dir(datadir) / f"{check_name(name)}.state.json"
-
-
-def list_wallets(datadir: Path) -> list[str]:
-    """Names of the wallets in `datadir` (a key file, a database or an old state file)."""
-    folder = wallets_dir(datadir)
-    if not folder.is_dir():
-        return []
-    names = set()
-    for p in folder.iterdir():
-        if p.name.endswith(".state.json"):
-            names.add(p.name[: -len(".state.json")])
-        elif p.suffix in (".wallet", ".db"):
-            names.add(p.stem)
-    return sorted(n for n in names if NAME_PATTERN.match(n))
-
-
-class _Lock:
-    """An advisory lock on ``<name>.lock`` (POSIX flock; a no-op where unavailable)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd: int | None = None
-
-    def acquire(self) -> None:
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - Windows
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            raise WalletLockedError(
-                f"wallet {self.path.stem!r} is open in another program; close it first"
-            ) from None
-        self._fd = fd
-
-    def release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-
-def _remove_database(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        with contextlib.suppress(FileNotFoundError):
-            path.with_name(path.name + suffix).unlink()
-
-
-def delete_wallet_files(datadir: Path, name: str) -> None:
-    """Remove every file of a (closed) wallet: only for one whose seed words were never
-    shown, so nothing can have been paid to it."""
-    _remove_database(db_path(datadir, name))
-    legacy = state_path(datadir, name)
-    for path in (
-        key_path(datadir, name),
-        legacy,
-        legacy.with_name(legacy.name + ".bak"),
-        wallets_dir(datadir) / f"{name}.lock",
-    ):
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-
-
 # --- the wallet ----------------------------------------------------------------------------------
 
 
@@ -227,7 +140,7 @@ class Wallet(OpenWallet):
             state_path(datadir, name),
         )
         backup = jpath.with_name(jpath.name + ".bak")
-        locker = _Lock(wallets_dir(datadir) / f"{name}.lock")
+        locker = WalletLock(wallets_dir(datadir) / f"{name}.lock")
         if lock:
             locker.acquire()
         try:
@@ -369,7 +282,7 @@ class Wallet(OpenWallet):
             raise WalletExistsError(f"a wallet named {name!r} already exists")
         if not password:
             raise WalletError("the wallet password cannot be empty")
-        locker = _Lock(wallets_dir(datadir) / f"{name}.lock")
+        locker = WalletLock(wallets_dir(datadir) / f"{name}.lock")
         locker.acquire()
         try:
             keystore.create(kpath, secrets, password, kdf_params=kdf_params)
@@ -395,12 +308,12 @@ class Wallet(OpenWallet):
         rescan from the birthday that follows; the damaged database is kept aside)."""
         kpath, dpath = key_path(datadir, name), db_path(datadir, name)
         secrets = open_secrets(kpath, password)
-        locker = _Lock(wallets_dir(datadir) / f"{name}.lock")
+        locker = WalletLock(wallets_dir(datadir) / f"{name}.lock")
         locker.acquire()
         try:
             if dpath.exists():
                 aside = dpath.with_name(dpath.name + ".damaged")
-                _remove_database(aside)
+                remove_database(aside)
                 for suffix in ("", "-wal", "-shm"):
                     with contextlib.suppress(FileNotFoundError):
                         dpath.with_name(dpath.name + suffix).replace(
@@ -500,7 +413,7 @@ def _build_database(
     from .bip32 import parse_extended_key
 
     tmp = path.with_name(f".{path.name}.creating")
-    _remove_database(tmp)
+    remove_database(tmp)
     store = WalletStore(tmp, create=True)
     try:
         scopes = scopes_for(secrets.seed_type, params)
@@ -542,7 +455,7 @@ def _build_database(
         store.checkpoint()
     except BaseException:
         store.db.close()
-        _remove_database(tmp)
+        remove_database(tmp)
         raise
     store.db.close()
     os.replace(tmp, path)

@@ -13,8 +13,8 @@ from app.core import AppCore  # noqa: E402
 from app.gui.bridge import CoreBridge  # noqa: E402
 from app.gui.calls import GuiCalls  # noqa: E402
 from app.gui.main_window import MainWindow  # noqa: E402
-from app.mining import MiningService  # noqa: E402
-from app.mining_settings import load_settings  # noqa: E402
+from app.mining.service import MiningService  # noqa: E402
+from app.mining.settings import load_settings  # noqa: E402
 from app.wallet.wallet import Wallet  # noqa: E402
 from miner import kernel  # noqa: E402
 from spv.params import REGTEST  # noqa: E402

@@ -19,9 +19,9 @@ from app.gui.calls import GuiCalls  # noqa: E402
 from app.gui.main_window import MainWindow  # noqa: E402
 from app.gui.money import coins  # noqa: E402
 from app.gui.tray import TrayIcon, tray_available  # noqa: E402
-from app.mining import MiningService  # noqa: E402
+from app.mining.service import MiningService  # noqa: E402
 from app.notifications import Notification  # noqa: E402
-from app.vpn.service import VpnState, VpnStatus  # noqa: E402
+from app.vpn.state import VpnState, VpnStatus  # noqa: E402
 from app.wallet.wallet import Wallet  # noqa: E402
 from miner import kernel  # noqa: E402
 from spv.address import script_for_address  # noqa: E402

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
-from app.mining_settings import KNOWN_POOLS
+from app.cli.main import main
+from app.mining.settings import KNOWN_POOLS
 from app.wallet.wallet import Wallet
 from miner import kernel
 from spv.params import MAINNET

@@ -1,5 +1,5 @@
 """The headless mining service: payout checks (refuses to start without a valid address),
-events shaped for AppCore.emit, threads, earnings from the ledger, settings."""
+events shaped for AppCore.emit, threads, earnings from the wallet, settings."""
 
 from __future__ import annotations
 
@@ -9,21 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from app.mining import (
-    MiningError,
-    MiningService,
-    format_status,
-    format_summary,
-    validate_payout,
-    validate_pools,
-)
-from app.mining_settings import (
+from app.mining.service import MiningError, MiningService, validate_payout, validate_pools
+from app.mining.settings import (
     DEFAULT_POOLS,
     KNOWN_POOLS,
     MiningSettings,
     load_settings,
     save_settings,
 )
+from app.mining.status_text import format_status, format_summary
 from app.wallet.wallet import Wallet
 from miner import kernel
 from miner.workers import cpu_count

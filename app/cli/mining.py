@@ -21,17 +21,12 @@ from miner.annmine import MinerOptions
 from miner.pool.client import PoolOptions
 from miner.pool.upload import UploadOptions
 
-from .cli import CLIError, Context
-from .mining import (
-    MiningError,
-    MiningService,
-    format_earnings,
-    format_status,
-    format_summary,
-    validate_payout,
-)
-from .mining_settings import DEFAULT_POOLS, KNOWN_POOLS, load_settings
-from .wallet.wallet import Wallet, WalletError, WalletNotFoundError
+from ..mining.earnings import format_earnings
+from ..mining.service import MiningError, MiningService, validate_payout
+from ..mining.settings import DEFAULT_POOLS, KNOWN_POOLS, load_settings
+from ..mining.status_text import format_status, format_summary
+from ..wallet.wallet import Wallet, WalletError, WalletNotFoundError
+from .common import CLIError, Context
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
