@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import random
 
 import pytest
 
@@ -164,3 +165,38 @@ def test_no_vote_and_coinbase() -> None:
 def test_the_spent_scripts_must_match_the_inputs() -> None:
     with pytest.raises(ValueError, match="2 inputs"):
         read_transaction_vote(_tx([TxOut(0, withdraw_vote_script())]), [VOTER])
+
+
+def test_the_parser_never_raises_and_round_trips() -> None:
+    rng = random.Random(2024)
+    corpus = [
+        vote_output_script(VOTER, True),
+        withdraw_vote_script(),
+        bytes.fromhex("6a4c020001"),
+        bytes.fromhex("6a4e0200000001ab"),
+        vote_output_script(bytes(79), False),
+    ]
+    found = 0
+    for i in range(6000):
+        if i % 3 == 0:
+            data = rng.randbytes(rng.choice((0, 1, 2, 3, 24, 83)))
+        else:
+            buf = bytearray(rng.choice(corpus))
+            for _ in range(rng.randint(1, 3)):
+                pos = rng.randrange(len(buf) + 1)
+                if rng.random() < 0.5 and buf:
+                    buf[rng.randrange(len(buf))] = rng.choice(
+                        (0x00, 0x01, 0x4C, 0x4D, 0x4E, 0x6A, 0xFF)
+                    )
+                else:
+                    del buf[pos : pos + rng.randint(1, 4)]
+            data = bytes(buf)
+        vote = parse_vote_script(data)
+        if vote is not None:
+            found += 1
+            assert data[0] == 0x6A
+            if len(vote.vote_for) <= MAX_VOTE_TARGET_SCRIPT:
+                assert (
+                    parse_vote_script(vote_output_script(vote.vote_for, vote.is_candidate)) == vote
+                )
+    assert found > 100

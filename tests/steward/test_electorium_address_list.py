@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from app import threadguard
 from app.steward.electorium import Decision, TableHashVersion, count_from_file
 from app.steward.electorium.address_list import (
     AddressListError,
@@ -15,6 +16,7 @@ from app.steward.electorium.address_list import (
     load_address_list,
     parse_address_list,
 )
+from app.threadguard import GuiThreadViolation
 from spv.params import MAINNET
 
 from .electorium_data import (
@@ -164,3 +166,19 @@ def test_non_standard_scripts_are_written_script_base64(tmp_path: Path) -> None:
     assert count.winner_address is not None and count.winner_address.startswith("script:")
     assert count.voters == 0 and count.candidates == 1
     assert count.entries == 1  # Memphis votes for nobody and does not stand: not in the list
+
+
+def test_json_output_and_the_thread_guard() -> None:
+    count = count_from_file(SAMPLE, MAINNET, table_hash=TableHashVersion.FN_CJD)
+    data = json.loads(json.dumps(count.as_dict()))
+    assert data["winner"] == NASHVILLE and data["decided_by"] == "patron"
+    assert data["election_block"] == 2338560 and len(data["vote_table_hash"]) == 64
+    assert data["ranking"][0]["total"] == count.ranking[0].total
+    threadguard.clear_violations()
+    threadguard.mark_gui_thread()
+    try:
+        with pytest.raises(GuiThreadViolation, match="count_from_file"):
+            count_from_file(SAMPLE, MAINNET)
+    finally:
+        threadguard.unmark_gui_thread()
+        threadguard.clear_violations()

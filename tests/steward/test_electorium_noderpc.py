@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 
@@ -55,6 +56,9 @@ def test_count_reads_every_page_and_agrees_with_the_node(node: FakePktdRpc) -> N
     assert result.count.as_of_block == SAMPLE_AS_OF_BLOCK
     assert result.node_result is not None and result.node_result.winner == NASHVILLE
     assert result.agrees is True
+    data = json.loads(json.dumps(result.as_dict()))
+    assert data["node_winner"] == NASHVILLE and data["node_agrees"] is True
+    assert data["next_election_block"] == 2348640
     assert result.winners is not None and result.winners.next_election_block == 2348640
     pages = [params for method, params in node.calls if method == "listaddresses"]
     assert len(pages) >= 2  # 9 voting addresses at page size 3

@@ -15,9 +15,11 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import requests
 
+from app.threadguard import forbid_gui_thread
 from spv.address import address_from_script
 from spv.params import NetworkParams
 
@@ -68,6 +70,32 @@ class StewardCount:
         """The deadline D whose election this is (E + 1), when the list says E."""
         return self.as_of_block + 1 if self.as_of_block is not None else None
 
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready values (amounts in units, the hash in hex) for `--json` output."""
+        return {
+            "winner": self.winner_address,
+            "winner_total": self.winner_total,
+            "decided_by": self.decided_by.value,
+            "ranking": [
+                {"address": c.address, "total": c.total, "own_balance": c.own_balance}
+                for c in self.ranking
+            ],
+            "best_ring": list(self.best_ring),
+            "patrons": list(self.patrons),
+            "candidates": self.candidates,
+            "voters": self.voters,
+            "entries": self.entries,
+            "addresses": self.addresses,
+            "as_of_block": self.as_of_block,
+            "election_block": self.election_block,
+            "over_limit": self.over_limit,
+            "vote_table_hash": self.table_hash.hex() if self.table_hash is not None else None,
+            "vote_table_hash_version": (
+                self.table_hash_version.value if self.table_hash_version is not None else None
+            ),
+            "warnings": list(self.warnings),
+        }
+
 
 @dataclass(frozen=True)
 class NodeCount:
@@ -81,6 +109,18 @@ class NodeCount:
         if self.node_result is None:
             return None
         return self.node_result.winner == (self.count.winner_address or "")
+
+    def as_dict(self) -> dict[str, Any]:
+        out = self.count.as_dict()
+        out["node_winner"] = self.node_result.winner if self.node_result is not None else None
+        out["node_vote_table_hash"] = (
+            self.node_result.vote_table_hash if self.node_result is not None else None
+        )
+        out["node_agrees"] = self.agrees
+        if self.winners is not None:
+            out["next_election_block"] = self.winners.next_election_block
+            out["next_election_estimated_time"] = self.winners.next_election_estimated_time
+        return out
 
 
 def address_text(script: bytes, params: NetworkParams) -> str:
@@ -143,6 +183,7 @@ def count_from_file(
     table_hash: TableHashVersion | None = None,
 ) -> StewardCount:
     """Count the election in an address list file (listaddresses pages)."""
+    forbid_gui_thread("count_from_file")
     return count_address_list(
         load_address_list(path, params), params, top=top, table_hash=table_hash
     )
@@ -195,6 +236,7 @@ def count_from_node(
     Only voting and standing addresses are fetched, which is all the count needs; asking for
     the vote table hash fetches every address with a balance (its first section covers them).
     """
+    forbid_gui_thread("count_from_node")
     client = _client(url, user, password, timeout, tls_verify, session)
     address_list = fetch_address_list(
         client, params, current=current, voting_only=table_hash is None
@@ -228,4 +270,5 @@ def node_winners(
     session: requests.Session | None = None,
 ) -> NodeWinners:
     """The node's `getwinners` answer (NodeMethodMissingError when it does not offer it)."""
+    forbid_gui_thread("node_winners")
     return _client(url, user, password, timeout, tls_verify, session).get_winners(height)
