@@ -243,6 +243,7 @@ def test_two_separate_rings_skip_the_patron_step() -> None:
     outcome = count_votes(entries)
     assert outcome.ring_count == 2
     assert outcome.patrons == ()
+
     def b2(voter: str) -> bytes:
         return hashlib.blake2b(voter.encode() + (6).to_bytes(8, "little"), digest_size=64).digest()
 
