@@ -1,5 +1,6 @@
 """Electorium count speed: a full vote list (the node's cap of 100,000 entries) with realistic
-delegation, then ten times as many addresses squeezed through the cap. Printed, not asserted.
+delegation, then ten times as many addresses squeezed through the cap, then the first list read
+back from a listaddresses file by `count_from_file`. Printed, not asserted.
 
 Realistic means: most entries are non-candidate voters delegating to one of a few hundred
 candidates, many through chains of other voters (pools, exchanges, friends), a few per cent
@@ -8,17 +9,21 @@ vote in rings, balances spread over six orders of magnitude.
 Run: .venv/bin/python bench/electorium_count.py [N_ENTRIES]
 """
 
+import json
 import random
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.steward.electorium.count import count_votes  # noqa: E402
+from app.steward.electorium.service import address_text, count_from_file  # noqa: E402
 from app.steward.electorium.vote_list import LIST_LIMIT, AddressRecord, build_vote_list  # noqa: E402
+from spv.params import MAINNET  # noqa: E402
 
 T = TypeVar("T")
 
@@ -41,6 +46,28 @@ def realistic_records(n: int, rng: random.Random) -> list[AddressRecord]:
         vote_for = scripts[target] if target is not None and target != i else b""
         records.append(AddressRecord(script, balance, i in candidates, vote_for))
     return records
+
+
+def node_pages(records: list[AddressRecord], size: int = 200) -> list[dict[str, Any]]:
+    """The records as listaddresses pages (addresses as the node writes them)."""
+    items = [
+        {
+            "address": address_text(r.script, MAINNET),
+            "balance": r.balance / MAINNET.units_per_coin,
+            "sbalance": str(r.balance),
+            "is_candidate": r.is_candidate,
+            "vote_for": address_text(r.vote_for, MAINNET),
+        }
+        for r in records
+    ]
+    return [
+        {
+            "addresses": items[i : i + size],
+            "as_of_block": 2338559,
+            "has_more": i + size < len(items),
+        }
+        for i in range(0, len(items), size)
+    ]
 
 
 def timed(label: str, n: int, fn: Callable[[], T]) -> T:
@@ -70,6 +97,14 @@ def main() -> None:
         f"  evicted {capped.evicted:,}, folded in {capped.folded_in:,} "
         f"(second pass), {len(capped.entries):,} entries"
     )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "listaddresses.json"
+        path.write_text("".join(json.dumps(p) for p in node_pages(records)))
+        timed(
+            f"count_from_file ({path.stat().st_size / 1e6:.0f} MB of pages)",
+            n,
+            lambda: count_from_file(path, MAINNET),
+        )
     timed(
         "Electorium count of the capped list",
         len(capped.entries),

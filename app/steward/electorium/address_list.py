@@ -66,6 +66,7 @@ class AddressListBuilder:
     has_more: bool = False
     _seen: dict[str, tuple[int, bool, str]] = field(default_factory=dict)
     _repeats: set[str] = field(default_factory=set)
+    _targets: dict[str, bytes] = field(default_factory=dict)  # vote targets repeat: decode once
     _dropped_copies: int = 0
 
     def add_page(self, page: Any) -> list[str]:
@@ -118,7 +119,9 @@ class AddressListBuilder:
             raise AddressListError(f"{where}: vote_for is not text")
         try:
             script = script_from_node_text(address, self.params)
-            target = script_from_node_text(vote_for, self.params) if vote_for else b""
+            target = self._targets.get(vote_for) if vote_for else b""
+            if target is None:
+                target = self._targets[vote_for] = script_from_node_text(vote_for, self.params)
         except AddressListError as exc:
             raise AddressListError(f"{where}: {exc}") from None
         balance = int(sbalance)

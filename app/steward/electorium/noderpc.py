@@ -230,6 +230,7 @@ class NodeRpcClient:
     ) -> Iterator[dict[str, Any]]:
         """Every page in order, each continuing from the last address of the one before."""
         start = ""
+        starts = {start}
         for _ in range(max_pages):
             page = self.list_addresses(start, current, voting_only)
             yield page
@@ -237,10 +238,11 @@ class NodeRpcClient:
                 return
             entries = page["addresses"]
             last = entries[-1].get("address") if entries and isinstance(entries[-1], dict) else None
-            if not isinstance(last, str) or not last or last == start:
+            if not isinstance(last, str) or not last or last in starts:
                 raise NodeAnswerError(
                     f"{self.where} says it has more addresses but gives no way on"
                 )
+            starts.add(last)
             start = last
         raise NodeAnswerError(f"{self.where} sent more than {max_pages} pages of addresses")
 
