@@ -13,6 +13,9 @@ electorium.md §4.1, with the details read from the node's `votecounter.go` and
 * If anyone had to leave, a second pass adds the balance of every voter outside the list to
   its target, when the target is in the list.
 
+Over the cap the node's own list is not exactly this one (its tree keeps pointers into a Go
+slice that is still growing): docs/STEWARD_COUNT.md, "Known differences".
+
 `TableHashVersion` selects how the vote table hash's first section is written; both versions are
 implemented from the source and neither has been checked against a running node.
 """
