@@ -49,6 +49,7 @@ class WalletView:
     synced_height: int
     backed_up: bool = True  # False: the seed words were never confirmed
     history_count: int = 0  # all transactions (pages: AppCore.history_page)
+    mining_address: str = ""  # the steady address mining pays to
     earnings: tuple[DailyEarnings, ...] = ()  # coinbase earnings per UTC day
 
 
@@ -520,6 +521,18 @@ class AppCore:
         and label."""
         return self.call(lambda: self._open_wallet_or_fail().addresses())
 
+    def set_mining_address(self, address: str | None) -> "concurrent.futures.Future[str]":
+        """Make one of the open wallet's addresses its mining address (None: a fresh one);
+        the window gets a fresh WalletView."""
+
+        def change() -> str:
+            wallet = self._open_wallet_or_fail()
+            chosen = wallet.set_mining_address(address)
+            self.emit("wallet", self._wallet_view(wallet))
+            return chosen
+
+        return self.call(change)
+
     def new_receive_address(self) -> "concurrent.futures.Future[str]":
         """A fresh receive address, past every used or handed-out one (saved at once)."""
 
@@ -556,6 +569,7 @@ class AppCore:
             synced_height=wallet.synced_height,
             backed_up=wallet.backed_up,
             history_count=wallet.history_count(),
+            mining_address=wallet.mining_address(),
             earnings=tuple(wallet.coinbase_earnings()),
         )
 

@@ -276,6 +276,42 @@ class OpenWallet:
     def change_script(self) -> bytes:
         return self.spending.change_script()
 
+    def mining_address(self) -> str:
+        """The address mining pays to: chosen once — a fresh receive address, labelled
+        "Mining" — and kept, so mining income has one place and one voter (pools and miners
+        expect a steady address; the receive address moves on once paid)."""
+        stored = self.store.get("mining_address")
+        if stored:
+            return str(stored)
+        address = self.receive_address(new=True)
+        with self.store.transaction():
+            self.store.put("mining_address", address)
+        if not self.labels.get(address):
+            self.set_label(address, "Mining")
+        return address
+
+    def set_mining_address(self, address: str | None) -> str:
+        """Make `address` (one of this wallet's) the mining address; None or "" picks a fresh
+        one. Returns the mining address."""
+        if not address or not address.strip():
+            with self.store.transaction() as db:
+                db.execute("DELETE FROM meta WHERE key = 'mining_address'")
+            return self.mining_address()
+        text = address.strip()
+        try:
+            script = script_for_address(text, self.params)
+        except ParseError as exc:
+            raise WalletError(f"invalid {self.params.name} address {text!r}: {exc}") from None
+        if self.keys.owner(script) is None:
+            raise WalletError(
+                f"{text} is not an address of wallet {self.name!r}: mining pays to one of "
+                "your own addresses"
+            )
+        canonical = address_from_script(script, self.params) or text
+        with self.store.transaction():
+            self.store.put("mining_address", canonical)
+        return canonical
+
     def addresses(self) -> list[AddressInfo]:
         """Every derived address (both script forms of m/49' change keys) and imported key."""
         return self.keys.addresses(

@@ -29,7 +29,7 @@ from app.wallet.wallet import (
     WalletNotFoundError,
     list_wallets,
 )
-from spv.address import decode_address, encode_wif
+from spv.address import address_from_script, decode_address, encode_wif
 from spv.params import MAINNET, REGTEST
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -313,4 +313,23 @@ def test_import_key_is_remembered_with_its_rescan(tmp_path: Path) -> None:
         "p2sh-p2wpkh",
     }
     assert infos[0].label == "paper"
+    again.close()
+
+
+def test_mining_address_is_steady_and_changeable(tmp_path: Path) -> None:
+    wallet, _ = make(tmp_path)
+    receive = wallet.receive_address()
+    mining = wallet.mining_address()
+    assert mining != receive and wallet.labels[mining] == "Mining"
+    assert wallet.receive_address() == receive  # the Receive page keeps its own address
+    wallet.close()
+    again = Wallet.open(tmp_path, "w", REGTEST)
+    assert again.mining_address() == mining  # kept across restarts
+    with pytest.raises(WalletError, match="not an address of wallet 'w'"):
+        again.set_mining_address(address_from_script(bytes.fromhex("0014" + "42" * 20), REGTEST))
+    with pytest.raises(WalletError, match="invalid regtest address"):
+        again.set_mining_address("nonsense")
+    assert again.set_mining_address(receive) == receive == again.mining_address()
+    fresh = again.set_mining_address(None)
+    assert fresh not in (receive, mining) and again.mining_address() == fresh
     again.close()
