@@ -533,6 +533,30 @@ class AppCore:
 
         return self.call(change)
 
+    def addresses_page(
+        self, which: str, offset: int, limit: int
+    ) -> "concurrent.futures.Future[tuple[int, list[AddressInfo]]]":
+        """(addresses listed under `which`, one page of them) for the Receive page."""
+
+        def read() -> tuple[int, list[AddressInfo]]:
+            wallet = self._open_wallet_or_fail()
+            total, _used = wallet.address_count(which)
+            return total, wallet.addresses_page(which, offset, limit)
+
+        return self.call(read)
+
+    def address_summary(
+        self, which: str, address: str
+    ) -> "concurrent.futures.Future[tuple[int, int, bool]]":
+        """(addresses listed under `which`, how many used, whether `address` was used)."""
+
+        def read() -> tuple[int, int, bool]:
+            wallet = self._open_wallet_or_fail()
+            total, used = wallet.address_count(which)
+            return total, used, bool(address) and wallet.address_used(address)
+
+        return self.call(read)
+
     def new_receive_address(self) -> "concurrent.futures.Future[str]":
         """A fresh receive address, past every used or handed-out one (saved at once)."""
 

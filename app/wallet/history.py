@@ -24,6 +24,7 @@ SORTS = {
     "date": "t.ord {d}, t.id {d}",
     "amount": "t.amount {d}, t.ord {d}, t.id {d}",
     "label": "label_key {d}, t.ord {d}, t.id {d}",
+    "txid": "t.txid {d}",
 }
 
 _COLUMNS = "t.id, t.txid, t.height, t.time, t.first_seen, t.flags, t.amount, t.fee, t.running"

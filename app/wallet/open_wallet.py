@@ -318,6 +318,37 @@ class OpenWallet:
             self.ledger.script_balances(), self.labels, self.ledger.used_script_ids()
         )
 
+    def address_count(self, which: str = "all") -> tuple[int, int]:
+        """(addresses listed under `which` — receiving, change or all —, how many used)."""
+        return self.keys.address_count(which)
+
+    def addresses_page(
+        self, which: str = "all", offset: int = 0, limit: int = 200
+    ) -> list[AddressInfo]:
+        """One page of the address list: the main script form of each key, receiving first
+        (imported keys with them), then change."""
+        return self.keys.addresses_page(
+            which,
+            offset,
+            limit,
+            self.ledger.script_balances(),
+            self.labels,
+            self.ledger.used_script_ids(),
+        )
+
+    def address_used(self, address: str) -> bool:
+        """Whether one of the wallet's addresses has ever received a coin."""
+        try:
+            script = script_for_address(address, self.params)
+        except ParseError:
+            return False
+        owned = self.keys.owner(script)
+        if owned is None:
+            return False
+        if owned.ref.imported:
+            return self.keys.script_id(script) in self.ledger.used_script_ids()
+        return owned.ref in self.keys.used
+
     def set_label(self, target: str, text: str) -> None:
         """Label an address or a transaction id ("" removes the label)."""
         target = target.strip()
