@@ -35,6 +35,7 @@ lint: $(STAMP_TEST)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check spv app miner tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo
 
 # The desktop bundle (PyInstaller one-dir) in dist/pkt-wallet/ and its .tar.gz: packaging/README.md
 package: $(STAMP_PACKAGE)

@@ -25,8 +25,9 @@ from spv.tasks import cancel_and_wait
 from spv.tx import Transaction
 
 from .wallet.coin_view import CoinView, coin_view
+from .wallet.history import DailyEarnings
 from .wallet.keystore import WalletSecrets
-from .wallet.ledger import Balance, HistoryEntry, TxDetails
+from .wallet.model import Balance, HistoryEntry, TxDetails
 from .wallet.sync import broadcast as broadcast_tx
 from .wallet.sync import sync_wallet
 from .wallet.wallet import AddressInfo, TxPreview, Wallet, WalletError
@@ -34,6 +35,7 @@ from .wallet.wallet import AddressInfo, TxPreview, Wallet, WalletError
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+RECENT_HISTORY = 1000  # transactions a WalletView carries; older ones are read by pages
 
 
 @dataclass(frozen=True)
@@ -43,9 +45,12 @@ class WalletView:
     name: str
     balance: Balance
     receive_address: str
-    history: list[HistoryEntry]
+    history: list[HistoryEntry]  # the newest RECENT_HISTORY transactions, oldest first
     synced_height: int
     backed_up: bool = True  # False: the seed words were never confirmed
+    history_count: int = 0  # all transactions (pages: AppCore.history_page)
+    mining_address: str = ""  # the steady address mining pays to
+    earnings: tuple[DailyEarnings, ...] = ()  # coinbase earnings per UTC day
 
 
 @dataclass(frozen=True)
@@ -298,11 +303,44 @@ class AppCore:
         return self.call(prepare)
 
     def coins(self) -> "concurrent.futures.Future[list[CoinView]]":
-        """The open wallet's unspent coins (frozen ones included), oldest first."""
+        """The open wallet's unspent coins (frozen ones included), oldest first (all of them:
+        long lists read pages with `coins_page`)."""
 
         def read() -> list[CoinView]:
             wallet = self._open_wallet_or_fail()
             return [coin_view(c, self.params, wallet.labels) for c in wallet.coins()]
+
+        return self.call(read)
+
+    def coins_page(
+        self, offset: int, limit: int, order: str = "age", descending: bool = False
+    ) -> "concurrent.futures.Future[tuple[int, list[CoinView]]]":
+        """(number of unspent coins, one page of them) for coin control."""
+
+        def read() -> tuple[int, list[CoinView]]:
+            wallet = self._open_wallet_or_fail()
+            page = wallet.coins_page(offset=offset, limit=limit, order=order, descending=descending)
+            return wallet.coin_count(), [coin_view(c, self.params, wallet.labels) for c in page]
+
+        return self.call(read)
+
+    def history_page(
+        self,
+        offset: int,
+        limit: int,
+        *,
+        newest_first: bool = True,
+        sort: str = "date",
+        search: str = "",
+    ) -> "concurrent.futures.Future[tuple[int, list[HistoryEntry]]]":
+        """(number of matching transactions, one page of them) for the History page."""
+
+        def read() -> tuple[int, list[HistoryEntry]]:
+            wallet = self._open_wallet_or_fail()
+            page = wallet.history_page(
+                offset=offset, limit=limit, newest_first=newest_first, sort=sort, search=search
+            )
+            return wallet.history_count(search), page
 
         return self.call(read)
 
@@ -476,12 +514,48 @@ class AppCore:
 
     def transaction_details(self, txid: str) -> "concurrent.futures.Future[TxDetails]":
         """Inputs and outputs of one of the open wallet's transactions."""
-        return self.call(lambda: self._open_wallet_or_fail().ledger.details(txid))
+        return self.call(lambda: self._open_wallet_or_fail().transaction_details(txid))
 
     def addresses(self) -> "concurrent.futures.Future[list[AddressInfo]]":
         """Every address of the open wallet (receive, change, imported) with balance, use
         and label."""
         return self.call(lambda: self._open_wallet_or_fail().addresses())
+
+    def set_mining_address(self, address: str | None) -> "concurrent.futures.Future[str]":
+        """Make one of the open wallet's addresses its mining address (None: a fresh one);
+        the window gets a fresh WalletView."""
+
+        def change() -> str:
+            wallet = self._open_wallet_or_fail()
+            chosen = wallet.set_mining_address(address)
+            self.emit("wallet", self._wallet_view(wallet))
+            return chosen
+
+        return self.call(change)
+
+    def addresses_page(
+        self, which: str, offset: int, limit: int
+    ) -> "concurrent.futures.Future[tuple[int, list[AddressInfo]]]":
+        """(addresses listed under `which`, one page of them) for the Receive page."""
+
+        def read() -> tuple[int, list[AddressInfo]]:
+            wallet = self._open_wallet_or_fail()
+            total, _used = wallet.address_count(which)
+            return total, wallet.addresses_page(which, offset, limit)
+
+        return self.call(read)
+
+    def address_summary(
+        self, which: str, address: str
+    ) -> "concurrent.futures.Future[tuple[int, int, bool]]":
+        """(addresses listed under `which`, how many used, whether `address` was used)."""
+
+        def read() -> tuple[int, int, bool]:
+            wallet = self._open_wallet_or_fail()
+            total, used = wallet.address_count(which)
+            return total, used, bool(address) and wallet.address_used(address)
+
+        return self.call(read)
 
     def new_receive_address(self) -> "concurrent.futures.Future[str]":
         """A fresh receive address, past every used or handed-out one (saved at once)."""
@@ -515,9 +589,12 @@ class AppCore:
             name=wallet.name,
             balance=wallet.balance(),
             receive_address=wallet.receive_address(),
-            history=wallet.history(),
+            history=list(reversed(wallet.history_page(limit=RECENT_HISTORY))),
             synced_height=wallet.synced_height,
             backed_up=wallet.backed_up,
+            history_count=wallet.history_count(),
+            mining_address=wallet.mining_address(),
+            earnings=tuple(wallet.coinbase_earnings()),
         )
 
     # --- services ---

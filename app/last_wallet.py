@@ -9,7 +9,7 @@ from pathlib import Path
 
 from spv.atomic import atomic_write
 
-from .wallet.wallet import NAME_PATTERN
+from .wallet.files import NAME_PATTERN
 
 FILE_NAME = "last_wallet.json"
 

@@ -13,9 +13,9 @@ from miner.annmine import MiningSnapshot
 from spv.params import NetworkParams
 from spv.units import format_amount
 
-from .mining import short_url
-from .vpn.service import VpnState, VpnStatus
-from .wallet.ledger import HistoryEntry
+from .mining.status_text import short_url
+from .vpn.state import VpnState, VpnStatus
+from .wallet.model import HistoryEntry
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Display unit, extra peers and DNS seeds (read at start), the HTTP proxy and "keep mining in
 the tray". Remembering a wallet's password is chosen per wallet when unlocking it
 (`app.wallet.unlock_cache`). Service URLs live with their services (`app.vpn.settings`,
-`app.steward`), pools with mining (`app.mining_settings`); nothing is duplicated here.
+`app.steward`), pools with mining (`app.mining.settings`); nothing is duplicated here.
 
 A damaged file never stops the app: it is kept beside as ``settings.json.bad`` and the
 defaults are used; a field with a wrong value falls back to its default, with a warning.

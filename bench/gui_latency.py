@@ -39,7 +39,7 @@ from app.gui.stall_meter import (  # noqa: E402
     qt_application,
     run_event_loop_until,
 )
-from app.mining import MiningService  # noqa: E402
+from app.mining.service import MiningService  # noqa: E402
 from app.wallet.wallet import Wallet  # noqa: E402
 from miner.annmine import MinerOptions  # noqa: E402
 from spv.address import script_for_address  # noqa: E402

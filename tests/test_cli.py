@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main, parse_peer
+from app.cli.common import parse_peer
+from app.cli.main import main
 from app.paths import default_datadir
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -2,7 +2,7 @@
 
 from datetime import UTC, date, datetime
 
-from app.mining_earnings import earnings_summary
+from app.mining.earnings import earnings_summary
 from app.notifications import (
     STOPPED,
     MiningState,
@@ -15,8 +15,8 @@ from app.notifications import (
     payment_notifications,
     vpn_notifications,
 )
-from app.vpn.service import VpnState, VpnStatus
-from app.wallet.ledger import HistoryEntry
+from app.vpn.state import VpnState, VpnStatus
+from app.wallet.model import HistoryEntry
 from miner.annmine import MiningSnapshot
 from miner.pool.client import PoolStatus
 from miner.pool.upload import UploadCounters
@@ -215,16 +215,16 @@ def test_vpn_descriptions() -> None:
 # --- earnings ---
 
 
-def test_earnings_today_and_total_count_confirmed_coinbases_only() -> None:
+def test_earnings_today_and_total_from_the_wallets_days() -> None:
+    from app.wallet.history import DailyEarnings
+
     day = date(2026, 11, 24)
-    yesterday = NOON - 86_400
     rows = [
-        entry("cb1", 4 * COIN, coinbase=True, timestamp=yesterday),
-        entry("cb2", 2 * COIN, coinbase=True),
-        entry("cb3", 7 * COIN, coinbase=True, height=None),  # not in a block: not counted
-        entry("pay", 9 * COIN),  # an ordinary payment is not mining
-        entry("out", -COIN, "outgoing"),
+        DailyEarnings(date(2026, 11, 22), 3 * COIN, 2),
+        DailyEarnings(date(2026, 11, 23), 4 * COIN, 1),
+        DailyEarnings(day, 2 * COIN, 1),
     ]
     summary = earnings_summary(rows, today=day)
-    assert (summary.today, summary.total, summary.blocks) == (2 * COIN, 6 * COIN, 2)
+    assert (summary.today, summary.total, summary.blocks) == (2 * COIN, 9 * COIN, 4)
+    assert earnings_summary(rows[:2], today=day).today == 0
     assert earnings_summary([], today=day).total == 0

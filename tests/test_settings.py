@@ -260,7 +260,7 @@ def test_without_pysocks_only_http_proxies_are_accepted(monkeypatch: pytest.Monk
 
 def test_commands_use_the_saved_proxy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import app.settings as settings_module
-    from app.cli import main
+    from app.cli.main import main
 
     for name in settings_module.PROXY_ENV_NAMES:
         monkeypatch.delenv(name, raising=False)

@@ -25,7 +25,7 @@ from app.core import AppCore  # noqa: E402
 from app.gui.bridge import CoreBridge  # noqa: E402
 from app.gui.calls import GuiCalls  # noqa: E402
 from app.gui.main_window import MainWindow  # noqa: E402
-from app.mining import MiningService  # noqa: E402
+from app.mining.service import MiningService  # noqa: E402
 from app.steward.service import StewardService  # noqa: E402
 from app.steward.store import SETTING_GITHUB_API  # noqa: E402
 from app.vpn.admin import AdminClient  # noqa: E402

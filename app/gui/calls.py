@@ -1,6 +1,7 @@
 """Deliver results of background work (core futures, worker threads) back on the Qt thread."""
 
 import concurrent.futures
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -37,13 +38,21 @@ def _call_if_alive(fn: Callable[[Any], None], arg: Any) -> None:
 class GuiCalls(QObject):
     """`watch(future, ok, err)`: `ok(result)` or `err(exception)` runs later on the GUI thread.
     Results that arrive after this object was deleted (e.g. with the window it belongs to) are
-    dropped."""
+    dropped.
 
-    _deliver = Signal(object, object)
+    The callbacks stay in a table of the GUI thread, never in the future: a future is released
+    on the thread that finished it, and a callback released there that held the last reference
+    to a widget (or a Qt object owned by Python) would make shiboken delete it from that
+    thread's pending calls, later, out of order — the rare segfault seen in the GUI tests."""
+
+    _deliver = Signal(int, bool, object)
 
     def __init__(self) -> None:
         super().__init__()
-        self._deliver.connect(_call_if_alive)
+        self._waiting: dict[int, tuple[Callable[[Any], None], Callable[[BaseException], None]]]
+        self._waiting = {}
+        self._tokens = itertools.count()
+        self._deliver.connect(self._arrived)
 
     def watch(
         self,
@@ -51,16 +60,24 @@ class GuiCalls(QObject):
         on_result: Callable[[Any], None],
         on_error: Callable[[BaseException], None],
     ) -> None:
-        def done(f: "concurrent.futures.Future[Any]") -> None:
+        token = next(self._tokens)
+        self._waiting[token] = (on_result, on_error)
+
+        def done(f: "concurrent.futures.Future[Any]") -> None:  # any thread: holds no callback
             if not shiboken6.isValid(self):
                 return
             exc = f.exception()
             if exc is not None:
-                self._deliver.emit(on_error, exc)
+                self._deliver.emit(token, False, exc)
             else:
-                self._deliver.emit(on_result, f.result())
+                self._deliver.emit(token, True, f.result())
 
         future.add_done_callback(done)
+
+    def _arrived(self, token: int, ok: bool, value: Any) -> None:
+        callbacks = self._waiting.pop(token, None)
+        if callbacks is not None:
+            _call_if_alive(callbacks[0] if ok else callbacks[1], value)
 
     def in_worker(
         self,

@@ -24,7 +24,7 @@ import requests
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from app.mining import MiningError
+from app.mining.service import MiningError
 from app.steward.errors import StewardError
 from app.threadguard import GuiThreadViolation
 from app.vpn.errors import VpnError

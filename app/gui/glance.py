@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
 from app.core import WalletView
-from app.mining import MiningService
+from app.mining.service import MiningService
 from app.notifications import (
     STOPPED,
     MiningState,
@@ -22,7 +22,7 @@ from app.notifications import (
     payment_notifications,
     vpn_notifications,
 )
-from app.vpn.service import VpnStatus
+from app.vpn.state import VpnStatus
 from spv.params import NetworkParams
 
 POLL_MS = 1000

@@ -18,11 +18,12 @@ from PySide6.QtWidgets import (
 from app import settings as app_settings
 from app.core import AppCore, WalletView
 from app.last_wallet import preselected_wallet, save_last_wallet
-from app.mining import MiningService
-from app.mining_settings import load_settings, save_settings
+from app.mining.service import MiningService
+from app.mining.settings import load_settings, save_settings
 from app.notifications import Notification
-from app.vpn.service import VpnService, VpnStatus, build_service
+from app.vpn.service import VpnService, build_service
 from app.vpn.settings import VpnSettings
+from app.vpn.state import VpnStatus
 from app.wallet.wallet import list_wallets
 
 from .bridge import CoreBridge
@@ -289,7 +290,7 @@ class MainWindow(QMainWindow):
         elif step == 2:
             self.receive_page.show_address(view.receive_address)
         else:
-            self.mining_page.set_wallet_address(view.receive_address)
+            self.mining_page.set_wallet_address(view.mining_address or view.receive_address)
             self.mining_page.show_earnings(view)
             self.vpn_page.set_wallet(view)
             self.steward_page.set_wallet(view)

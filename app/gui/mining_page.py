@@ -21,9 +21,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.core import WalletView
-from app.mining import MiningError, MiningService, human_rate, validate_payout
-from app.mining_earnings import earnings_summary
-from app.mining_settings import MiningSettings
+from app.mining.earnings import earnings_summary
+from app.mining.service import MiningError, MiningService, validate_payout
+from app.mining.settings import MiningSettings
+from app.mining.status_text import human_rate
 from miner.workers import default_threads
 from spv.params import NetworkParams
 
@@ -158,7 +159,7 @@ class MiningPage(QWidget):
 
     def show_earnings(self, view: WalletView) -> None:
         """Today's (UTC) and total mining rewards in the wallet's history."""
-        earned = earnings_summary(view.history)
+        earned = earnings_summary(view.earnings)
         self.earnings.setText(
             f"Today: {coins(earned.today, self.params)} · Total: {coins(earned.total, self.params)}"
         )

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
 from app.notifications import STOPPED, MiningState, Notification, describe_vpn
 from app.resources import resource_path
-from app.vpn.service import VpnStatus
+from app.vpn.state import VpnStatus
 
 ICON = "icons/pkt-wallet.svg"
 MESSAGE_MS = 6000

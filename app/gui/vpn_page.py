@@ -19,10 +19,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.core import AppCore, WalletView
+from app.vpn.diagnostics import DiagStep
 from app.vpn.directory import ExitList, ExitServer
 from app.vpn.errors import PremiumError
 from app.vpn.premium import PremiumGrant, SignedPayment
-from app.vpn.service import DiagStep, VpnService, VpnState, VpnStatus
+from app.vpn.service import VpnService
+from app.vpn.state import VpnState, VpnStatus
 
 from .calls import GuiCalls
 from .premium_dialog import PremiumDialog, PremiumQuote

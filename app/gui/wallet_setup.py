@@ -2,7 +2,6 @@
 words (BIP39, or pktwallet's 15 words with their optional passphrase), or open an existing one.
 Key derivation runs in a worker with a busy indicator and a Cancel."""
 
-import contextlib
 import logging
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -30,10 +29,8 @@ from app.wallet.wallet import (
     Wallet,
     WalletError,
     check_name,
-    key_path,
+    delete_wallet_files,
     list_wallets,
-    state_path,
-    wallets_dir,
 )
 from spv.params import NetworkParams
 
@@ -72,14 +69,7 @@ def discard_unseen_wallet(wallet: Wallet) -> None:
     """Remove a wallet created for a cancelled request: its seed words were never shown, so
     nothing can have been paid to it."""
     wallet.close()
-    for path in (
-        key_path(wallet.datadir, wallet.name),
-        state_path(wallet.datadir, wallet.name),
-        state_path(wallet.datadir, wallet.name).with_suffix(".json.bak"),
-        wallets_dir(wallet.datadir) / f"{wallet.name}.lock",
-    ):
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
+    delete_wallet_files(wallet.datadir, wallet.name)
 
 
 def _password_problem(password: str, repeat: str) -> str:

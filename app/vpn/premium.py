@@ -5,8 +5,9 @@ does not broadcast — a transaction paying it; the client posts ``{ip, transact
 and the exit grants premium at once, broadcasts the transaction itself, and revokes premium if
 the payment has not arrived within 5 minutes or when the hour is over.
 
-The VPN service takes a ``PaymentSigner``; ``WalletPaymentSigner`` adapts ``app.wallet``'s
-``Wallet.create_send`` + ``Wallet.sign`` (no broadcast) to it. Nothing is ever signed before the
+``request_offer`` asks the exit for its offer; ``purchase_premium`` runs the purchase for
+``VpnService.buy_premium``. It takes a ``PaymentSigner``; ``WalletPaymentSigner`` adapts
+``app.wallet``'s ``Wallet.create_send`` + ``Wallet.sign`` (no broadcast) to it. Nothing is ever signed before the
 caller's ``confirm`` callback has explicitly returned True for the offer it was shown.
 """
 
@@ -17,10 +18,14 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from spv.address import decode_address
 from spv.atomic import atomic_write
+from spv.params import NetworkParams
 from spv.units import format_amount
 
+from .directory import Directory, ExitServer
 from .errors import PremiumError
+from .state import VpnState, VpnStatus
 
 if TYPE_CHECKING:
     from app.wallet.wallet import Wallet
@@ -107,6 +112,65 @@ class PremiumStore:
     def active_until(self, exit_key: str, now: float) -> float | None:
         grant = self.load().get(exit_key)
         return grant.until if grant and grant.until > now else None
+
+
+# -- the purchase ------------------------------------------------------------------------------
+
+
+def request_offer(
+    directory: Directory, params: NetworkParams, exit_server: ExitServer
+) -> PremiumOffer:
+    """Ask the exit for a payment address and amount (nothing is spent)."""
+    request = directory.premium_address(exit_server.public_key)
+    try:
+        decode_address(request.address, params)
+    except ValueError as exc:
+        raise PremiumError(f"the exit's payment address is not usable: {exc}") from None
+    return PremiumOffer(
+        exit_server.public_key,
+        exit_server.name,
+        request.address,
+        pkt_to_units(request.amount, params.units_per_coin),
+        exit_server.cost,
+    )
+
+
+def purchase_premium(
+    offer: PremiumOffer,
+    signer: PaymentSigner,
+    confirm: Callable[[PremiumOffer], bool],
+    status: VpnStatus,
+    directory: Directory,
+    store: PremiumStore,
+    clock: Callable[[], float],
+) -> PremiumGrant:
+    """Pay for one hour of premium on the exit the tunnel (``status``) is connected to, and
+    record the grant in ``store``. ``confirm`` must return True for this exact offer before
+    anything is signed; the exit broadcasts the transaction."""
+    if status.state != VpnState.CONNECTED or status.exit_key != offer.exit_key:
+        raise PremiumError("connect to this exit first: premium is granted to the tunnel's IPv4")
+    if not status.ip4:
+        raise PremiumError("the tunnel has no IPv4 address; the exit grants premium per IPv4")
+    if confirm(offer) is not True:
+        raise PremiumError("premium purchase not confirmed: nothing was signed or spent")
+    payment = signer(offer.address, offer.amount_units)
+    if payment.amount_units != offer.amount_units:
+        raise PremiumError("the signed payment does not match the offer; not sent")
+    message = directory.post_premium(offer.exit_key, status.ip4, payment.tx_hex, offer.address)
+    if payment.on_accepted is not None:
+        payment.on_accepted()
+    now = clock()
+    grant = PremiumGrant(
+        offer.exit_key,
+        now,
+        now + PREMIUM_SECONDS,
+        payment.txid,
+        offer.address,
+        offer.amount_units,
+        message,
+    )
+    store.add(grant)
+    return grant
 
 
 class WalletPaymentSigner:

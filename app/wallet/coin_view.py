@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from spv.address import address_from_script
 from spv.params import NetworkParams
 
-from .ledger import Coin, outpoint_text
+from .model import Coin, outpoint_text
 
 
 @dataclass(frozen=True)

@@ -1,260 +1,138 @@
-"""The wallet's ledger: its transactions, coins, balances and history.
+"""The wallet's ledger in its database: transactions, coins, conflicts, reorgs, balances.
 
-The ledger keeps every transaction that pays to or spends from the wallet, confirmed (with the
-height, hash and time of its block) or not (height None: broadcast by us, seen in the mempool,
-or taken out of the chain by a reorg). Coins and balances are derived from it:
+The ledger keeps every transaction that pays to or spends from the wallet, confirmed (height,
+block time, position) or not (broadcast by us, seen in the mempool, or taken out of the chain
+by a reorg). What it keeps of each:
 
-* a coin is an output paying one of the wallet's scripts (a Network Steward vote suffix allowed)
-  that no transaction of the ledger spends;
-* coinbase coins are immature until they have ``params.coinbase_maturity`` confirmations;
-* a coinbase output worth exactly the Network Steward share of its block's subsidy is an "NS
-  payment": it becomes unspendable ``params.ns_payment_expiry_blocks`` after it was mined, and is
-  skipped (counted as expired) from 1440 blocks before that, as pktwallet does;
-* an unconfirmed transaction that conflicts with a confirmed one is dropped with everything that
-  depends on it; a reorg turns confirmed transactions above the fork back into unconfirmed ones
-  (coinbases, which cannot return to a mempool, are dropped).
+* every output paying the wallet, as a coin (value, script, height, spender);
+* the raw bytes of a transaction that spends the wallet's coins (to show, bump, rebroadcast it)
+  and of a small one that only pays it; a bulky transaction that only pays the wallet — a
+  mining pool's coinbase of ~150 outputs — is kept as its own outputs and the output count;
+* the inputs of every stored transaction that is not a coinbase (conflicts, a child seen before
+  its parent).
 
-Which scripts are the wallet's is decided by the `owner` callback (see :class:`Owned`).
+Rules (as before the database): coinbase coins are immature until they have
+``params.coinbase_maturity`` confirmations; a coinbase output worth exactly the Network Steward
+share of its block's subsidy is an "NS payment" that becomes unspendable
+``params.ns_payment_expiry_blocks`` after it was mined and is skipped from 1440 blocks before
+that, as pktwallet does; an unconfirmed transaction that conflicts with a confirmed one is
+dropped with everything that depends on it; a reorg turns confirmed transactions above the fork
+back into unconfirmed ones (coinbases, which cannot return to a mempool, are dropped).
+
+Changes are written into the store's open transaction; the wallet commits (a batch of blocks,
+or one user action). Balances are a handful of indexed queries, whatever the history's size.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from spv.address import address_from_script
-from spv.hashes import hash_from_display, hash_to_display
 from spv.params import NetworkParams
 from spv.subsidy import network_steward_share
-from spv.tx import OutPoint, Transaction
+from spv.tx import Transaction
 
-NS_SAFETY_MARGIN = 1440  # pktwallet skips NS payments this many blocks before they expire
+from .keychain import KeyChain
+from .model import BIP125_MAX_SEQUENCE, NS_SAFETY_MARGIN, Balance
+from .store import (
+    FLAG_ALL_INPUTS_OURS,
+    FLAG_ALL_OUTPUTS_OURS,
+    FLAG_COINBASE,
+    FLAG_RBF,
+    FLAG_SPENDS,
+    WalletStore,
+    confirmed_ord,
+    unconfirmed_ord,
+)
+
+RAW_KEEP_LIMIT = 1000  # a transaction that only pays the wallet keeps its raw bytes up to this
 
 
 @dataclass(frozen=True)
-class KeyRef:
-    """Where a key lives: account index, branch and index; imported keys use account -1."""
-
-    account: int
-    branch: int
-    index: int
-
-    @property
-    def imported(self) -> bool:
-        return self.account < 0
+class AddResult:
+    recorded: bool  # the transaction concerns the wallet and is (still) in the ledger
+    keys_added: bool  # keys were derived to keep the gap limit
 
 
-@dataclass(frozen=True)
-class Owned:
-    """A wallet script: its key and how an output paying it is spent."""
-
-    ref: KeyRef
-    kind: str  # spend kind: p2wpkh, p2sh-p2wpkh, p2pkh, p2pkh-uncompressed
+def display_txid(txid: bytes) -> bytes:
+    """Transaction ids are stored in display byte order, so hex(txid) in SQL is the text."""
+    return txid[::-1]
 
 
-OwnerFn = Callable[[bytes], Owned | None]
+class Ledger:
+    """Transactions and coins of one wallet. Driven from one thread."""
 
+    def __init__(self, store: WalletStore, keys: KeyChain, params: NetworkParams) -> None:
+        self.store = store
+        self.db = store.db
+        self.keys = keys
+        self.params = params
+        self._tip_height = int(store.get("tip_height", -1))
+        self._tip_saved = self._tip_height
+        # The first history row whose running balance is stale; fixed before every commit
+        # (store.before_commit), so a committed database is always consistent.
+        self._running_from: tuple[int, int] | None = None
+        store.before_commit.append(self.before_commit)
 
-@dataclass
-class LedgerTx:
-    tx: Transaction
-    height: int | None = None
-    block_hash: bytes | None = None
-    timestamp: int | None = None  # block time (unix)
-    position: int = 0  # order among the wallet's transactions of its block
-    first_seen: int = 0  # unix time it was first recorded
+    # --- the tip ---
 
     @property
-    def confirmed(self) -> bool:
-        return self.height is not None
+    def tip_height(self) -> int:
+        return self._tip_height
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "txid": self.tx.txid_hex,
-            "raw": self.tx.serialize().hex(),
-            "height": self.height,
-            "block_hash": self.block_hash.hex() if self.block_hash is not None else None,
-            "timestamp": self.timestamp,
-            "position": self.position,
-            "first_seen": self.first_seen,
-        }
+    @tip_height.setter
+    def tip_height(self, height: int) -> None:
+        if height != self._tip_height:
+            self.store.begin()  # written by before_commit
+            self._tip_height = height
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> LedgerTx:
-        tx = Transaction.parse(bytes.fromhex(data["raw"]))
-        if tx.txid_hex != data["txid"]:
-            raise ValueError(f"transaction {data['txid']} does not match its raw bytes")
-        block_hash = data.get("block_hash")
-        height = data.get("height")
-        return cls(
-            tx=tx,
-            height=int(height) if height is not None else None,
-            block_hash=bytes.fromhex(block_hash) if block_hash is not None else None,
-            timestamp=int(data["timestamp"]) if data.get("timestamp") is not None else None,
-            position=int(data.get("position", 0)),
-            first_seen=int(data.get("first_seen", 0)),
+    def before_commit(self) -> None:
+        self.fix_running()
+        if self._tip_height != self._tip_saved:
+            self.store.put("tip_height", self._tip_height)
+            self._tip_saved = self._tip_height
+
+    def confirmations(self, height: int | None) -> int:
+        if height is None or height > self._tip_height:
+            return 0
+        return self._tip_height - height + 1
+
+    def maturity_limit(self) -> int:
+        """Coinbase coins at or below this height are mature."""
+        return self._tip_height - self.params.coinbase_maturity + 1
+
+    def ns_expiry_limit(self) -> int:
+        """NS payments at or below this height count as expired."""
+        return self._tip_height + NS_SAFETY_MARGIN - self.params.ns_payment_expiry_blocks
+
+    def is_ns_value(self, height: int, value: int) -> bool:
+        return bool(self.params.network_steward_script) and value == network_steward_share(
+            height, self.params
         )
 
+    # --- looking things up ---
 
-@dataclass(frozen=True)
-class Coin:
-    """An unspent output of the wallet."""
+    def tx_id(self, txid: bytes) -> int | None:
+        row = self.db.execute("SELECT id FROM txs WHERE txid = ?", (display_txid(txid),)).fetchone()
+        return None if row is None else int(row[0])
 
-    outpoint: OutPoint
-    value: int
-    script: bytes  # as it appears on chain (a vote suffix included)
-    owner: Owned
-    height: int | None
-    coinbase: bool
-    confirmations: int
-    mature: bool
-    ns_expired: bool  # an NS payment within the safety margin of its expiry (or past it)
-    trusted: bool  # confirmed, or unconfirmed with only our own inputs
-    frozen: bool = False
+    def count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM txs").fetchone()[0])
 
-    @property
-    def spendable(self) -> bool:
-        return self.mature and not self.ns_expired and not self.frozen
-
-    @property
-    def confirmed(self) -> bool:
-        return self.height is not None
-
-
-@dataclass(frozen=True)
-class Balance:
-    confirmed: int  # confirmed, mature, not expired (frozen coins included)
-    unconfirmed: int  # coins of unconfirmed transactions
-    immature: int  # coinbase coins below maturity
-    frozen: int  # part of confirmed + unconfirmed that is frozen
-    ns_expired: int  # NS payments past (or within 1440 blocks of) their expiry
-    spendable: int  # confirmed, not frozen
-
-    @property
-    def total(self) -> int:
-        return self.confirmed + self.unconfirmed + self.immature
-
-    def to_json(self) -> dict[str, int]:
-        return {
-            "confirmed": self.confirmed,
-            "unconfirmed": self.unconfirmed,
-            "immature": self.immature,
-            "frozen": self.frozen,
-            "ns_expired": self.ns_expired,
-            "spendable": self.spendable,
-            "total": self.total,
-        }
-
-
-BIP125_MAX_SEQUENCE = 0xFFFFFFFD  # an input with a sequence up to this signals replaceability
-
-
-@dataclass(frozen=True)
-class TxPart:
-    """One input or output of a transaction, as far as the wallet knows it."""
-
-    outpoint: str  # TXID:N (for an output: this transaction's)
-    address: str  # "" when unknown (an input not paid by the wallet) or not an address
-    value: int | None  # None: unknown (an input the wallet did not receive)
-    mine: bool
-
-
-@dataclass(frozen=True)
-class TxDetails:
-    txid: str
-    inputs: list[TxPart]
-    outputs: list[TxPart]
-    size: int
-    vsize: int
-    coinbase: bool
-    replaceable: bool = False  # unconfirmed, signals BIP125, spends only this wallet's coins
-    fee: int | None = None  # known when every input is this wallet's
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    txid: str
-    height: int | None
-    timestamp: int | None  # block time, or first seen when unconfirmed
-    confirmations: int
-    amount: int  # net change of the wallet's balance (negative when paying out)
-    fee: int | None  # known when every input is the wallet's
-    balance: int  # running balance after this transaction (history order)
-    direction: str  # incoming, outgoing, self
-    coinbase: bool
-    label: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "txid": self.txid,
-            "height": self.height,
-            "timestamp": self.timestamp,
-            "confirmations": self.confirmations,
-            "amount": self.amount,
-            "fee": self.fee,
-            "balance": self.balance,
-            "direction": self.direction,
-            "coinbase": self.coinbase,
-            "label": self.label,
-        }
-
-
-@dataclass
-class Ledger:
-    params: NetworkParams
-    owner: OwnerFn
-    txs: dict[bytes, LedgerTx] = field(default_factory=dict)
-    tip_height: int = -1
-    _spent_by: dict[OutPoint, bytes] = field(default_factory=dict, repr=False)
-    _owned: set[OutPoint] = field(default_factory=set, repr=False)
-
-    # --- indexes (kept up to date incrementally: a mining wallet has many transactions) ---
-
-    def _index(self, txid: bytes, tx: Transaction) -> None:
-        if not tx.is_coinbase():
-            for txin in tx.inputs:
-                self._spent_by[txin.prevout] = txid
-        for n, out in enumerate(tx.outputs):
-            if self.owner(out.script) is not None:
-                self._owned.add(OutPoint(txid, n))
-
-    def _unindex(self, txid: bytes, tx: Transaction) -> None:
-        if not tx.is_coinbase():
-            for txin in tx.inputs:
-                if self._spent_by.get(txin.prevout) == txid:
-                    del self._spent_by[txin.prevout]
-        for n in range(len(tx.outputs)):
-            self._owned.discard(OutPoint(txid, n))
-
-    def reindex(self) -> None:
-        """Rebuild the indexes (call it when the wallet gained scripts: outputs of known
-        transactions may have become ours)."""
-        self._spent_by = {}
-        self._owned = set()
-        for txid, ltx in self.txs.items():
-            self._index(txid, ltx.tx)
-
-    def spent_by(self) -> dict[OutPoint, bytes]:
-        """Outpoint -> id of the ledger transaction spending it (read-only)."""
-        return self._spent_by
+    def _our_coin(self, prev_txid: bytes, vout: int) -> tuple[int, int, int | None] | None:
+        """(tx id, value, spender) of the wallet's coin at this outpoint, if any."""
+        row = self.db.execute(
+            "SELECT c.tx, c.value, c.spent_by FROM txs t JOIN coins c ON c.tx = t.id "
+            "WHERE t.txid = ? AND c.vout = ?",
+            (display_txid(prev_txid), vout),
+        ).fetchone()
+        return None if row is None else (int(row[0]), int(row[1]), row[2])
 
     def is_relevant(self, tx: Transaction) -> bool:
-        if any(self.owner(o.script) is not None for o in tx.outputs):
+        if any(self.keys.owner(o.script) is not None for o in tx.outputs):
             return True
-        return any(self._owned_prevout(i.prevout) is not None for i in tx.inputs)
-
-    def _owned_prevout(self, prevout: OutPoint) -> tuple[int, Owned] | None:
-        parent = self.txs.get(prevout.txid)
-        if parent is None or prevout.index >= len(parent.tx.outputs):
-            return None
-        out = parent.tx.outputs[prevout.index]
-        owned = self.owner(out.script)
-        return (out.value, owned) if owned is not None else None
-
-    def owned_outpoints(self) -> set[OutPoint]:
-        """Every output of the ledger that pays the wallet, spent or not (read-only)."""
-        return self._owned
+        if tx.is_coinbase():
+            return False
+        return any(self._our_coin(i.prevout.txid, i.prevout.index) for i in tx.inputs)
 
     # --- changes ---
 
@@ -263,299 +141,365 @@ class Ledger:
         tx: Transaction,
         *,
         height: int | None = None,
-        block_hash: bytes | None = None,
         timestamp: int | None = None,
         position: int = 0,
         now: int = 0,
-    ) -> bool:
-        """Record `tx` (confirmed when `height` is given). Returns False when it is ignored:
-        irrelevant, or unconfirmed and in conflict with a confirmed transaction."""
-        if not self.is_relevant(tx):
-            return False
-        txid = tx.txid
-        spent = self.spent_by()
-        conflicts = {
-            spent[i.prevout]
-            for i in tx.inputs
-            if not tx.is_coinbase() and i.prevout in spent and spent[i.prevout] != txid
-        }
-        if height is None and any(self.txs[c].confirmed for c in conflicts):
-            return False
-        for other in conflicts:
-            if other in self.txs:
-                self.remove(other)
-        existing = self.txs.get(txid)
-        if existing is None:
-            existing = LedgerTx(tx, first_seen=now)
-            self.txs[txid] = existing
-            self._index(txid, tx)
-        elif tx.has_witness and existing.tx.serialize() != tx.serialize():
-            existing.tx = tx  # keep the witness form (same txid: same inputs and outputs)
+    ) -> AddResult:
+        """Record `tx` (confirmed when `height` is given); not recorded when it is irrelevant,
+        or unconfirmed and in conflict with a confirmed transaction."""
+        coinbase = tx.is_coinbase()
+        txid = display_txid(tx.txid)
+        row = self.db.execute(
+            "SELECT id, height, time, pos, raw FROM txs WHERE txid = ?", (txid,)
+        ).fetchone()
+        own = self._own_outputs(tx)
+        spends: list[tuple[int, int]] = []  # (coin's tx id, vout) of the wallet's coins
+        if not coinbase:
+            for txin in tx.inputs:
+                coin = self._our_coin(txin.prevout.txid, txin.prevout.index)
+                if coin is not None:
+                    spends.append((coin[0], txin.prevout.index))
+        if row is None and not own and not spends:
+            return AddResult(False, False)
+        self.store.begin()
+        if row is None:
+            if not coinbase:
+                conflicts = self._conflicts(tx, None)
+                if height is None and any(h is not None for _, h in conflicts):
+                    return AddResult(False, False)
+                for other, _ in conflicts:
+                    self.remove_id(other)
+            tx_row = self._insert(tx, txid, own, spends, height, timestamp, position, now)
+        else:
+            tx_row = int(row[0])
+            if height is not None:
+                if not coinbase:
+                    for other, _ in self._conflicts(tx, tx_row):
+                        self.remove_id(other)
+                if (row[1], row[2], row[3]) != (height, timestamp, position):
+                    self._confirm(tx_row, height, timestamp, position)
+            if row[4] is not None and tx.has_witness:
+                raw = tx.serialize()
+                if raw != row[4]:  # keep the witness form (same txid: same inputs, outputs)
+                    self.db.execute("UPDATE txs SET raw = ? WHERE id = ?", (raw, tx_row))
+            self._add_new_outputs(tx_row, txid, own, height, coinbase)
         if height is not None:
-            existing.height = height
-            existing.block_hash = block_hash
-            existing.timestamp = timestamp
-            existing.position = position
-            self.tip_height = max(self.tip_height, height)
-        return True
+            self.tip_height = max(self._tip_height, height)
+        keys_added = False
+        while True:
+            refs = [self.keys.script_of(sid)[1].ref for _, _, sid in own]
+            if not self.keys.mark_used(refs):
+                break
+            keys_added = True
+            again = self._own_outputs(tx)  # outputs paying keys derived just now
+            if len(again) == len(own):
+                break
+            own = again
+            self._add_new_outputs(tx_row, txid, own, height, coinbase)
+        return AddResult(True, keys_added)
+
+    def _own_outputs(self, tx: Transaction) -> list[tuple[int, int, int]]:
+        """(vout, value, script id) of the outputs paying the wallet."""
+        out = []
+        for n, txout in enumerate(tx.outputs):
+            sid = self.keys.script_id(txout.script)
+            if sid is not None:
+                out.append((n, txout.value, sid))
+        return out
+
+    def _conflicts(self, tx: Transaction, own_id: int | None) -> list[tuple[int, int | None]]:
+        """(id, height) of the stored transactions spending an input of `tx`."""
+        found: dict[int, int | None] = {}
+        for txin in tx.inputs:
+            for spender, height in self.db.execute(
+                "SELECT i.spender, t.height FROM inputs i JOIN txs t ON t.id = i.spender "
+                "WHERE i.prev_txid = ? AND i.prev_vout = ?",
+                (display_txid(txin.prevout.txid), txin.prevout.index),
+            ):
+                if spender != own_id:
+                    found[int(spender)] = height
+        return list(found.items())
+
+    def _insert(
+        self,
+        tx: Transaction,
+        txid: bytes,
+        own: list[tuple[int, int, int]],
+        spends: list[tuple[int, int]],
+        height: int | None,
+        timestamp: int | None,
+        position: int,
+        now: int,
+    ) -> int:
+        coinbase = tx.is_coinbase()
+        received = sum(v for _, v, _ in own)
+        flags = FLAG_COINBASE if coinbase else 0
+        if len(own) == len(tx.outputs):
+            flags |= FLAG_ALL_OUTPUTS_OURS
+        if not coinbase and any(i.sequence <= BIP125_MAX_SEQUENCE for i in tx.inputs):
+            flags |= FLAG_RBF
+        keep_raw = not coinbase and (bool(spends) or tx.size <= RAW_KEEP_LIMIT)
+        ord_ = confirmed_ord(height, position) if height is not None else unconfirmed_ord(now)
+        cur = self.db.execute(
+            "INSERT INTO txs (txid, height, time, pos, first_seen, ord, flags, amount, fee, "
+            "n_out, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+            (
+                txid,
+                height,
+                timestamp if height is not None else None,
+                position,
+                now,
+                ord_,
+                flags,
+                received,
+                len(tx.outputs),
+                tx.serialize() if keep_raw else None,
+            ),
+        )
+        tx_row = int(cur.lastrowid or 0)
+        self._touch_running(ord_, tx_row)
+        if not coinbase:
+            self.db.executemany(
+                "INSERT OR IGNORE INTO inputs (prev_txid, prev_vout, spender) VALUES (?, ?, ?)",
+                [(display_txid(i.prevout.txid), i.prevout.index, tx_row) for i in tx.inputs],
+            )
+        if spends:
+            self.db.executemany(
+                "UPDATE coins SET spent_by = ? WHERE tx = ? AND vout = ?",
+                [(tx_row, c, v) for c, v in spends],
+            )
+        self._add_new_outputs(tx_row, txid, own, height, coinbase, refresh=False)
+        if not coinbase:
+            self.refresh(tx_row)
+        return tx_row
+
+    def _add_new_outputs(
+        self,
+        tx_row: int,
+        txid: bytes,
+        own: list[tuple[int, int, int]],
+        height: int | None,
+        coinbase: bool,
+        *,
+        refresh: bool = True,
+    ) -> None:
+        """Coins for the outputs of `own` not recorded yet (all of them for a new row)."""
+        if not own:
+            return
+        known = {
+            int(v) for (v,) in self.db.execute("SELECT vout FROM coins WHERE tx = ?", (tx_row,))
+        }
+        new = [(n, v, s) for n, v, s in own if n not in known]
+        if not new:
+            return
+        rows = []
+        children: set[int] = set()
+        for n, value, sid in new:
+            ns = int(coinbase and height is not None and self.is_ns_value(height, value))
+            spender = None
+            for (s,) in self.db.execute(
+                "SELECT spender FROM inputs WHERE prev_txid = ? AND prev_vout = ?", (txid, n)
+            ):
+                spender = int(s)  # a child seen before its parent
+                children.add(spender)
+            rows.append((tx_row, n, value, sid, height, int(coinbase), ns, spender))
+        self.db.executemany(
+            "INSERT INTO coins (tx, vout, value, script, height, cb, ns, spent_by) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        if refresh and (known or not coinbase):
+            self.refresh(tx_row)
+        for child in children:
+            self.refresh(child)
+
+    def refresh(self, tx_row: int) -> None:
+        """Recompute a transaction's amount, fee and flags from its coins (after coins it
+        spends or pays became known)."""
+        spent, spent_count = self.db.execute(
+            "SELECT COALESCE(SUM(value), 0), COUNT(*) FROM coins WHERE spent_by = ?", (tx_row,)
+        ).fetchone()
+        received, received_count = self.db.execute(
+            "SELECT COALESCE(SUM(value), 0), COUNT(*) FROM coins WHERE tx = ?", (tx_row,)
+        ).fetchone()
+        (n_inputs,) = self.db.execute(
+            "SELECT COUNT(*) FROM inputs WHERE spender = ?", (tx_row,)
+        ).fetchone()
+        flags, n_out, raw, ord_, old_amount = self.db.execute(
+            "SELECT flags, n_out, raw, ord, amount FROM txs WHERE id = ?", (tx_row,)
+        ).fetchone()
+        flags &= FLAG_COINBASE | FLAG_RBF
+        fee = None
+        if spent_count:
+            flags |= FLAG_SPENDS
+        if spent_count and spent_count == n_inputs:
+            flags |= FLAG_ALL_INPUTS_OURS
+            if raw is not None:
+                fee = spent - sum(o.value for o in Transaction.parse(raw).outputs)
+        if received_count == n_out:
+            flags |= FLAG_ALL_OUTPUTS_OURS
+        amount = received - spent
+        self.db.execute(
+            "UPDATE txs SET flags = ?, amount = ?, fee = ? WHERE id = ?",
+            (flags, amount, fee, tx_row),
+        )
+        if amount != old_amount:
+            self._touch_running(ord_, tx_row)
+
+    def _confirm(self, tx_row: int, height: int, timestamp: int | None, position: int) -> None:
+        (old_ord,) = self.db.execute("SELECT ord FROM txs WHERE id = ?", (tx_row,)).fetchone()
+        new_ord = confirmed_ord(height, position)
+        self.db.execute(
+            "UPDATE txs SET height = ?, time = ?, pos = ?, ord = ? WHERE id = ?",
+            (height, timestamp, position, new_ord, tx_row),
+        )
+        self.db.execute("UPDATE coins SET height = ? WHERE tx = ?", (height, tx_row))
+        self._touch_running(min(old_ord, new_ord), 0)
 
     def remove(self, txid: bytes) -> list[bytes]:
-        """Drop a transaction and every transaction spending its outputs; returns their ids."""
+        """Drop a transaction and every transaction spending its outputs; their ids."""
+        tx_row = self.tx_id(txid)
+        return [] if tx_row is None else self.remove_id(tx_row)
+
+    def remove_id(self, tx_row: int) -> list[bytes]:
+        self.store.begin()
         removed: list[bytes] = []
-        todo = [txid]
+        todo = [tx_row]
         while todo:
             current = todo.pop()
-            ltx = self.txs.pop(current, None)
-            if ltx is None:
+            row = self.db.execute("SELECT txid, ord FROM txs WHERE id = ?", (current,)).fetchone()
+            if row is None:
                 continue
-            removed.append(current)
-            for n in range(len(ltx.tx.outputs)):
-                child = self._spent_by.get(OutPoint(current, n))
-                if child is not None:
-                    todo.append(child)
-            self._unindex(current, ltx.tx)
+            removed.append(display_txid(bytes(row[0])))
+            self._touch_running(int(row[1]), current)
+            todo.extend(
+                int(s)
+                for (s,) in self.db.execute(
+                    "SELECT spent_by FROM coins WHERE tx = ? AND spent_by IS NOT NULL",
+                    (current,),
+                )
+            )
+            todo.extend(
+                int(s)
+                for (s,) in self.db.execute(
+                    "SELECT DISTINCT i.spender FROM inputs i WHERE i.prev_txid = ?", (row[0],)
+                )
+                if s != current
+            )
+            self.db.execute("UPDATE coins SET spent_by = NULL WHERE spent_by = ?", (current,))
+            self.db.execute("DELETE FROM coins WHERE tx = ?", (current,))
+            self.db.execute("DELETE FROM inputs WHERE spender = ?", (current,))
+            self.db.execute("DELETE FROM txs WHERE id = ?", (current,))
         return removed
 
     def rewind(self, height: int) -> None:
         """Blocks above `height` left the chain."""
-        for txid, ltx in list(self.txs.items()):
-            if ltx.height is not None and ltx.height > height and txid in self.txs:
-                if ltx.tx.is_coinbase():
-                    self.remove(txid)
-                else:
-                    ltx.height = ltx.block_hash = ltx.timestamp = None
-        self.tip_height = min(self.tip_height, height)
-
-    # --- derived views ---
-
-    def confirmations(self, height: int | None) -> int:
-        if height is None or height > self.tip_height:
-            return 0
-        return self.tip_height - height + 1
-
-    def is_ns_payment(self, ltx: LedgerTx, value: int) -> bool:
-        return (
-            ltx.height is not None
-            and ltx.tx.is_coinbase()
-            and bool(self.params.network_steward_script)
-            and value == network_steward_share(ltx.height, self.params)
-        )
-
-    def ns_expired(self, ltx: LedgerTx, value: int) -> bool:
-        if not self.is_ns_payment(ltx, value):
-            return False
-        assert ltx.height is not None
-        limit = self.tip_height + NS_SAFETY_MARGIN - self.params.ns_payment_expiry_blocks
-        return limit >= ltx.height
-
-    def _trusted(self, ltx: LedgerTx) -> bool:
-        if ltx.confirmed:
-            return True
-        return not ltx.tx.is_coinbase() and all(
-            self._owned_prevout(i.prevout) is not None for i in ltx.tx.inputs
-        )
-
-    def coins(self, frozen: Iterable[OutPoint] = ()) -> list[Coin]:
-        """Unspent outputs paying the wallet, oldest first."""
-        frozen_set = set(frozen)
-        spent = self.spent_by()
-        result: list[Coin] = []
-        for txid, ltx in self._ordered():
-            coinbase = ltx.tx.is_coinbase()
-            confirmations = self.confirmations(ltx.height)
-            mature = not coinbase or confirmations >= self.params.coinbase_maturity
-            trusted = self._trusted(ltx)
-            for n, out in enumerate(ltx.tx.outputs):
-                owned = self.owner(out.script)
-                if owned is None:
-                    continue
-                outpoint = OutPoint(txid, n)
-                if outpoint in spent:
-                    continue
-                result.append(
-                    Coin(
-                        outpoint=outpoint,
-                        value=out.value,
-                        script=out.script,
-                        owner=owned,
-                        height=ltx.height,
-                        coinbase=coinbase,
-                        confirmations=confirmations,
-                        mature=mature,
-                        ns_expired=self.ns_expired(ltx, out.value),
-                        trusted=trusted,
-                        frozen=outpoint in frozen_set,
-                    )
-                )
-        return result
-
-    def balance(self, frozen: Iterable[OutPoint] = ()) -> Balance:
-        confirmed = unconfirmed = immature = frozen_total = expired = spendable = 0
-        for coin in self.coins(frozen):
-            if coin.ns_expired:
-                expired += coin.value
-            elif not coin.mature:
-                immature += coin.value
-            elif coin.confirmed:
-                confirmed += coin.value
-                if not coin.frozen:
-                    spendable += coin.value
-            else:
-                unconfirmed += coin.value
-            if coin.frozen and coin.mature and not coin.ns_expired:
-                frozen_total += coin.value
-        return Balance(confirmed, unconfirmed, immature, frozen_total, expired, spendable)
-
-    def _ordered(self) -> list[tuple[bytes, LedgerTx]]:
-        def key(item: tuple[bytes, LedgerTx]) -> tuple[int, int, int, int, str]:
-            ltx = item[1]
-            if ltx.height is not None:
-                return (0, ltx.height, ltx.position, 0, ltx.tx.txid_hex)
-            return (1, 0, 0, ltx.first_seen, ltx.tx.txid_hex)
-
-        return sorted(self.txs.items(), key=key)
-
-    def delta_and_fee(self, ltx: LedgerTx) -> tuple[int, int | None, bool, bool]:
-        """(net amount, fee or None, any input ours, every output ours)."""
-        received = sum(o.value for o in ltx.tx.outputs if self.owner(o.script) is not None)
-        sent = 0
-        ours = 0
-        if not ltx.tx.is_coinbase():
-            for txin in ltx.tx.inputs:
-                found = self._owned_prevout(txin.prevout)
-                if found is not None:
-                    sent += found[0]
-                    ours += 1
-        all_inputs_ours = ours == len(ltx.tx.inputs) and ours > 0
-        fee = sent - sum(o.value for o in ltx.tx.outputs) if all_inputs_ours else None
-        all_outputs_ours = all(self.owner(o.script) is not None for o in ltx.tx.outputs)
-        return received - sent, fee, ours > 0, all_outputs_ours
-
-    def history(self, labels: Mapping[str, str] | None = None) -> list[HistoryEntry]:
-        """Every transaction, oldest first, with the running balance (all coins, immature
-        and unconfirmed included)."""
-        labels = labels or {}
-        running = 0
-        entries = []
-        for _txid, ltx in self._ordered():
-            amount, fee, spends, all_ours = self.delta_and_fee(ltx)
-            running += amount
-            if spends and all_ours:
-                direction = "self"
-            elif spends:
-                direction = "outgoing"
-            else:
-                direction = "incoming"
-            txid_hex = ltx.tx.txid_hex
-            entries.append(
-                HistoryEntry(
-                    txid=txid_hex,
-                    height=ltx.height,
-                    timestamp=ltx.timestamp if ltx.timestamp is not None else ltx.first_seen,
-                    confirmations=self.confirmations(ltx.height),
-                    amount=amount,
-                    fee=fee,
-                    balance=running,
-                    direction=direction,
-                    coinbase=ltx.tx.is_coinbase(),
-                    label=labels.get(txid_hex, "")
-                    or self._address_label(ltx.tx, direction, labels),
-                )
-            )
-        return entries
-
-    def details(self, txid_text: str) -> TxDetails:
-        """The inputs and outputs of a ledger transaction, with what the wallet knows of
-        them (a light client only knows the value of the inputs that paid it)."""
-        ltx = self.txs.get(hash_from_display(txid_text))
-        if ltx is None:
-            raise KeyError(f"transaction {txid_text} is not in this wallet")
-        tx = ltx.tx
-        inputs = []
-        if not tx.is_coinbase():
-            for txin in tx.inputs:
-                parent = self.txs.get(txin.prevout.txid)
-                out = (
-                    parent.tx.outputs[txin.prevout.index]
-                    if parent is not None and txin.prevout.index < len(parent.tx.outputs)
-                    else None
-                )
-                inputs.append(
-                    TxPart(
-                        outpoint=outpoint_text(txin.prevout),
-                        address=(address_from_script(out.script, self.params) or "")
-                        if out is not None
-                        else "",
-                        value=out.value if out is not None else None,
-                        mine=out is not None and self.owner(out.script) is not None,
-                    )
-                )
-        outputs = [
-            TxPart(
-                outpoint=f"{tx.txid_hex}:{n}",
-                address=address_from_script(out.script, self.params) or "",
-                value=out.value,
-                mine=self.owner(out.script) is not None,
-            )
-            for n, out in enumerate(tx.outputs)
+        self.store.begin()
+        for (tx_row,) in self.db.execute(
+            "SELECT id FROM txs WHERE height > ? AND flags & ? ORDER BY ord DESC",
+            (height, FLAG_COINBASE),
+        ).fetchall():
+            self.remove_id(int(tx_row))
+        moved = self.db.execute("SELECT MIN(ord) FROM txs WHERE height > ?", (height,)).fetchone()[
+            0
         ]
-        all_ours = bool(inputs) and all(i.mine and i.value is not None for i in inputs)
-        fee = (
-            sum(i.value or 0 for i in inputs) - sum(o.value or 0 for o in outputs)
-            if all_ours
-            else None
-        )
-        replaceable = (
-            all_ours
-            and ltx.height is None
-            and any(i.sequence <= BIP125_MAX_SEQUENCE for i in tx.inputs)
-        )
-        return TxDetails(
-            tx.txid_hex,
-            inputs,
-            outputs,
-            len(tx.serialize()),
-            tx.vsize,
-            tx.is_coinbase(),
-            replaceable,
-            fee,
-        )
+        if moved is not None:
+            self.db.execute(
+                "UPDATE coins SET height = NULL WHERE tx IN (SELECT id FROM txs WHERE height > ?)",
+                (height,),
+            )
+            self.db.execute(
+                "UPDATE txs SET height = NULL, time = NULL, pos = 0, ord = ? + first_seen "
+                "WHERE height > ?",
+                (unconfirmed_ord(0), height),
+            )
+            self._touch_running(int(moved), 0)
+        self.tip_height = min(self._tip_height, height)
 
-    def _address_label(self, tx: Transaction, direction: str, labels: Mapping[str, str]) -> str:
-        """A transaction without its own label shows the label of the address it paid: one of
-        ours for a payment received, the recipient's for a payment sent."""
-        for out in tx.outputs:
-            if (self.owner(out.script) is not None) != (direction != "outgoing"):
+    # --- running balance (history order) ---
+
+    def _touch_running(self, ord_: int, tx_row: int) -> None:
+        key = (ord_, tx_row)
+        if self._running_from is None or key < self._running_from:
+            self._running_from = key
+
+    def fix_running(self) -> None:
+        """Bring the stored running balances up to date from the first changed row on (the
+        usual case, new blocks at the end of the history, touches only the new rows and the
+        unconfirmed ones after them)."""
+        if self._running_from is None:
+            return
+        ord_, tx_row = self._running_from
+        before = self.db.execute(
+            "SELECT running FROM txs WHERE (ord, id) < (?, ?) ORDER BY ord DESC, id DESC LIMIT 1",
+            (ord_, tx_row),
+        ).fetchone()
+        base = int(before[0]) if before is not None else 0
+        self.store.begin()
+        self.db.execute(
+            "UPDATE txs SET running = s.running FROM (SELECT id, ? + SUM(amount) OVER "
+            "(ORDER BY ord, id ROWS UNBOUNDED PRECEDING) AS running FROM txs "
+            "WHERE (ord, id) >= (?, ?)) AS s WHERE txs.id = s.id AND txs.running != s.running",
+            (base, ord_, tx_row),
+        )
+        self._running_from = None
+
+    # --- balances ---
+
+    def balance(self) -> Balance:
+        """Spendable / unconfirmed / immature / frozen / expired NS, from indexed queries."""
+        db = self.db
+        (total,) = db.execute("SELECT COALESCE(SUM(unspent), 0) FROM script_balance").fetchone()
+        (unconfirmed,) = db.execute(
+            "SELECT COALESCE(SUM(value), 0) FROM coins WHERE spent_by IS NULL AND height IS NULL"
+        ).fetchone()
+        (immature,) = db.execute(
+            "SELECT COALESCE(SUM(value), 0) FROM coins "
+            "WHERE spent_by IS NULL AND height > ? AND cb = 1",
+            (self.maturity_limit(),),
+        ).fetchone()
+        (expired,) = db.execute(
+            "SELECT COALESCE(SUM(value), 0) FROM coins "
+            "WHERE ns = 1 AND spent_by IS NULL AND height <= ?",
+            (self.ns_expiry_limit(),),
+        ).fetchone()
+        frozen_total = frozen_confirmed = 0
+        for value, height, cb, ns in self.frozen_coins():
+            if cb and height is not None and height > self.maturity_limit():
                 continue
-            address = address_from_script(out.script, self.params)
-            if address is not None and labels.get(address):
-                return labels[address]
-        return ""
+            if ns and height is not None and height <= self.ns_expiry_limit():
+                continue
+            frozen_total += value
+            if height is not None:
+                frozen_confirmed += value
+        confirmed = total - unconfirmed - immature - expired
+        return Balance(
+            confirmed, unconfirmed, immature, frozen_total, expired, confirmed - frozen_confirmed
+        )
 
-    # --- persistence ---
+    def frozen_coins(self) -> list[tuple[int, int | None, int, int]]:
+        """(value, height, coinbase, ns) of the unspent frozen coins."""
+        return [
+            (int(v), h, int(cb), int(ns))
+            for v, h, cb, ns in self.db.execute(
+                # CROSS JOIN keeps this order (a few frozen rows first): the planner, with
+                # no statistics, would otherwise walk every coin.
+                "SELECT c.value, c.height, c.cb, c.ns FROM frozen f "
+                "CROSS JOIN txs t ON t.txid = f.txid "
+                "CROSS JOIN coins c ON c.tx = t.id AND c.vout = f.vout "
+                "WHERE c.spent_by IS NULL"
+            )
+        ]
 
-    def to_json(self) -> list[dict[str, Any]]:
-        return [ltx.to_json() for _, ltx in self._ordered()]
+    def script_balances(self) -> dict[int, int]:
+        """Unspent value per base script id (vote forms folded in)."""
+        return {
+            int(s): int(v)
+            for s, v in self.db.execute(
+                "SELECT script, unspent FROM script_balance WHERE coins > 0"
+            )
+        }
 
-    def load_json(self, items: Iterable[Mapping[str, Any]]) -> None:
-        self.txs = {}
-        for item in items:
-            ltx = LedgerTx.from_json(item)
-            self.txs[ltx.tx.txid] = ltx
-        self.reindex()
-
-
-def outpoint_from_text(text: str) -> OutPoint:
-    """Parse ``TXID:N``; raises ValueError with a clear message."""
-    txid_text, sep, index_text = text.strip().rpartition(":")
-    if not sep or len(txid_text) != 64 or not index_text.isdigit():
-        raise ValueError(f"bad coin {text!r}: expected TXID:N")
-    try:
-        txid = hash_from_display(txid_text)
-    except ValueError:
-        raise ValueError(f"bad coin {text!r}: the txid is not hexadecimal") from None
-    return OutPoint(txid, int(index_text))
-
-
-def outpoint_text(outpoint: OutPoint) -> str:
-    return f"{hash_to_display(outpoint.txid)}:{outpoint.index}"
+    def used_script_ids(self) -> set[int]:
+        """Base ids of scripts that ever received a coin (imported keys' "used")."""
+        return {int(s) for (s,) in self.db.execute("SELECT script FROM script_balance")}

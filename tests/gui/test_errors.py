@@ -80,7 +80,7 @@ def test_show_error_without_a_summary_uses_the_kind_of_error(qtbot) -> None:  # 
     try:
         assert box.text() == "Wrong password"
         assert box.detailedText() == (
-            "app.wallet.wallet.PasswordError: the password does not open this wallet"
+            "app.wallet.errors.PasswordError: the password does not open this wallet"
         )
     finally:
         box.done(0)

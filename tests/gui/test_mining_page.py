@@ -13,8 +13,8 @@ from app.core import AppCore  # noqa: E402
 from app.gui.bridge import CoreBridge  # noqa: E402
 from app.gui.calls import GuiCalls  # noqa: E402
 from app.gui.main_window import MainWindow  # noqa: E402
-from app.mining import MiningService  # noqa: E402
-from app.mining_settings import load_settings  # noqa: E402
+from app.mining.service import MiningService  # noqa: E402
+from app.mining.settings import load_settings  # noqa: E402
 from app.wallet.wallet import Wallet  # noqa: E402
 from miner import kernel  # noqa: E402
 from spv.params import REGTEST  # noqa: E402
@@ -29,7 +29,7 @@ def test_mining_page_start_stop_with_the_wallet_address(qtbot, tmp_path: Path) -
     wallet, _ = Wallet.create(
         tmp_path, "main", REGTEST, "password1", kdf_params={"n": 1024, "r": 8, "p": 1}
     )
-    address = wallet.receive_address()
+    address = wallet.mining_address()  # the steady address mining pays to
     wallet.close()
     chain = RegtestChain()
     chain.mine_many(3)

@@ -1,7 +1,8 @@
 """Send page: coin control (choose, freeze), fee presets and a custom rate, RBF; against the
 real core and wallet and a loopback test peer that checks what is broadcast."""
 
-import json
+import contextlib
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +21,8 @@ from app.gui.coin_control import CoinControlDialog  # noqa: E402
 from app.gui.main_window import MainWindow  # noqa: E402
 from app.gui.money import coins  # noqa: E402
 from app.gui.send_page import PreviewDialog, SendPage  # noqa: E402
-from app.wallet.ledger import outpoint_text  # noqa: E402
-from app.wallet.wallet import SEQUENCE_RBF, Wallet, state_path  # noqa: E402
+from app.wallet.model import outpoint_text  # noqa: E402
+from app.wallet.wallet import SEQUENCE_RBF, Wallet, db_path  # noqa: E402
 from spv.address import script_for_address  # noqa: E402
 from spv.params import REGTEST  # noqa: E402
 from spv.tx import OutPoint  # noqa: E402
@@ -130,13 +131,13 @@ def test_chosen_coin_is_exactly_what_the_payment_spends(qtbot, funded: Setup) ->
     send = funded.send
     destination = _new_wallet_address(Path(funded.window.core.datadir) / "other", "b")
     coin_dialog = _open_coin_control(qtbot, send)
-    assert coin_dialog.table.rowCount() == 2
-    assert [v.outpoint for v in coin_dialog._coins.values()] == [funded.older, funded.newer]
-    assert coin_dialog.total.text() == "Checked: 0 coin(s), 0 rBTC"
+    assert coin_dialog.model.rowCount() == 2
+    assert [v.outpoint for v in coin_dialog.model.rows] == [funded.older, funded.newer]
+    assert coin_dialog.total.text() == "Checked: 0 coins, 0 rBTC"
     coin_dialog.set_checked(funded.newer, True)
-    assert coin_dialog.total.text() == "Checked: 1 coin(s), 50 rBTC"  # live
+    assert coin_dialog.total.text() == "Checked: 1 coin, 50 rBTC"  # live
     coin_dialog.set_checked(funded.older, True)
-    assert coin_dialog.total.text() == "Checked: 2 coin(s), 100 rBTC"
+    assert coin_dialog.total.text() == "Checked: 2 coins, 100 rBTC"
     coin_dialog.set_checked(funded.older, False)
     qtbot.mouseClick(coin_dialog.use_button, Qt.MouseButton.LeftButton)
     assert not coin_dialog.isVisible()
@@ -161,14 +162,17 @@ def test_frozen_coin_is_left_out_of_a_max_send(qtbot, funded: Setup) -> None:  #
     coin_dialog.set_checked(funded.older, True)
     qtbot.mouseClick(coin_dialog.freeze_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: coin_dialog.chosen()[0].frozen, timeout=10_000)
-    assert coin_dialog.table.item(0, 5).text() == "frozen"
+    assert coin_dialog.model.index(0, 5).data() == "frozen"
     assert coin_dialog.unfreeze_button.isEnabled() and not coin_dialog.freeze_button.isEnabled()
     qtbot.mouseClick(coin_dialog.use_button, Qt.MouseButton.LeftButton)
     assert "frozen" in coin_dialog.status.text() and coin_dialog.isVisible()
     coin_dialog.reject()
     assert send.chosen_coins == []
-    state = json.loads(state_path(Path(funded.window.core.datadir), "main").read_text())
-    assert state["frozen"] == [funded.older]  # saved at once
+    with contextlib.closing(
+        sqlite3.connect(db_path(Path(funded.window.core.datadir), "main"))
+    ) as db:  # committed at once: another connection sees it
+        rows = db.execute("SELECT lower(hex(txid)), vout FROM frozen").fetchall()
+    assert [f"{t}:{v}" for t, v in rows] == [funded.older]
 
     send.address.setText(_new_wallet_address(Path(funded.window.core.datadir) / "x", "x"))
     send.max.setChecked(True)

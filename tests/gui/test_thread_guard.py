@@ -22,7 +22,7 @@ from app.core import AppCore  # noqa: E402
 from app.gui.bridge import CoreBridge  # noqa: E402
 from app.gui.calls import GuiCalls  # noqa: E402
 from app.gui.main_window import MainWindow  # noqa: E402
-from app.mining import MiningService  # noqa: E402
+from app.mining.service import MiningService  # noqa: E402
 from app.threadguard import GuiThreadViolation  # noqa: E402
 from app.wallet.sync import sync_wallet  # noqa: E402
 from app.wallet.wallet import Wallet  # noqa: E402

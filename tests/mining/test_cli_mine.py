@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
-from app.mining_settings import KNOWN_POOLS
+from app.cli.main import main
+from app.mining.settings import KNOWN_POOLS
 from app.wallet.wallet import Wallet
 from miner import kernel
 from spv.params import MAINNET
@@ -67,8 +67,11 @@ def test_mines_for_the_wallet_address(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, pool: TestPool
 ) -> None:
     wallet, _ = Wallet.create(tmp_path, "default", MAINNET, "pw", kdf_params=FAST_KDF)
-    address = wallet.receive_address()
+    receive = wallet.receive_address()
     wallet.close()
+    code, out, _ = run(capsys, "--datadir", str(tmp_path), "mining-address")
+    address = out.strip()
+    assert code == 0 and address.startswith("pkt1q") and address != receive
     code, out, err = run(
         capsys, "--datadir", str(tmp_path), "mine", "--pool", pool.url, "--threads", "1",
         "--duration", "3", "--status-interval", "0.5", "--batch-seconds", "0.2",
@@ -163,9 +166,7 @@ def test_mining_earnings_from_the_wallet(
     now = int(time.time())
     for i, value in enumerate((1000, 2000)):
         cb = coinbase(2_000_000 + i, [TxOut(value, script)])
-        assert wallet.ledger.add(
-            cb, height=2_000_000 + i, block_hash=bytes([i]) * 32, timestamp=now
-        )
+        wallet.on_block_transactions(2_000_000 + i, bytes([i]) * 32, now, [cb])
     wallet.save()
     wallet.close()
     code, out, err = run(

@@ -1,5 +1,5 @@
 """The headless mining service: payout checks (refuses to start without a valid address),
-events shaped for AppCore.emit, threads, earnings from the ledger, settings."""
+events shaped for AppCore.emit, threads, earnings from the wallet, settings."""
 
 from __future__ import annotations
 
@@ -9,24 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from app.mining import (
-    MiningError,
-    MiningService,
-    coinbase_earnings,
-    format_status,
-    format_summary,
-    payout_earnings,
-    validate_payout,
-    validate_pools,
-)
-from app.mining_settings import (
+from app.mining.service import MiningError, MiningService, validate_payout, validate_pools
+from app.mining.settings import (
     DEFAULT_POOLS,
     KNOWN_POOLS,
     MiningSettings,
     load_settings,
     save_settings,
 )
-from app.wallet.ledger import LedgerTx
+from app.mining.status_text import format_status, format_summary
+from app.wallet.wallet import Wallet
 from miner import kernel
 from miner.workers import cpu_count
 from spv.address import decode_address
@@ -128,30 +120,36 @@ def ts(day: date, hour: int = 12) -> int:
     return int(datetime(day.year, day.month, day.day, hour, tzinfo=UTC).timestamp())
 
 
-def test_earnings_per_day_from_coinbases() -> None:
-    mine = decode_address(PAYTO, MAINNET).to_script()
+def test_earnings_per_day_from_coinbases(tmp_path: Path) -> None:
+    """Coinbase earnings per UTC day, kept by the wallet database as blocks arrive."""
+    wallet, _ = Wallet.create(tmp_path, "w", MAINNET, "pw", kdf_params={"n": 1024, "r": 8, "p": 1})
+    address = wallet.receive_address()
+    mine = decode_address(address, MAINNET).to_script()
     other = b"\x00\x14" + b"\x09" * 20
     d1, d2 = date(2024, 5, 1), date(2024, 5, 3)
-    txs = [
-        LedgerTx(coinbase(10, [TxOut(100, mine), TxOut(7, other)]), height=10, timestamp=ts(d1)),
-        LedgerTx(coinbase(11, [TxOut(50, mine), TxOut(25, mine)]), height=11, timestamp=ts(d1, 23)),
-        LedgerTx(coinbase(12, [TxOut(40, mine)]), height=12, timestamp=ts(d2)),
-        LedgerTx(coinbase(13, [TxOut(999, mine)])),  # unconfirmed: not counted
-        LedgerTx(  # a normal payment: not mining income
-            Transaction(1, (TxIn(OutPoint(b"\x01" * 32, 0), b"", 0),), (TxOut(5, mine),), 0),
-            height=14,
-            timestamp=ts(d2),
-        ),
-    ]
-    rows = coinbase_earnings(txs, mine)
+    wallet.on_block_transactions(
+        10, b"", ts(d1), [coinbase(10, [TxOut(100, mine), TxOut(7, other)])]
+    )
+    wallet.on_block_transactions(
+        11, b"", ts(d1, 23), [coinbase(11, [TxOut(50, mine), TxOut(25, mine)])]
+    )
+    wallet.on_block_transactions(12, b"", ts(d2), [coinbase(12, [TxOut(40, mine)])])
+    wallet.ledger.add(coinbase(13, [TxOut(999, mine)]))  # unconfirmed: not counted
+    payment = Transaction(1, (TxIn(OutPoint(b"\x01" * 32, 0), b"", 0),), (TxOut(5, mine),), 0)
+    wallet.on_block_transactions(14, b"", ts(d2), [payment])  # not mining income
+    rows = wallet.coinbase_earnings()
     assert [(r.day, r.amount, r.blocks) for r in rows] == [(d1, 175, 2), (d2, 40, 1)]
-    last = payout_earnings(txs, PAYTO, MAINNET, days=4, today=date(2024, 5, 4))
+    last = wallet.coinbase_earnings(days=4, today=date(2024, 5, 4), payout=address)
     assert [(r.day.day, r.amount) for r in last] == [(1, 175), (2, 0), (3, 40), (4, 0)]
     # a legacy payout address paid with a Network Steward vote suffix still counts
-    legacy = p2pkh_script(b"\x05" * 20)
+    legacy_address = wallet.receive_address(legacy=True)
+    legacy = decode_address(legacy_address, MAINNET).to_script()
     voted = add_vote(legacy, p2pkh_script(b"\x06" * 20), None)
-    tx = LedgerTx(coinbase(20, [TxOut(33, voted)]), height=20, timestamp=ts(d2))
-    assert [(r.amount, r.blocks) for r in coinbase_earnings([tx], legacy)] == [(33, 1)]
+    wallet.on_block_transactions(20, b"", ts(d2), [coinbase(20, [TxOut(33, voted)])])
+    assert [(r.amount, r.blocks) for r in wallet.coinbase_earnings(payout=legacy_address)] == [
+        (33, 1)
+    ]
+    wallet.close()
 
 
 def test_settings_round_trip(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from app.cli import main
+from app.cli.main import main
 from app.steward.errors import StewardError
 from app.steward.service import StewardService
 from app.steward.vote import VOTE_LIFETIME_BLOCKS, plan_vote

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
+from app.cli.main import main
 from app.wallet.wallet import Wallet
 from spv.address import script_for_address
 from spv.params import REGTEST

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
+from app.cli.main import main
 
 from .cjdns_server import FakeCjdns
 from .conftest import ADMIN_PASSWORD

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt  # noqa: E402
 
 from app.gui.calls import GuiCalls  # noqa: E402
 from app.gui.vpn_page import VpnPage  # noqa: E402
-from app.vpn.service import VpnState  # noqa: E402
+from app.vpn.state import VpnState  # noqa: E402
 
 
 def test_vpn_page_connect_disconnect_and_diagnose(qtbot, make_service: Any) -> None:  # type: ignore[no-untyped-def]

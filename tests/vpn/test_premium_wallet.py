@@ -7,7 +7,7 @@ import pytest
 
 from app.vpn.errors import PremiumError
 from app.vpn.premium import WalletPaymentSigner
-from app.vpn.service import VpnState
+from app.vpn.state import VpnState
 from app.wallet.wallet import Wallet
 from spv.address import script_for_address
 from spv.params import REGTEST

@@ -10,7 +10,7 @@ import pytest
 from app.vpn.errors import PremiumError, StepFailed
 from app.vpn.invite import Invite, parse_invite
 from app.vpn.premium import SignedPayment
-from app.vpn.service import Session, VpnState, VpnStatus
+from app.vpn.state import Session, VpnState, VpnStatus
 
 from .cjdns_server import FakeCjdns
 from .conftest import FakeDns, ServiceFactory, vpn_vector

@@ -15,7 +15,7 @@ from unittest.mock import patch
 
 import pytest
 
-from app.cli import main
+from app.cli.main import main
 from app.wallet import pktseed
 from spv.address import p2pkh_address, script_for_address
 from spv.params import REGTEST

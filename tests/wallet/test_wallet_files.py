@@ -29,7 +29,7 @@ from app.wallet.wallet import (
     WalletNotFoundError,
     list_wallets,
 )
-from spv.address import decode_address, encode_wif
+from spv.address import address_from_script, decode_address, encode_wif
 from spv.params import MAINNET, REGTEST
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,9 +58,13 @@ def test_create_open_backup_confirmation(tmp_path: Path) -> None:
     again = Wallet.open(tmp_path, "w", REGTEST)
     assert again.backed_up and again.receive_address() == first
     assert again.receive_address(new=True) != first
-    # the secrets are not in the state file
-    text = again.state_path.read_text()
-    assert words[0] + " " + words[1] not in text and "xprv" not in text and "tprv" not in text
+    # the secrets are not in the wallet database
+    again.save()
+    data = b"".join(
+        p.read_bytes() for p in again.state_path.parent.glob(again.state_path.name + "*")
+    )
+    assert (words[0] + " " + words[1]).encode() not in data
+    assert b"xprv" not in data and b"tprv" not in data
     # later confirmations need the password
     with pytest.raises(BackupCheckError, match="password"):
         again.confirm_backup({1: words[0], 2: words[1]})
@@ -154,50 +158,49 @@ def test_wrong_password_and_damaged_or_truncated_key_file(tmp_path: Path) -> Non
     Wallet.open(tmp_path, "w", REGTEST).close()
 
 
-def test_damaged_state_falls_back_to_backup_then_repair(tmp_path: Path) -> None:
+def test_damaged_database_is_refused_then_repaired(tmp_path: Path) -> None:
     wallet, _ = make(tmp_path)
-    wallet.set_label(wallet.receive_address(), "shop")
-    wallet.save()  # a second version: the first is the .bak
     first = wallet.receive_address()
+    wallet.set_label(first, "shop")
     wallet.close()
-    state = wallet.state_path
-    backup = state.with_name(state.name + ".bak")
-    assert backup.exists()
-    state.write_bytes(state.read_bytes()[:100])  # truncated
-    reopened = Wallet.open(tmp_path, "w", REGTEST)
-    assert reopened.recovered_from_backup and reopened.receive_address() == first
-    reopened.close()
-    state.write_bytes(b"\x00garbage")
-    backup.write_bytes(b"{")
-    with pytest.raises(StateFileError, match="damaged.*pkt-wallet repair --wallet w"):
+    db = wallet.state_path
+    assert db.name == "w.db" and db.stat().st_mode & 0o777 == 0o600
+    db.write_bytes(db.read_bytes()[:100])  # truncated
+    with pytest.raises(StateFileError, match="pkt-wallet repair --wallet w"):
+        Wallet.open(tmp_path, "w", REGTEST)
+    db.write_bytes(b"\x00garbage" * 1000)
+    with pytest.raises(StateFileError, match="pkt-wallet repair --wallet w"):
         Wallet.open(tmp_path, "w", REGTEST)
     with pytest.raises(PasswordError):
         Wallet.repair(tmp_path, "w", REGTEST, "bad")
     repaired = Wallet.repair(tmp_path, "w", REGTEST, PASSWORD)
     assert repaired.receive_address() == first and repaired.restoring
     repaired.close()
-    state.unlink()
-    backup.unlink()
+    assert db.with_name("w.db.damaged").read_bytes().startswith(b"\x00garbage")
+    with Wallet.open(tmp_path, "w", REGTEST) as again:
+        assert again.receive_address() == first
+    db.unlink()
     with pytest.raises(StateFileError, match="missing"):
         Wallet.open(tmp_path, "w", REGTEST)
 
 
 WRITER = """
-import sys, time
+import sys
 from pathlib import Path
 from spv.params import REGTEST
 from app.wallet.wallet import Wallet
 w = Wallet.open(Path(sys.argv[1]), "w", REGTEST)
+address = w.receive_address()
 print("ready", flush=True)
 n = 0
 while True:
     n += 1
-    w.labels = {f"label{i}": "x" * (n % 500) for i in range(200)}
-    w.save()
+    w.set_label(address, f"label {n} " + "x" * (n % 500))  # committed when it returns
+    print(n, flush=True)
 """
 
 
-def test_kill_9_during_state_writes_leaves_a_readable_wallet(tmp_path: Path) -> None:
+def test_kill_9_during_wallet_writes_loses_nothing_committed(tmp_path: Path) -> None:
     wallet, _ = make(tmp_path)
     first = wallet.receive_address()
     wallet.close()
@@ -213,11 +216,65 @@ def test_kill_9_during_state_writes_leaves_a_readable_wallet(tmp_path: Path) -> 
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        done = [int(line) for line in proc.stdout.read().split()]
         reopened = Wallet.open(tmp_path, "w", REGTEST)
-        assert not reopened.recovered_from_backup
         assert reopened.receive_address() == first
+        label = reopened.labels[first]
+        # every label reported as written is there (the last one, or one written after it)
+        assert int(label.split()[1]) >= (done[-1] if done else 0)
         reopened.close()
-        assert not list(tmp_path.glob("wallets/.*.tmp"))  # crash leftovers are cleaned up
+
+
+def test_old_json_state_file_is_imported_with_everything(tmp_path: Path) -> None:
+    """A wallet written by the JSON-state code (tests/data/wallet/legacy_v1) opens as before:
+    same balance, history, coins, labels, frozen coins and receive address."""
+    import json
+    import shutil
+
+    data = ROOT / "tests" / "data" / "wallet" / "legacy_v1"
+    expected = json.loads((data / "expected.json").read_text())
+    folder = tmp_path / "wallets"
+    folder.mkdir()
+    for name in ("miner.wallet", "miner.state.json"):
+        shutil.copy(data / name, folder / name)
+    assert list_wallets(tmp_path) == ["miner"]
+    wallet = Wallet.open(tmp_path, "miner", REGTEST)
+    assert wallet.balance().to_json() == expected["balance"]
+    assert [e.to_json() for e in wallet.history()] == expected["history"]
+    assert sorted(str(c.outpoint) for c in wallet.coins()) == expected["coins"]
+    assert sorted(str(o) for o in wallet.frozen) == expected["frozen"]
+    assert wallet.labels == expected["labels"]
+    assert wallet.synced_height == expected["synced_height"]
+    assert wallet.receive_address() == expected["receive_address"]
+    wallet.check_password(expected["password"])  # the key file is unchanged
+    wallet.close()
+    assert not (folder / "miner.state.json").exists()
+    assert (folder / "miner.state.json.imported").exists()  # kept as a backup
+    assert list_wallets(tmp_path) == ["miner"]
+    again = Wallet.open(tmp_path, "miner", REGTEST)  # the database from now on
+    assert [e.to_json() for e in again.history()] == expected["history"]
+    again.close()
+
+
+def test_damaged_old_state_file_is_imported_from_its_backup(tmp_path: Path) -> None:
+    import shutil
+
+    data = ROOT / "tests" / "data" / "wallet" / "legacy_v1"
+    folder = tmp_path / "wallets"
+    folder.mkdir()
+    shutil.copy(data / "miner.wallet", folder / "miner.wallet")
+    shutil.copy(data / "miner.state.json", folder / "miner.state.json.bak")
+    (folder / "miner.state.json").write_text('{"format": "pkt-wallet-state", "vers')
+    wallet = Wallet.open(tmp_path, "miner", REGTEST)
+    assert wallet.recovered_from_backup and wallet.history_count() == 32
+    wallet.close()
+    (folder / "miner.db").unlink()
+    (folder / "miner.state.json.imported").write_text("{")
+    (folder / "miner.state.json.imported").rename(folder / "miner.state.json")
+    (folder / "miner.state.json.bak").write_text("[]")
+    with pytest.raises(StateFileError, match="damaged.*pkt-wallet repair --wallet miner"):
+        Wallet.open(tmp_path, "miner", REGTEST)
+    assert not list(folder.glob(".miner.db*"))  # no half-built database left behind
 
 
 def test_labels_and_csv_export(tmp_path: Path) -> None:
@@ -256,4 +313,23 @@ def test_import_key_is_remembered_with_its_rescan(tmp_path: Path) -> None:
         "p2sh-p2wpkh",
     }
     assert infos[0].label == "paper"
+    again.close()
+
+
+def test_mining_address_is_steady_and_changeable(tmp_path: Path) -> None:
+    wallet, _ = make(tmp_path)
+    receive = wallet.receive_address()
+    mining = wallet.mining_address()
+    assert mining != receive and wallet.labels[mining] == "Mining"
+    assert wallet.receive_address() == receive  # the Receive page keeps its own address
+    wallet.close()
+    again = Wallet.open(tmp_path, "w", REGTEST)
+    assert again.mining_address() == mining  # kept across restarts
+    with pytest.raises(WalletError, match="not an address of wallet 'w'"):
+        again.set_mining_address(address_from_script(bytes.fromhex("0014" + "42" * 20), REGTEST))
+    with pytest.raises(WalletError, match="invalid regtest address"):
+        again.set_mining_address("nonsense")
+    assert again.set_mining_address(receive) == receive == again.mining_address()
+    fresh = again.set_mining_address(None)
+    assert fresh not in (receive, mining) and again.mining_address() == fresh
     again.close()

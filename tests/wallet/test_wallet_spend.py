@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.wallet.ledger import outpoint_text
+from app.wallet.model import outpoint_text
 from app.wallet.txbuild import InsufficientFundsError, TxBuildError
 from app.wallet.wallet import Wallet, WalletError
 from spv.address import p2pkh_address, p2wpkh_address
@@ -36,13 +36,17 @@ def test_errors_are_clear(wallet: Wallet) -> None:
     mainnet = "pkt1q6hqsqhqdgqfd8t3xwgceulu7k9d9w5t2amath0qxyfjlvl3s3u4sjza2g2"
     with pytest.raises(WalletError, match="mainnet"):
         wallet.create_send([(mainnet, 1000)])
-    with pytest.raises(WalletError, match="dust limit of 294 units"):
+    smallest = r"below the smallest amount this address can receive \(0.00000{} rBTC\)"
+    with pytest.raises(WalletError, match=smallest.format(294)):
         wallet.create_send([(DEST, 293)])
     legacy = p2pkh_address(b"\x02" * 33, REGTEST).encode(REGTEST)
-    with pytest.raises(WalletError, match="dust limit of 546 units"):
+    with pytest.raises(WalletError, match=smallest.format(546)):
         wallet.create_send([(legacy, 545)])
-    with pytest.raises(InsufficientFundsError, match="insufficient funds"):
+    with pytest.raises(InsufficientFundsError, match="insufficient funds") as short:
         wallet.create_send([(DEST, 170_000)])
+    # in coins for the CLI; the amounts themselves for a window showing its own unit
+    assert "0.0017 rBTC plus the fee are needed, 0.0017 rBTC are spendable" in str(short.value)
+    assert (short.value.needed, short.value.available) == (170_000, 170_000)
     with pytest.raises(TxBuildError, match="minimum relay fee"):
         wallet.create_send([(DEST, 1000)], fee_rate="0.5")
     with pytest.raises(WalletError, match='only one payment can be "max"'):
@@ -138,19 +142,19 @@ def test_history_shows_address_labels_unless_the_transaction_has_its_own(wallet:
 
 def test_transaction_details_inputs_and_outputs(wallet: Wallet) -> None:
     (funding,) = wallet.history()
-    details = wallet.ledger.details(funding.txid)
+    details = wallet.transaction_details(funding.txid)
     (foreign,) = details.inputs  # paid by someone else: its value is not known here
     assert foreign.value is None and not foreign.mine and foreign.address == ""
     assert [o.value for o in details.outputs] == [100_000, 50_000, 20_000]
     assert all(o.mine for o in details.outputs) and not details.coinbase
     sent = wallet.sign(wallet.create_send([(DEST, 30_000)]), PASSWORD)
     wallet.record_pending(sent)
-    spend = wallet.ledger.details(sent.txid_hex)
+    spend = wallet.transaction_details(sent.txid_hex)
     assert all(i.mine and i.value is not None for i in spend.inputs)
     assert {o.address for o in spend.outputs if not o.mine} == {DEST}
     assert spend.vsize == sent.vsize and spend.outputs[0].outpoint == f"{sent.txid_hex}:0"
-    with pytest.raises(KeyError):
-        wallet.ledger.details("00" * 32)
+    with pytest.raises(WalletError, match="unknown transaction"):
+        wallet.transaction_details("00" * 32)
 
 
 def test_fee_bump_replaces_an_rbf_payment(wallet: Wallet) -> None:
@@ -185,3 +189,53 @@ def test_fee_bump_replaces_an_rbf_payment(wallet: Wallet) -> None:
         wallet.create_fee_bump(replacement.txid_hex, "100000")
     with pytest.raises(WalletError, match="unknown transaction"):
         wallet.create_fee_bump(original.txid_hex, "5")
+
+
+def test_plan_max_and_the_largest_single_payment_with_many_coins(tmp_path: Path) -> None:
+    """1,600 coins: "max" cannot be one transaction (the error says how much one could carry
+    and the count), the plan counts exactly what the consolidation builds, and the largest
+    single payment spends the largest coins that fit."""
+    from app.wallet.errors import TooManyCoinsError
+
+    w, _ = Wallet.create(tmp_path, "c", REGTEST, PASSWORD, kdf_params={"n": 1024, "r": 8, "p": 1})
+    script = w.accounts[w.default_account].keys[0][0].script  # type: ignore[union-attr]
+    values = [10_000 + 7 * i for i in range(1600)]
+    many = Transaction(
+        1,
+        (TxIn(OutPoint(b"\x66" * 32, 0), b"", 0xFFFFFFFF),),
+        tuple(TxOut(v, script) for v in values),
+        0,
+    )
+    w.on_block_transactions(5, b"\x05" * 32, 1_700_000_000, [many])
+    w.ledger.tip_height = 6
+    with pytest.raises(TooManyCoinsError, match="needs 1,600 coins") as err:
+        w.create_send([(DEST, "max")])
+    single = w.create_send([(DEST, "max")], fit_one_transaction=True)
+    assert len(single.inputs) == 1460 and err.value.coins == 1600
+    assert sorted(c.value for c in single.inputs) == sorted(values)[-1460:]
+    assert single.outputs[0].value == err.value.single_max
+    plan = w.consolidation_plan(fee_rate="2")
+    batches = w.create_consolidation(fee_rate="2")
+    assert plan.transactions == len(batches) == 2
+    assert plan.coins == sum(len(b.inputs) for b in batches) == 1600
+    assert plan.fee == sum(b.fee for b in batches)
+    assert plan.value == sum(values)
+    assert len(w.create_consolidation(fee_rate="2", max_transactions=1)) == 1
+    # a frozen coin is left out of both
+    w.freeze([f"{many.txid_hex}:0"])
+    assert w.consolidation_plan(fee_rate="2").coins == 1599
+    w.close()
+
+
+def test_fee_bump_of_a_payment_without_change_lowers_the_payment(wallet: Wallet) -> None:
+    everything = wallet.create_send([(DEST, "max")], rbf=True)
+    sent = wallet.sign(everything, PASSWORD)
+    wallet.record_pending(sent)
+    bump = wallet.create_fee_bump(sent.txid_hex, "4")
+    (out,) = bump.outputs
+    assert bump.reduced_output == 0 and out.address == DEST
+    assert out.value == everything.outputs[0].value - (bump.fee - everything.fee)
+    wallet.record_pending(wallet.sign(bump, PASSWORD))
+    assert [e.txid for e in wallet.history() if e.direction == "outgoing"] == [
+        wallet.history()[-1].txid
+    ]

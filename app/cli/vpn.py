@@ -32,26 +32,16 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from spv.units import format_amount
-
-from .cli import CLIError, Context
-from .vpn.cjdroute import INSTALL_HINT
-from .vpn.directory import SORT_KEYS, ExitServer, filter_exits, sort_exits
-from .vpn.errors import StepFailed, VpnError
-from .vpn.invite import Invite, looks_like_invite, parse_invite
-from .vpn.premium import PaymentSigner, PremiumOffer, SignedPayment
-from .vpn.service import (
-    HEALTH_INTERVAL,
-    POLL_INTERVAL,
-    REAUTH_INTERVAL,
-    VpnService,
-    VpnState,
-    VpnStatus,
-    build_service,
-)
-from .vpn.settings import DEFAULT_EXIT_NAME, VpnSettings
-
-Sub = "argparse._SubParsersAction[argparse.ArgumentParser]"
+from ..vpn.cjdroute import INSTALL_HINT
+from ..vpn.connect import HEALTH_INTERVAL, POLL_INTERVAL, REAUTH_INTERVAL
+from ..vpn.directory import SORT_KEYS, ExitServer, filter_exits, sort_exits
+from ..vpn.errors import StepFailed, VpnError
+from ..vpn.invite import Invite, looks_like_invite, parse_invite
+from ..vpn.premium import PaymentSigner, PremiumOffer, SignedPayment
+from ..vpn.service import VpnService, build_service
+from ..vpn.settings import DEFAULT_EXIT_NAME, VpnSettings
+from ..vpn.state import VpnState, VpnStatus
+from .common import CLIError, Context, coins_text
 
 
 def _common(p: argparse.ArgumentParser, suppress: bool) -> None:
@@ -402,7 +392,7 @@ def cmd_diagnose(ctx: Context) -> int:
 
 
 def _coins(ctx: Context, units: int) -> str:
-    return f"{format_amount(units, ctx.params.units_per_coin)} {ctx.params.coin_symbol}"
+    return coins_text(ctx.params, units)
 
 
 def _confirm(ctx: Context, offer: PremiumOffer) -> bool:
@@ -434,9 +424,9 @@ def cmd_premium(ctx: Context) -> int:
     if not ctx.args.buy:
         ctx.emit(data, lines)
         return 0
-    from .vpn.premium import WalletPaymentSigner
-    from .wallet.wallet import Wallet
-    from .wallet_commands import sync_with_peers
+    from ..vpn.premium import WalletPaymentSigner
+    from ..wallet.wallet import Wallet
+    from .wallet_session import sync_with_peers
 
     try:
         wallet = Wallet.open(ctx.datadir, ctx.args.wallet, ctx.params)

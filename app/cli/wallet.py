@@ -1,5 +1,8 @@
 """CLI commands of the HD wallet (`create`, `restore`, `address`, `balance`, `send`, ...).
 
+This module registers every wallet command; the ones that spend (`send`, `consolidate`,
+`vote`, `sweep`, `bump`) are in `app.cli.spending`.
+
 Automation contract:
 
 * ``--wallet NAME`` picks ``<datadir>/wallets/NAME.wallet`` (default ``default``).
@@ -17,29 +20,24 @@ Automation contract:
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import json
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from spv.address import address_from_script
-from spv.node import SpvNode, SyncProgress
-from spv.units import format_amount, parse_amount
+from spv.units import parse_amount
 
-from .chain_commands import ProgressPrinter
-from .cli import CLIError, Context
-from .wallet import unlock_cache
-from .wallet import wallet as wallet_mod
-from .wallet.ledger import outpoint_text
-from .wallet.sync import broadcast, sync_wallet
-from .wallet.wallet import TxPreview, Wallet, WalletError
-
-T = TypeVar("T")
-
+from ..wallet import unlock_cache
+from ..wallet import wallet as wallet_mod
+from ..wallet.model import HistoryEntry, outpoint_text
+from ..wallet.wallet import Wallet
+from .common import CLIError, Context, coins_text
+from .spending import cmd_bump, cmd_consolidate, cmd_send, cmd_sweep, cmd_vote, spend_options
+from .wallet_session import Secrets, sync_with_peers, with_wallet
 
 # --- registration --------------------------------------------------------------------------------
 
@@ -66,20 +64,6 @@ def _common(p: argparse.ArgumentParser, *, password: bool = False, chain: bool =
         p.add_argument(
             "--timeout", type=float, default=300.0, help="give up syncing after this many seconds"
         )
-
-
-def _spend_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--fee-rate", metavar="R", help="fee in units per vbyte (default 1 = the minimum relay fee)"
-    )
-    p.add_argument(
-        "--coin",
-        action="append",
-        default=[],
-        metavar="TXID:N",
-        help="spend exactly these coins (repeatable)",
-    )
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -125,6 +109,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("history", help="transactions, oldest first")
     _common(p, chain=True)
     p.add_argument("--csv", metavar="FILE", help="write CSV to FILE (- for stdout)")
+    p.add_argument("--newest-first", action="store_true", help="the newest transactions first")
+    p.add_argument("--limit", type=int, metavar="N", help="at most N transactions")
+    p.add_argument("--search", metavar="TEXT", help="only those whose txid or label has TEXT")
     p.set_defaults(handler=cmd_history)
 
     p = sub.add_parser("coins", help="unspent coins (for --coin and freeze)")
@@ -140,20 +127,32 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="let the transaction be replaced by one paying more fee (BIP125; off by default)",
     )
-    _spend_options(p)
+    p.add_argument(
+        "--largest-single",
+        action="store_true",
+        help='with "max": when everything needs more coins than one transaction may spend, '
+        "send the most one transaction can carry (its largest coins)",
+    )
+    spend_options(p)
     p.set_defaults(handler=cmd_send)
 
     p = sub.add_parser("consolidate", help="merge small coins (batches of standard size)")
     _common(p, password=True, chain=True)
-    _spend_options(p)
+    spend_options(p)
     p.add_argument("--max-value", help="only coins worth at most this many coins")
+    p.add_argument(
+        "--max-transactions",
+        type=int,
+        metavar="N",
+        help="send at most N transactions this time (default: all the plan needs)",
+    )
     p.set_defaults(handler=cmd_consolidate)
 
     p = sub.add_parser("vote", help="Network Steward vote (pays the coins to yourself, voting)")
     _common(p, password=True, chain=True)
     p.add_argument("vote_for", metavar="FOR_ADDR", help='candidate address ("none" for no vote)')
     p.add_argument("vote_against", metavar="AGAINST_ADDR", nargs="?", help="address voted against")
-    _spend_options(p)
+    spend_options(p)
     p.set_defaults(handler=cmd_vote)
 
     p = sub.add_parser("import-key", help="import a WIF private key (read from the terminal/stdin)")
@@ -225,172 +224,14 @@ def _parse_date(text: str) -> date:
 
 
 def _coins(ctx: Context, units: int) -> str:
-    return f"{format_amount(units, ctx.params.units_per_coin)} {ctx.params.coin_symbol}"
-
-
-class _Secrets:
-    """Reads secrets from stdin lines (--password-stdin) or the terminal."""
-
-    def __init__(self, ctx: Context) -> None:
-        self.from_stdin = bool(getattr(ctx.args, "password_stdin", False))
-
-    def line(self, prompt: str, *, secret: bool = True) -> str:
-        if self.from_stdin:
-            text = sys.stdin.readline()
-            if not text:
-                raise CLIError(f"stdin ended before the {prompt.rstrip(': ').lower()}")
-            return text.rstrip("\r\n")
-        try:
-            if secret:
-                return getpass.getpass(prompt)
-        except EOFError:
-            raise CLIError(f"no input for the {prompt.rstrip(': ').lower()}") from None
-        print(prompt, end="", file=sys.stderr, flush=True)
-        return sys.stdin.readline().rstrip("\r\n")
-
-    def new_password(self) -> str:
-        first = self.line("New wallet password: ")
-        if not first:
-            raise CLIError("the password cannot be empty")
-        if not self.from_stdin and getpass.getpass("Repeat the password: ") != first:
-            raise CLIError("the passwords differ")
-        return first
-
-
-def _open(ctx: Context) -> Wallet:
-    return Wallet.open(ctx.datadir, ctx.args.wallet, ctx.params)
-
-
-def _run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
-
-
-def _node(ctx: Context, wallet: Wallet | None = None) -> SpvNode:
-    peers = [(p.host, p.port) for p in ctx.peers]
-    if not peers and not ctx.params.dns_seeds:
-        raise CLIError("no peers: give --peer HOST:PORT (or --offline)")
-    printer: Callable[[SyncProgress], None] | None = None
-    if sys.stderr.isatty() and not ctx.json_output:
-        printer = ProgressPrinter(enabled=True)
-    return SpvNode(
-        ctx.params,
-        ctx.datadir,
-        peers=peers,
-        use_dns_seeds=not peers,
-        on_progress=printer,
-        history_from_height=wallet.history_from_height() if wallet is not None else None,
-    )
-
-
-def sync_with_peers(ctx: Context, wallet: Wallet) -> None:
-    if getattr(ctx.args, "offline", False):
-        return
-    node = _node(ctx, wallet)
-    timeout = getattr(ctx.args, "timeout", None)
-
-    async def go() -> None:
-        async with node:
-            await sync_wallet(wallet, node, timeout=timeout)
-
-    try:
-        _run(go())
-    except TimeoutError:
-        raise CLIError(f"sync did not finish within {timeout:g} s") from None
-    finally:
-        if isinstance(node.on_progress, ProgressPrinter):
-            node.on_progress.done()
-
-
-def _broadcast_all(ctx: Context, wallet: Wallet, txs: list[Any]) -> None:
-    node = _node(ctx)
-
-    async def go() -> None:
-        async with node:
-            await node.wait_for_peers(1, timeout=30)
-            for tx in txs:
-                await broadcast(wallet, node, tx)
-
-    _run(go())
-
-
-def _preview_lines(ctx: Context, preview: TxPreview) -> list[str]:
-    lines = [
-        f"{preview.purpose}: {len(preview.inputs)} input(s), {_coins(ctx, preview.input_total)}"
-    ]
-    for coin in preview.inputs[:20]:
-        lines.append(f"  in  {outpoint_text(coin.outpoint)}  {_coins(ctx, coin.value)}")
-    if len(preview.inputs) > 20:
-        lines.append(f"  ... and {len(preview.inputs) - 20} more")
-    for out in preview.outputs:
-        tag = " (change)" if out.is_change else " (yours)" if out.is_mine else ""
-        lines.append(f"  out {out.address or out.script.hex()}  {_coins(ctx, out.value)}{tag}")
-    lines.append(
-        f"  fee {_coins(ctx, preview.fee)} ({preview.fee} units, {preview.vsize} vbytes at most, "
-        f"{float(preview.fee_rate):g} unit/vbyte)"
-    )
-    return lines
-
-
-def _confirm_and_send(ctx: Context, wallet: Wallet, previews: list[TxPreview]) -> int:
-    secrets = _Secrets(ctx)
-    password: str | None = None
-    if secrets.from_stdin:
-        password = secrets.line("Password: ")
-    else:
-        password = unlock_cache.recall(ctx.params.name, wallet.name)  # only if the user opted in
-    if not ctx.args.yes:
-        for preview in previews:
-            for line in _preview_lines(ctx, preview):
-                print(line, file=sys.stderr)
-        print(f"Sign and broadcast {len(previews)} transaction(s)? [y/N] ", end="", file=sys.stderr)
-        sys.stderr.flush()
-        answer = sys.stdin.readline()
-        if answer.strip().lower() not in ("y", "yes"):
-            raise CLIError("cancelled")
-    if password is None:
-        password = secrets.line("Password: ")
-    try:
-        signed = [wallet.sign(p, password) for p in previews]
-    except WalletError:
-        if secrets.from_stdin or password is None:
-            raise
-        # the remembered password is out of date (changed elsewhere): ask
-        password = secrets.line("Password: ")
-        signed = [wallet.sign(p, password) for p in previews]
-    _broadcast_all(ctx, wallet, signed)
-    if ctx.json_output:
-        print(
-            json.dumps(
-                {
-                    "txids": [t.txid_hex for t in signed],
-                    "fees": [p.fee for p in previews],
-                    "previews": [p.to_json(ctx.params) for p in previews],
-                },
-                indent=2,
-            )
-        )
-    else:
-        for tx in signed:
-            print(tx.txid_hex)
-    return 0
-
-
-def _with_wallet(fn: Callable[[Context, Wallet], int]) -> Callable[[Context], int]:
-    def handler(ctx: Context) -> int:
-        wallet = _open(ctx)
-        try:
-            return fn(ctx, wallet)
-        finally:
-            wallet.close()
-
-    return handler
+    return coins_text(ctx.params, units)
 
 
 # --- commands ------------------------------------------------------------------------------------
 
 
 def cmd_create(ctx: Context) -> int:
-    secrets = _Secrets(ctx)
+    secrets = Secrets(ctx)
     password = secrets.new_password()
     passphrase = ""
     if ctx.args.with_passphrase:
@@ -449,7 +290,7 @@ def _interactive_backup_check(wallet: Wallet) -> None:
 
 
 def cmd_restore(ctx: Context) -> int:
-    secrets = _Secrets(ctx)
+    secrets = Secrets(ctx)
     password = secrets.new_password()
     words = secrets.line("Seed words: ")
     passphrase = secrets.line("Seed passphrase (empty if none): ")
@@ -493,7 +334,7 @@ def cmd_wallets(ctx: Context) -> int:
     return 0
 
 
-@_with_wallet
+@with_wallet
 def cmd_address(ctx: Context, wallet: Wallet) -> int:
     address = wallet.receive_address(new=ctx.args.new, legacy=ctx.args.legacy)
     if ctx.args.uri:
@@ -508,7 +349,7 @@ def cmd_address(ctx: Context, wallet: Wallet) -> int:
     return 0
 
 
-@_with_wallet
+@with_wallet
 def cmd_addresses(ctx: Context, wallet: Wallet) -> int:
     infos = wallet.addresses()
     if ctx.json_output:
@@ -523,7 +364,7 @@ def cmd_addresses(ctx: Context, wallet: Wallet) -> int:
     return 0
 
 
-@_with_wallet
+@with_wallet
 def cmd_balance(ctx: Context, wallet: Wallet) -> int:
     sync_with_peers(ctx, wallet)
     bal = wallet.balance()
@@ -542,7 +383,7 @@ def cmd_balance(ctx: Context, wallet: Wallet) -> int:
     return 0
 
 
-@_with_wallet
+@with_wallet
 def cmd_history(ctx: Context, wallet: Wallet) -> int:
     sync_with_peers(ctx, wallet)
     if ctx.args.csv:
@@ -551,7 +392,17 @@ def cmd_history(ctx: Context, wallet: Wallet) -> int:
         else:
             wallet.export_csv(Path(ctx.args.csv))
         return 0
-    entries = wallet.history()
+    args = ctx.args
+    if args.limit is not None and args.limit < 0:
+        raise CLIError("--limit must not be negative")
+    if args.newest_first or args.limit is not None or args.search:
+        entries: Iterable[HistoryEntry] = wallet.history_page(
+            limit=-1 if args.limit is None else args.limit,
+            newest_first=args.newest_first,
+            search=args.search or "",
+        )
+    else:
+        entries = wallet.history_view.iterate()  # read as printed: the wallet may be huge
     if ctx.json_output:
         print(json.dumps([e.to_json() for e in entries], indent=1))
         return 0
@@ -563,7 +414,7 @@ def cmd_history(ctx: Context, wallet: Wallet) -> int:
     return 0
 
 
-@_with_wallet
+@with_wallet
 def cmd_coins(ctx: Context, wallet: Wallet) -> int:
     sync_with_peers(ctx, wallet)
     coins = wallet.coins()
@@ -590,58 +441,9 @@ def cmd_coins(ctx: Context, wallet: Wallet) -> int:
     return 0
 
 
-@_with_wallet
-def cmd_send(ctx: Context, wallet: Wallet) -> int:
-    sync_with_peers(ctx, wallet)
-    amount: int | str
-    if ctx.args.amount.strip().lower() == "max":
-        amount = "max"
-    else:
-        amount = parse_amount(ctx.args.amount, ctx.params.units_per_coin)
-    preview = wallet.create_send(
-        [(ctx.args.address, amount)],
-        fee_rate=ctx.args.fee_rate,
-        coins=ctx.args.coin or None,
-        rbf=ctx.args.rbf,
-    )
-    return _confirm_and_send(ctx, wallet, [preview])
-
-
-@_with_wallet
-def cmd_consolidate(ctx: Context, wallet: Wallet) -> int:
-    sync_with_peers(ctx, wallet)
-    max_value = (
-        parse_amount(ctx.args.max_value, ctx.params.units_per_coin) if ctx.args.max_value else None
-    )
-    previews = wallet.create_consolidation(
-        fee_rate=ctx.args.fee_rate, coins=ctx.args.coin or None, max_coin_value=max_value
-    )
-    return _confirm_and_send(ctx, wallet, previews)
-
-
-@_with_wallet
-def cmd_vote(ctx: Context, wallet: Wallet) -> int:
-    sync_with_peers(ctx, wallet)
-    previews = wallet.create_vote(
-        ctx.args.vote_for,
-        ctx.args.vote_against,
-        fee_rate=ctx.args.fee_rate,
-        coins=ctx.args.coin or None,
-    )
-    return _confirm_and_send(ctx, wallet, previews)
-
-
-@_with_wallet
-def cmd_sweep(ctx: Context, wallet: Wallet) -> int:
-    sync_with_peers(ctx, wallet)
-    ctx.args.coin = []
-    previews = wallet.create_sweep_imported(fee_rate=ctx.args.fee_rate)
-    return _confirm_and_send(ctx, wallet, previews)
-
-
-@_with_wallet
+@with_wallet
 def cmd_import_key(ctx: Context, wallet: Wallet) -> int:
-    secrets = _Secrets(ctx)
+    secrets = Secrets(ctx)
     password = secrets.line("Password: ")
     wif = secrets.line("Private key (WIF): ")
     address = wallet.import_key(wif, password, label=ctx.args.label)
@@ -652,7 +454,7 @@ def cmd_import_key(ctx: Context, wallet: Wallet) -> int:
     return 0
 
 
-@_with_wallet
+@with_wallet
 def cmd_remember_password(ctx: Context, wallet: Wallet) -> int:
     network, name = ctx.params.name, wallet.name
     if ctx.args.forget:
@@ -665,7 +467,7 @@ def cmd_remember_password(ctx: Context, wallet: Wallet) -> int:
     problem = unlock_cache.availability()
     if problem is not None:
         raise CLIError(f"cannot remember the password: {problem}; the wallet works without it")
-    password = _Secrets(ctx).line("Password: ")
+    password = Secrets(ctx).line("Password: ")
     wallet.check_password(password)
     try:
         unlock_cache.remember(network, name, password)
@@ -675,9 +477,9 @@ def cmd_remember_password(ctx: Context, wallet: Wallet) -> int:
     return 0
 
 
-@_with_wallet
+@with_wallet
 def cmd_change_password(ctx: Context, wallet: Wallet) -> int:
-    secrets = _Secrets(ctx)
+    secrets = Secrets(ctx)
     old = secrets.line("Current password: ")
     new = secrets.new_password()
     wallet.change_password(old, new)
@@ -685,9 +487,9 @@ def cmd_change_password(ctx: Context, wallet: Wallet) -> int:
     return 0
 
 
-@_with_wallet
+@with_wallet
 def cmd_confirm_backup(ctx: Context, wallet: Wallet) -> int:
-    secrets = _Secrets(ctx)
+    secrets = Secrets(ctx)
     password = secrets.line("Password: ")
     if secrets.from_stdin:
         words = secrets.line("Seed words: ").split()
@@ -702,34 +504,26 @@ def cmd_confirm_backup(ctx: Context, wallet: Wallet) -> int:
     return 0
 
 
-@_with_wallet
+@with_wallet
 def cmd_label(ctx: Context, wallet: Wallet) -> int:
     wallet.set_label(ctx.args.target, ctx.args.text)
     return 0
 
 
-@_with_wallet
+@with_wallet
 def cmd_freeze(ctx: Context, wallet: Wallet) -> int:
     wallet.freeze(ctx.args.coins, frozen=ctx.args.frozen)
     return 0
 
 
-@_with_wallet
-def cmd_bump(ctx: Context, wallet: Wallet) -> int:
-    sync_with_peers(ctx, wallet)
-    ctx.args.coin = []
-    preview = wallet.create_fee_bump(ctx.args.txid, ctx.args.fee_rate)
-    return _confirm_and_send(ctx, wallet, [preview])
-
-
-@_with_wallet
+@with_wallet
 def cmd_abandon(ctx: Context, wallet: Wallet) -> int:
     wallet.abandon(ctx.args.txid)
     return 0
 
 
 def cmd_repair(ctx: Context) -> int:
-    password = _Secrets(ctx).line("Password: ")
+    password = Secrets(ctx).line("Password: ")
     wallet = Wallet.repair(ctx.datadir, ctx.args.wallet, ctx.params, password)
     wallet.close()
     ctx.emit(

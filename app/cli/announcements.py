@@ -16,7 +16,7 @@ from miner import kernel
 from miner.reference import difficulty
 from miner.reference.announce import ANN_SIZE, MIN_V1_PARENT_HEIGHT
 
-from .cli import CLIError, Context
+from .common import CLIError, Context
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

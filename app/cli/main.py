@@ -1,93 +1,29 @@
 """`pkt-wallet`: with no subcommand it opens the desktop window; otherwise it is the CLI.
 
+This module holds the root of the argparse tree (the global options) and asks each command
+group module to add its subcommands; `main` turns the options into a `Context` and runs the
+chosen command's handler.
+
 Errors are one line on stderr and a non-zero exit status; `--verbose` shows tracebacks.
 """
 
 import argparse
-import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from spv.errors import ChainError
-from spv.params import NETWORKS, NetworkParams, network_by_name
+from spv.params import NETWORKS, network_by_name
 
-from . import __version__
-from .paths import default_datadir
-
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-
-
-class CLIError(Exception):
-    """An error to report to the user as one line."""
-
-
-@dataclass(frozen=True)
-class Peer:
-    host: str
-    port: int
-
-    def __str__(self) -> str:
-        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
-
-
-def parse_peer(text: str) -> Peer:
-    """HOST:PORT, [IPv6]:PORT, or HOST alone (the network's default port is used later: 0)."""
-    text = text.strip()
-    if not text:
-        raise argparse.ArgumentTypeError("empty peer address")
-    host, port_text = text, ""
-    if text.startswith("["):
-        end = text.find("]")
-        if end < 0:
-            raise argparse.ArgumentTypeError(f"bad peer address {text!r}: missing ']'")
-        host, rest = text[1:end], text[end + 1 :]
-        if rest and not rest.startswith(":"):
-            raise argparse.ArgumentTypeError(f"bad peer address {text!r}")
-        port_text = rest[1:]
-    elif text.count(":") == 1:
-        host, port_text = text.split(":")
-    if not host:
-        raise argparse.ArgumentTypeError(f"bad peer address {text!r}: no host")
-    port = 0
-    if port_text:
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-            raise argparse.ArgumentTypeError(f"bad peer port in {text!r}")
-        port = int(port_text)
-    return Peer(host, port)
-
-
-@dataclass
-class Context:
-    """What every subcommand receives: the parsed options resolved to values."""
-
-    params: NetworkParams
-    datadir: Path
-    json_output: bool
-    peers: list[Peer]
-    verbose: bool
-    args: argparse.Namespace
-
-    def emit(self, data: dict[str, Any], text_lines: Sequence[str]) -> None:
-        if self.json_output:
-            print(json.dumps(data, indent=2, sort_keys=True))
-        else:
-            for line in text_lines:
-                print(line)
-
-
-Command = Callable[[Context], int]
+from .. import __version__
+from ..paths import default_datadir
+from . import announcements, chain, mining, steward, vpn, wallet
+from .common import EXIT_ERROR, EXIT_USAGE, CLIError, Command, Context, parse_peer
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import commands  # local import: commands import this module's types
-
     parser = argparse.ArgumentParser(
         prog="pkt-wallet",
         description="PKT desktop wallet. Without a command it opens the desktop window.",
@@ -117,7 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="check this installation (mining kernel, keys, wallet file, window) and exit",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.register(sub)
+    # the order of the command list in --help
+    chain.register(sub)
+    mining.register(sub)
+    vpn.register(sub)
+    announcements.register(sub)
+    steward.register(sub)
+    wallet.register(sub)
     return parser
 
 
@@ -132,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     if args.self_test:
-        from .selftest import main as run_self_test
+        from ..selftest import main as run_self_test
 
         return run_self_test()
     handler: Command | None = getattr(args, "handler", None)
@@ -164,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _apply_saved_proxy(datadir: Path) -> None:
     """Commands reach the web services (pools, Steward, VPN directory) through the proxy
     chosen on the Settings page, as the window does."""
-    from .settings import apply_http_proxy, load_settings, settings_path
+    from ..settings import apply_http_proxy, load_settings, settings_path
 
     if settings_path(datadir).exists():
         proxy = load_settings(datadir).proxy
@@ -181,7 +123,7 @@ def _start_desktop_app(ctx: Context) -> int:
     ):
         raise CLIError("no display to open the window on; use a command (pkt-wallet --help)")
     try:
-        from .gui.app import run_gui
+        from ..gui.app import run_gui
     except ImportError as exc:
         raise CLIError(
             f"the desktop window is not available ({exc}); use a command (pkt-wallet --help)"

@@ -14,17 +14,17 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from spv.params import NetworkParams
-from spv.units import format_amount
 
-from .cli import CLIError, Context
-from .steward.errors import RateLimitedError, StewardError, age_text, format_local_time
-from .steward.proposal import SORT_KEYS, STATUSES, Proposal
-from .steward.store import SETTING_EXPLORER, SETTING_GITHUB_API, SETTING_RAW_BASE
-from .steward.vote import EPOCH_BLOCKS, VOTE_LIFETIME_EPOCHS, VotePlan
+from ..steward.errors import RateLimitedError, StewardError, age_text, format_local_time
+from ..steward.proposal import SORT_KEYS, STATUSES, Proposal
+from ..steward.store import SETTING_EXPLORER, SETTING_GITHUB_API, SETTING_RAW_BASE
+from ..steward.vote import EPOCH_BLOCKS, VOTE_LIFETIME_EPOCHS, VotePlan
+from .common import CLIError, Context, coins_text
+from .spending import cmd_vote as wallet_vote_command
 
 if TYPE_CHECKING:  # the service (and requests) load only when a steward command runs
-    from .steward.explorer import ElectionState
-    from .steward.service import StewardService
+    from ..steward.explorer import ElectionState
+    from ..steward.service import StewardService
 
 
 def _json_flag(p: argparse.ArgumentParser) -> None:
@@ -126,7 +126,7 @@ def _print_help(parser: argparse.ArgumentParser) -> int:
 
 
 def _service(ctx: Context, timeout: float = 20.0) -> StewardService:
-    from .steward.service import StewardService
+    from ..steward.service import StewardService
 
     try:
         return StewardService(ctx.datadir, ctx.params, timeout=timeout)
@@ -139,7 +139,7 @@ def _pkt(n: int | None) -> str:
 
 
 def _coins(params: NetworkParams, units: int) -> str:
-    return f"{format_amount(units, params.units_per_coin)} {params.coin_symbol}"
+    return coins_text(params, units)
 
 
 def _cut(text: str, width: int) -> str:
@@ -443,24 +443,22 @@ def cmd_vote(ctx: Context) -> int:
 
 
 def _send_vote_with_wallet(ctx: Context, wallet_name: str, plan: VotePlan) -> int:
-    from . import wallet_commands
-
     a = ctx.args
     a.wallet = wallet_name
     a.vote_for = plan.vote_for.address if plan.vote_for else "none"
     a.vote_against = plan.vote_against.address if plan.vote_against else None
     a.coin = []
-    return wallet_commands.cmd_vote(ctx)
+    return wallet_vote_command(ctx)
 
 
-DEFAULT_WALLET = "default"  # as in app.wallet_commands
+DEFAULT_WALLET = "default"  # as in app.cli.wallet
 
 
 def _wallet_vote(
     ctx: Context, vote_for: str, vote_against: str | None
 ) -> tuple[list[Any] | None, str | None, str]:
     """The wallet's vote previews; (None, None, reason) when there is no wallet to ask."""
-    from .wallet.wallet import Wallet, WalletError, list_wallets
+    from ..wallet.wallet import Wallet, WalletError, list_wallets
 
     name: str | None = ctx.args.wallet
     if name is None:

@@ -1,6 +1,10 @@
-"""CLI subcommands. Each one is a function `(Context) -> exit status`."""
+"""CLI commands about the chain: offline decoding and chain facts (`network-info`, `subsidy`,
+`decode-address`, `parse-uri`, `decode-tx`, `decode-block`) and the ones that talk to the
+network (`sync`, `chain-info`).
+"""
 
 import argparse
+import asyncio
 import sys
 from typing import Any
 
@@ -9,21 +13,15 @@ from spv.block import Block
 from spv.bytes_io import ByteReader
 from spv.hashes import hash_to_display
 from spv.header import HEADER_SIZE, BlockHeader
+from spv.node import NoPeersError, SpvNode
+from spv.peer import PeerError
 from spv.script import classify, split_vote
 from spv.subsidy import block_subsidy, miner_share, network_steward_share, total_money
+from spv.tasks import within
 from spv.tx import Transaction
-from spv.units import format_amount
 from spv.uri import parse_payment_uri
 
-from . import (
-    chain_commands,
-    miner_commands,
-    mining_commands,
-    steward_commands,
-    vpn_commands,
-    wallet_commands,
-)
-from .cli import CLIError, Context
+from .common import CLIError, Context, ProgressPrinter, coins_text, parse_peer
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -53,16 +51,37 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.add_argument("data")
     p.set_defaults(handler=cmd_decode_block)
 
-    chain_commands.register(sub)
-    mining_commands.register(sub)
-    vpn_commands.register(sub)
-    miner_commands.register(sub)
-    steward_commands.register(sub)
-    wallet_commands.register(sub)
+    p = sub.add_parser("sync", help="sync headers and compact filters with the network")
+    p.add_argument(
+        "--peer",
+        dest="sync_peers",
+        action="append",
+        type=parse_peer,
+        default=[],
+        metavar="HOST:PORT",
+        help="connect to this peer (repeatable)",
+    )
+    p.add_argument(
+        "--until-synced",
+        action="store_true",
+        help="exit once caught up with the best peer (otherwise keep following)",
+    )
+    p.add_argument("--timeout", type=float, default=None, help="give up after this many seconds")
+    p.add_argument("--no-dns", action="store_true", help="do not ask the DNS seeds for peers")
+    p.add_argument(
+        "--no-proof-checks",
+        action="store_true",
+        help="skip PacketCrypt proof spot checks of new blocks (not recommended)",
+    )
+    p.set_defaults(handler=cmd_sync)
+
+    p = sub.add_parser("chain-info", help="height, tip, filter height and peers of the local chain")
+    p.add_argument("--connect", action="store_true", help="also connect and list live peers")
+    p.set_defaults(handler=cmd_chain_info)
 
 
 def _coins(ctx: Context, units: int) -> str:
-    return f"{format_amount(units, ctx.params.units_per_coin)} {ctx.params.coin_symbol}"
+    return coins_text(ctx.params, units)
 
 
 def _read_hex_arg(text: str) -> bytes:
@@ -279,3 +298,84 @@ def _header_dict(h: BlockHeader) -> dict[str, Any]:
         "bits": f"{h.bits:08x}",
         "nonce": h.nonce,
     }
+
+
+def _node(
+    ctx: Context,
+    extra_peers: list[Any],
+    use_dns: bool,
+    printer: ProgressPrinter | None,
+    proof_checks: bool = True,
+) -> SpvNode:
+    peers = [(p.host, p.port) for p in [*ctx.peers, *extra_peers]]
+    return SpvNode(
+        ctx.params,
+        ctx.datadir,
+        peers=peers,
+        use_dns_seeds=use_dns,
+        on_progress=printer,
+        verify_packetcrypt_proofs=proof_checks,
+    )
+
+
+def cmd_sync(ctx: Context) -> int:
+    printer = ProgressPrinter(enabled=not ctx.json_output)
+    node = _node(
+        ctx,
+        ctx.args.sync_peers,
+        not ctx.args.no_dns,
+        printer,
+        proof_checks=not ctx.args.no_proof_checks,
+    )
+    if not node.manual_peers and not node.use_dns_seeds:
+        raise CLIError("no peers: give --peer HOST:PORT or allow DNS seeds")
+
+    async def run() -> None:
+        async with node:
+            if ctx.args.until_synced:
+                await node.sync(timeout=ctx.args.timeout)
+            else:
+                await within(node.run(), ctx.args.timeout)
+
+    try:
+        asyncio.run(run())
+    except (NoPeersError, PeerError) as exc:
+        raise CLIError(str(exc)) from None
+    except TimeoutError:
+        raise CLIError(f"sync did not finish within {ctx.args.timeout:g} s") from None
+    finally:
+        printer.done()
+    info = node.chain_info()
+    ctx.emit(info, [f"synced to height {info['height']}", f"tip {info['tip']}"])
+    return 0
+
+
+def cmd_chain_info(ctx: Context) -> int:
+    node = _node(ctx, [], use_dns=False, printer=None)
+    if ctx.args.connect:
+
+        async def connect() -> None:
+            async with node:
+                await node.wait_for_peers(1, timeout=10)
+                await asyncio.sleep(0.5)
+                info.update(node.chain_info())
+
+        info: dict[str, Any] = {}
+        try:
+            asyncio.run(connect())
+        except NoPeersError as exc:
+            raise CLIError(str(exc)) from None
+    info = node.chain_info() | ({} if not ctx.args.connect else {"peers": info.get("peers", [])})
+    peers = info["peers"]
+    ctx.emit(
+        info,
+        [
+            f"network              {info['network']}",
+            f"height               {info['height']}",
+            f"tip                  {info['tip']}",
+            f"filter header height {info['filter_header_height']}",
+            f"filter scan height   {info['filter_height']}",
+            f"peers                {len(peers) if isinstance(peers, list) else 0}",
+        ],
+    )
+    return 0

@@ -7,9 +7,9 @@ payload)`` — pass ``AppCore.emit`` — from the mining threads (not the networ
 ``mining.state``, ``mining.job``, ``mining.pool``, ``mining.stats`` (a snapshot dict every
 ``stats_interval`` seconds) and ``mining.watchdog``.
 
-Earnings come from the wallet ledger: :func:`coinbase_earnings` sums, per UTC day, the
-coinbase outputs paying the payout address. The ledger only holds the wallet's own scripts, so
-a payout address outside the wallet shows no earnings.
+What it earned comes from the wallet (``Wallet.coinbase_earnings``, kept per UTC day by the
+wallet database; summed for the page by :mod:`app.mining.earnings`); its status as text is in
+:mod:`app.mining.status_text`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from miner import kernel
@@ -28,10 +26,6 @@ from miner.workers import Engine, check_threads, cpu_count, default_threads
 from spv.address import decode_address
 from spv.errors import AddressError
 from spv.params import NetworkParams
-from spv.script import split_vote
-from spv.units import format_amount
-
-from .wallet.ledger import LedgerTx
 
 log = logging.getLogger(__name__)
 
@@ -177,133 +171,3 @@ class MiningService:
     def _emit(self, kind: str, payload: object) -> None:
         if self.on_event is not None:
             self.on_event(kind, payload)
-
-
-# --- earnings from the wallet ledger --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DailyEarnings:
-    day: date
-    """UTC day of the blocks."""
-    amount: int
-    """Units received by the payout address in coinbase outputs."""
-    blocks: int
-    """Coinbases that paid it."""
-
-
-def coinbase_earnings(
-    transactions: Iterable[LedgerTx],
-    payout: bytes | Callable[[bytes], bool],
-    *,
-    days: int | None = None,
-    today: date | None = None,
-) -> list[DailyEarnings]:
-    """Coins received from confirmed coinbase outputs, per UTC day, oldest first.
-
-    ``payout`` is the payout script, or a predicate on output scripts (``wallet.is_mine``:
-    every address of the wallet, since its receive address moves on once paid). Pass
-    ``wallet.ledger.txs.values()``. With ``days``, only the last ``days`` days, days without
-    earnings included as zero. A Network Steward vote suffix on an output is ignored."""
-    matches: Callable[[bytes], bool] = payout.__eq__ if isinstance(payout, bytes) else payout
-    totals: dict[date, list[int]] = {}
-    for ltx in transactions:
-        if ltx.height is None or ltx.timestamp is None or not ltx.tx.is_coinbase():
-            continue
-        amount = 0
-        for txout in ltx.tx.outputs:
-            vote = split_vote(txout.script)
-            base = vote.base_script if vote is not None else txout.script
-            if matches(base):
-                amount += txout.value
-        if amount:
-            day = datetime.fromtimestamp(ltx.timestamp, UTC).date()
-            entry = totals.setdefault(day, [0, 0])
-            entry[0] += amount
-            entry[1] += 1
-    if days is None:
-        return [DailyEarnings(d, a, b) for d, (a, b) in sorted(totals.items())]
-    last = today or datetime.now(UTC).date()
-    rows: list[DailyEarnings] = []
-    for i in range(days - 1, -1, -1):
-        d = last - timedelta(days=i)
-        a, b = totals.get(d, [0, 0])
-        rows.append(DailyEarnings(d, a, b))
-    return rows
-
-
-def payout_earnings(
-    transactions: Iterable[LedgerTx],
-    payout: str,
-    params: NetworkParams,
-    *,
-    days: int | None = None,
-    today: date | None = None,
-) -> list[DailyEarnings]:
-    script = decode_address(payout, params).to_script()
-    return coinbase_earnings(transactions, script, days=days, today=today)
-
-
-# --- text -------------------------------------------------------------------------------------------
-
-
-def human_rate(value: float, unit: str) -> str:
-    for prefix, scale in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
-        if value >= scale:
-            return f"{value / scale:.2f} {prefix}{unit}"
-    return f"{value:.1f} {unit}"
-
-
-def short_url(url: str) -> str:
-    return url.split("://", 1)[-1]
-
-
-def format_status(snap: MiningSnapshot) -> str:
-    """One status line in the spirit of packetcrypt_rs' log line."""
-    job = f"job {snap.job.parent_height}" if snap.job else "waiting for a job"
-    parts = [
-        human_rate(snap.hashes_per_sec, "h/s"),
-        f"{snap.anns_per_sec:.1f} anns/s",
-        human_rate(snap.upload_bps, "b/s"),
-        job,
-        f"cpu {snap.cpu_percent:.0f}%",
-    ]
-    if snap.paused:
-        parts.append(f"PAUSED ({snap.paused})")
-    pools = []
-    for p in snap.pools:
-        c = p.counters
-        state = "" if p.state == "up" else f" {p.state.upper()}"
-        pools.append(
-            f"{short_url(p.url)}{state} acc/rej/ovl {c.accepted}/{c.rejected}/{c.overload} "
-            f"good {c.goodrate * 100:.0f}% up {c.inflight}" + (f" lost {c.lost}" if c.lost else "")
-        )
-    return "  ".join(parts) + " | " + " | ".join(pools)
-
-
-def format_summary(snap: MiningSnapshot) -> list[str]:
-    uptime = snap.uptime
-    lines = [
-        f"mined for {uptime:.0f} s with {snap.threads} thread(s) ({snap.backend} kernel)",
-        f"hashes {snap.hashes:,}, announcements found {snap.anns_found:,}, "
-        f"dropped as stale {snap.anns_stale:,}, job changes {snap.job_changes}",
-    ]
-    for p in snap.pools:
-        c = p.counters
-        lines.append(
-            f"{short_url(p.url)}: accepted {c.accepted:,} rejected {c.rejected:,} "
-            f"overload {c.overload:,} lost {c.lost:,} stale {c.stale:,} unsent {c.unsent:,} "
-            f"goodrate {c.goodrate * 100:.1f}% sent {c.bytes_sent / 1e6:.1f} MB"
-            + (f" last error: {error}" if (error := p.last_error or c.last_error) else "")
-        )
-    if snap.watchdog_restarts:
-        lines.append(f"watchdog restarts {snap.watchdog_restarts}")
-    return lines
-
-
-def format_earnings(rows: Sequence[DailyEarnings], params: NetworkParams) -> list[str]:
-    return [
-        f"{r.day.isoformat()}  {format_amount(r.amount, params.units_per_coin)} "
-        f"{params.coin_symbol} ({r.blocks} blocks)"
-        for r in rows
-    ]
