@@ -35,7 +35,7 @@ from .wallet.wallet import AddressInfo, TxPreview, Wallet, WalletError
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-RECENT_HISTORY = 1000  # transactions a WalletView carries; older ones are read by pages
+RECENT_HISTORY = 100  # transactions a WalletView carries; older ones are read by pages
 
 
 @dataclass(frozen=True)
