@@ -11,6 +11,7 @@ import concurrent.futures
 import logging
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
@@ -35,7 +36,8 @@ from .wallet.wallet import AddressInfo, TxPreview, Wallet, WalletError
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-RECENT_HISTORY = 1000  # transactions a WalletView carries; older ones are read by pages
+RECENT_HISTORY = 100  # transactions a WalletView carries; older ones are read by pages
+SYNC_VIEW_INTERVAL = 2.0  # seconds between WalletViews sent while a sync records blocks
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ class AppCore:
         self.node: SpvNode | None = None
         self._run_task: asyncio.Task[None] | None = None
         self.last_progress: SyncProgress | None = None
+        self._last_sync_view = 0.0
         self.wallet: Wallet | None = None  # touched only on the network thread
 
     # --- lifecycle ---
@@ -625,8 +628,20 @@ class AppCore:
     # --- events ---
 
     def _progress(self, progress: SyncProgress) -> None:
+        """On the network thread, from the light client. While a long sync records the
+        wallet's blocks, the window also gets a fresh WalletView now and then (the balance
+        and history grow as a miner's first sync goes, not only at its end)."""
         self.last_progress = progress
         self.emit("sync", progress)
+        wallet = self.wallet
+        now = time.monotonic()
+        if (
+            wallet is not None
+            and progress.stage in ("filters", "blocks")
+            and now - self._last_sync_view >= SYNC_VIEW_INTERVAL
+        ):
+            self._last_sync_view = now
+            self.emit("wallet", self._wallet_view(wallet))
 
     def emit(self, kind: str, payload: object) -> None:
         if self._on_event is not None:

@@ -2,6 +2,7 @@
 
 import concurrent.futures
 import itertools
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -51,6 +52,7 @@ class GuiCalls(QObject):
         super().__init__()
         self._waiting: dict[int, tuple[Callable[[Any], None], Callable[[BaseException], None]]]
         self._waiting = {}
+        self._jobs: dict[int, Callable[[], Any]] = {}
         self._tokens = itertools.count()
         self._deliver.connect(self._arrived)
 
@@ -76,6 +78,7 @@ class GuiCalls(QObject):
 
     def _arrived(self, token: int, ok: bool, value: Any) -> None:
         callbacks = self._waiting.pop(token, None)
+        self._jobs.pop(token, None)  # released here, on the GUI thread
         if callbacks is not None:
             _call_if_alive(callbacks[0] if ok else callbacks[1], value)
 
@@ -85,5 +88,36 @@ class GuiCalls(QObject):
         on_result: Callable[[Any], None],
         on_error: Callable[[BaseException], None],
     ) -> None:
-        """Run slow work (key derivation, file encryption) off the GUI thread."""
-        self.watch(_workers.submit(fn), on_result, on_error)
+        """Run slow work (key derivation, file encryption) off the GUI thread. The worker
+        never holds the last reference to `fn` (a closure over widgets, typically): it is
+        kept here and released on the GUI thread when its result is delivered."""
+        token = next(self._tokens)
+        self._waiting[token] = (on_result, on_error)
+        self._jobs[token] = fn
+        _workers.submit(self._work, token)
+
+    def _work(self, token: int) -> None:  # a worker thread
+        fn = self._jobs.get(token)
+        if fn is None:
+            return
+        try:
+            ok, value = True, fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to on_error on the GUI thread
+            ok, value = False, _without_frames(exc)
+        del fn
+        if shiboken6.isValid(self):
+            self._deliver.emit(token, ok, value)
+
+
+def _without_frames(exc: BaseException) -> BaseException:
+    """`exc` with its traceback kept as text (`exc.formatted_traceback`) and its frames
+    dropped: the frames hold the worker's variables, widgets among them, which must not be
+    released on the worker thread."""
+    exc.formatted_traceback = "".join(traceback.format_exception(exc))  # type: ignore[attr-defined]
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        current.__traceback__ = None
+        current = current.__cause__ or current.__context__
+    return exc

@@ -142,6 +142,8 @@ class History:
             return None
 
     def count(self, search: str = "") -> int:
+        if not search.strip():
+            return self.ledger.count()
         where, params = self._search(search)
         sql = "SELECT COUNT(*) FROM txs t" + (f" WHERE {where}" if where else "")
         return int(self.db.execute(sql, params).fetchone()[0])
