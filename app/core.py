@@ -232,9 +232,9 @@ class AppCore:
         return self.submit(attach())
 
     async def _detach_wallet(self) -> None:
-        """Stop the sync of the open wallet (half-way is fine: its scan position only moves
-        once a sync finished), save and close it, and sync the chain alone until another
-        wallet is attached."""
+        """Stop the sync of the open wallet (half-way is fine: the wallet commits what it
+        recorded with its scan position, and the next sync goes on from there), save and close
+        it, and sync the chain alone until another wallet is attached."""
         if self._run_task is not None:
             await cancel_and_wait(self._run_task)
         wallet, self.wallet = self.wallet, None

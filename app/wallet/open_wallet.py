@@ -227,16 +227,17 @@ class OpenWallet:
             self._load()
             raise
 
-    def save(self) -> None:
-        """Commit what changed (a no-op when nothing did)."""
+    def save(self, durable: bool = True) -> None:
+        """Commit what changed (a no-op when nothing did); `durable` waits for the disk (see
+        app.wallet.store: a sync's batches do not, a user's actions do)."""
         forbid_gui_thread("Wallet.save")
         self.store.begin()  # the settings written by the commit hook need a transaction
-        self.store.commit()
+        self.store.commit(durable)
         self._last_commit = time.monotonic()
 
     def _maybe_commit(self) -> None:
         if time.monotonic() - self._last_commit >= COMMIT_INTERVAL_SECONDS:
-            self.save()
+            self.save(durable=False)
 
     def close(self) -> None:
         try:
@@ -452,10 +453,6 @@ class OpenWallet:
     def watched_scripts(self) -> set[bytes]:
         return self.keys.watched_scripts()
 
-    def watched_outpoints(self) -> list[OutPoint]:
-        """The unspent coins (for a light client that tracks spends by outpoint)."""
-        return [c.outpoint for c in self.coin_queries.all_coins()]
-
     def scan_start_height(self) -> int:
         """The first block that can concern the wallet: the first one less than two days
         before the birthday (0 without a birthday, and on regtest, whose chains carry
@@ -531,7 +528,7 @@ class OpenWallet:
         if height > self.synced_height:
             self.synced_height = height
             self._update_locator(height)
-        self.save()
+        self.save(durable=False)
 
     def _update_locator(self, height: int) -> None:
         chain = self._chain

@@ -5,9 +5,12 @@ keys, the scripts it watches, its transactions (only what it needs of them), its
 their spender, labels, frozen coins and the scan position. The encrypted key file
 (``<name>.wallet``) is separate and unchanged.
 
-* WAL journal with ``synchronous=FULL``: a commit survives a kill of the process (and a power
-  cut); a kill at any moment leaves the last committed state. Writes are small transactions
-  (a batch of blocks during a sync, one user action), never a rewrite of the whole file.
+* WAL journal, ``synchronous=NORMAL``: a commit survives a kill of the process at any moment
+  (the journal is in the operating system's hands), and the file is never left damaged. A
+  user action's commit is also made durable against a power cut (`commit(durable=True)`
+  fsyncs the journal); a batch of blocks recorded by a sync is not waited on — after a power
+  cut the sync asks for those blocks again (the wallet's own scan position decides). Writes
+  are small transactions, never a rewrite of the whole file.
 * The schema has a version (``PRAGMA user_version``) and forward migrations, each one applied in
   its own transaction. A database written by a newer program is refused, not damaged.
 * Balances per address and mining earnings per day are kept up to date by triggers, so they
@@ -255,7 +258,7 @@ class WalletStore:
     def _configure(self) -> None:
         db = self.db
         db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA synchronous = FULL")
+        db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = OFF")
         db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         db.execute("PRAGMA temp_store = MEMORY")
@@ -292,12 +295,27 @@ class WalletStore:
             self.db.execute("BEGIN IMMEDIATE")
             self._in_tx = True
 
-    def commit(self) -> None:
+    def commit(self, durable: bool = True) -> None:
+        """Commit the open transaction; `durable`: also wait until it is on the disk (a user
+        action), not only in the operating system's hands (a batch of blocks)."""
         if self._in_tx:
             for hook in self.before_commit:
                 hook()
             self.db.execute("COMMIT")
             self._in_tx = False
+            if durable:
+                self._sync_journal()
+
+    def _sync_journal(self) -> None:
+        """fsync the write-ahead journal, where a commit's pages are until a checkpoint."""
+        try:
+            fd = os.open(self.path.with_name(self.path.name + "-wal"), os.O_RDONLY)
+        except FileNotFoundError:  # checkpointed and removed: the pages are in the database
+            return
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def rollback(self) -> None:
         if self._in_tx:
