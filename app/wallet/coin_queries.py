@@ -110,6 +110,31 @@ class CoinQueries:
                 if coin.spendable and coin.trusted:
                     yield coin
 
+    def spendable_on_script(self, script_id: int) -> Iterator[Coin]:
+        """Spendable, trusted coins paying exactly script `script_id` (not its vote forms),
+        largest first, read as consumed through the index ``coins_unspent_script``."""
+        cur = self.db.execute(
+            f"{_SELECT} WHERE c.script = ? AND c.spent_by IS NULL ORDER BY c.value DESC",
+            (script_id,),
+        )
+        while True:
+            rows = cur.fetchmany(64)
+            if not rows:
+                return
+            for r in rows:
+                coin = self._coin(tuple(r))
+                if coin.spendable and coin.trusted:
+                    yield coin
+
+    def unspent_on_script(self, script_id: int) -> tuple[int, int]:
+        """(value, count) of the unspent coins paying exactly script `script_id`."""
+        value, count = self.db.execute(
+            "SELECT COALESCE(SUM(value), 0), COUNT(*) FROM coins "
+            "WHERE script = ? AND spent_by IS NULL",
+            (script_id,),
+        ).fetchone()
+        return int(value), int(count)
+
     def spendable_smallest(
         self, *, above: int, at_most: int | None, confirmed_only: bool = True
     ) -> Iterator[Coin]:

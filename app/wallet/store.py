@@ -12,6 +12,7 @@ their spender, labels, frozen coins and the scan position. The encrypted key fil
   its own transaction. A database written by a newer program is refused, not damaged.
 * Balances per address and mining earnings per day are kept up to date by triggers, so they
   stay right whatever code path changes the coins.
+* Version 2 added the wallet's own Electorium votes (:mod:`app.wallet.vote_records`).
 
 This module knows tables and transactions, not wallet rules (see :mod:`app.wallet.ledger`).
 """
@@ -28,7 +29,7 @@ from typing import Any
 
 from .errors import StateFileError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x504B5457  # "PKTW": marks the file as a PKT wallet database
 CACHE_KIB = 16 * 1024
 
@@ -198,7 +199,7 @@ END;
 
 
 # Forward migrations: MIGRATIONS[v] brings a database from version v - 1 to v.
-def _execute_script(db: sqlite3.Connection, script: str) -> None:
+def execute_script(db: sqlite3.Connection, script: str) -> None:
     """Run SQL statements one by one inside the caller's transaction (executescript would
     commit it first)."""
     statement = ""
@@ -212,10 +213,18 @@ def _execute_script(db: sqlite3.Connection, script: str) -> None:
 
 
 def _create_v1(db: sqlite3.Connection) -> None:
-    _execute_script(db, _SCHEMA_V1)
+    execute_script(db, _SCHEMA_V1)
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _create_v1}
+def _add_votes_v2(db: sqlite3.Connection) -> None:
+    """The wallet's own Electorium votes (table ``votes``, filled from the stored
+    transactions) and an index of the unspent coins per script."""
+    from .vote_records import create_votes_table  # it builds on this module
+
+    create_votes_table(db)
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _create_v1, 2: _add_votes_v2}
 
 
 class WalletStore:
