@@ -1,4 +1,5 @@
-"""The wallet commands that spend: `send`, `consolidate`, `vote`, `sweep` and `bump`.
+"""The wallet commands that spend: `send`, `consolidate`, the 2019-2023 `vote --legacy-2019`,
+`sweep` and `bump` (today's Electorium `vote` is `app.cli.voting`).
 
 Each one syncs the wallet first (unless ``--offline``), builds the transactions, shows their
 preview on stderr and asks to confirm (unless ``--yes``), signs with the password (the one
@@ -11,6 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from spv.units import parse_amount
 
@@ -57,7 +60,18 @@ def _preview_lines(ctx: Context, preview: TxPreview) -> list[str]:
     return lines
 
 
-def confirm_and_send(ctx: Context, wallet: Wallet, previews: list[TxPreview]) -> int:
+def confirm_and_send(
+    ctx: Context,
+    wallet: Wallet,
+    previews: list[TxPreview],
+    *,
+    then: Callable[[], list[TxPreview]] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> int:
+    """Show the previews (unless --yes), ask to confirm, sign with the password and broadcast;
+    print each txid on its own line (or JSON with `extra` added). `then` builds more
+    transactions once these are broadcast (they may spend their outputs): signed with the
+    same password and sent after them."""
     secrets = Secrets(ctx)
     password: str | None = None
     if secrets.from_stdin:
@@ -84,13 +98,21 @@ def confirm_and_send(ctx: Context, wallet: Wallet, previews: list[TxPreview]) ->
         password = secrets.line("Password: ")
         signed = [wallet.sign(p, password) for p in previews]
     broadcast_all(ctx, wallet, signed)
+    sent = list(previews)
+    if then is not None:
+        more = then()
+        more_signed = [wallet.sign(p, password) for p in more]
+        broadcast_all(ctx, wallet, more_signed)
+        sent += more
+        signed += more_signed
     if ctx.json_output:
         print(
             json.dumps(
                 {
                     "txids": [t.txid_hex for t in signed],
-                    "fees": [p.fee for p in previews],
-                    "previews": [p.to_json(ctx.params) for p in previews],
+                    "fees": [p.fee for p in sent],
+                    "previews": [p.to_json(ctx.params) for p in sent],
+                    **(extra or {}),
                 },
                 indent=2,
             )
@@ -131,11 +153,14 @@ def cmd_consolidate(ctx: Context, wallet: Wallet) -> int:
 
 
 @with_wallet
-def cmd_vote(ctx: Context, wallet: Wallet) -> int:
+def cmd_legacy_vote(ctx: Context, wallet: Wallet) -> int:
+    """The 2019-2023 OP_VOTE vote (`vote --legacy-2019 FOR [AGAINST]`)."""
     sync_with_peers(ctx, wallet)
-    previews = wallet.create_vote(
-        ctx.args.vote_for,
-        ctx.args.vote_against,
+    if not ctx.args.target:
+        raise CLIError("give the address to vote for (2019-2023 OP_VOTE system)")
+    previews = wallet.create_legacy_vote(
+        ctx.args.target,
+        ctx.args.against,
         fee_rate=ctx.args.fee_rate,
         coins=ctx.args.coin or None,
     )

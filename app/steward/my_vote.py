@@ -1,4 +1,4 @@
-""""My vote": what the wallet's own Electorium votes mean for the elections ahead.
+""" "My vote": what the wallet's own Electorium votes mean for the elections ahead.
 
 Pure, from what the wallet knows (`app.wallet.voting.WalletVotes`: its addresses holding
 coins, every vote it cast, the tip it has seen). Per voting address: the vote in force — its
@@ -103,7 +103,7 @@ def day_text(unix_time: float) -> str:
 
 
 def describe_vote(vote: CastVote) -> str:
-    """"votes for X", "stands as a candidate", "no vote (withdrawn)" …"""
+    """ "votes for X", "stands as a candidate", "no vote (withdrawn)" …"""
     if vote.is_withdraw:
         return "no vote (withdrawn)"
     if vote.candidate and vote.vote_for:
@@ -113,9 +113,7 @@ def describe_vote(vote: CastVote) -> str:
     return f"votes for {vote.vote_for}"
 
 
-def _address_vote(
-    address: str, balance: int, casts: list[CastVote], tip: int
-) -> AddressVote:
+def _address_vote(address: str, balance: int, casts: list[CastVote], tip: int) -> AddressVote:
     pending = casts[0] if casts and casts[0].height is None else None
     vote = next((c for c in casts if c.height is not None), None)
     if vote is None or vote.height is None:

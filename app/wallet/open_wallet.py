@@ -190,9 +190,7 @@ class OpenWallet:
             lambda: self.default_fee_rate,
             lambda: self.legacy_account,
         )
-        self.voting = Voting(
-            self.params, self.keys, self.ledger, self.coin_queries, self.spending
-        )
+        self.voting = Voting(self.params, self.keys, self.ledger, self.coin_queries, self.spending)
         if self.keys.extend_gaps():
             self.save()
 

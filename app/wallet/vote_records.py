@@ -8,38 +8,19 @@ trigger deletes it when the transaction leaves the ledger: a conflict, a reorg o
 parent). Height and time come from the transaction's row, so a vote confirmed, or taken back
 to unconfirmed by a reorg, needs no update here.
 
-Schema version 2 adds the table and backfills it from the raw transactions already stored
-(:func:`create_votes_table`), reading only the transactions that can carry a vote.
+Schema version 2 (:mod:`app.wallet.store`) adds the table and backfills it from the raw
+transactions already stored (:func:`backfill_votes`), parsing only those that can carry a vote.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from spv.electorium_vote import find_vote_outputs
 from spv.tx import Transaction
-
-from .store import FLAG_ALL_INPUTS_OURS, FLAG_COINBASE, execute_script
-
-_SCHEMA_V2 = """
--- Electorium votes cast by the wallet's own transactions: every input spends one script of
--- the wallet (the voter), one zero-value output carries the vote.
-CREATE TABLE votes (
-    tx INTEGER PRIMARY KEY,            -- txs.id of the transaction that casts it
-    voter INTEGER NOT NULL,            -- scripts.id of the script every input spends
-    vote_for BLOB NOT NULL,            -- the target's output script (empty: nobody)
-    candidate INTEGER NOT NULL         -- 1: the voter also stands as a candidate
-);
-CREATE INDEX votes_voter ON votes (voter);
-CREATE TRIGGER votes_tx_removed AFTER DELETE ON txs BEGIN
-    DELETE FROM votes WHERE tx = OLD.id;
-END;
-
--- One address's unspent coins by value: a vote spends only coins of its voter, largest first.
-CREATE INDEX coins_unspent_script ON coins (script, value) WHERE spent_by IS NULL;
-"""
 
 # A zero value (8 bytes) followed by a script length and OP_RETURN: a raw transaction without
 # this cannot hold a vote output, so the backfill parses only the ones that match.
@@ -82,27 +63,12 @@ def record_vote(db: sqlite3.Connection, tx_row: int, tx: Transaction) -> bool:
     return True
 
 
-def backfill_votes(db: sqlite3.Connection) -> int:
-    """Record the votes of the transactions already stored; how many were found."""
-    candidates = [
-        (int(tx_row), bytes(raw))
-        for tx_row, raw in db.execute(
-            "SELECT id, raw FROM txs WHERE raw IS NOT NULL AND flags & ? AND NOT flags & ?",
-            (FLAG_ALL_INPUTS_OURS, FLAG_COINBASE),
-        )
-        if _MAYBE_VOTE.search(raw) is not None
-    ]
-    found = 0
-    for tx_row, raw in candidates:
-        found += record_vote(db, tx_row, Transaction.parse(raw))
-    return found
-
-
-def create_votes_table(db: sqlite3.Connection) -> None:
-    """Schema version 2: the votes table, its index and trigger, filled from the stored
-    transactions (inside the migration's transaction)."""
-    execute_script(db, _SCHEMA_V2)
-    backfill_votes(db)
+def backfill_votes(db: sqlite3.Connection, stored: Iterable[tuple[int, bytes]]) -> int:
+    """Record the votes among `stored` (transaction row, raw bytes): the transactions already
+    in the database whose inputs are all the wallet's. Only those whose bytes can hold a vote
+    output are parsed. Returns how many votes were found."""
+    candidates = [(row, bytes(raw)) for row, raw in stored if _MAYBE_VOTE.search(raw)]
+    return sum(record_vote(db, row, Transaction.parse(raw)) for row, raw in candidates)
 
 
 def vote_records(db: sqlite3.Connection) -> list[VoteRecord]:

@@ -269,7 +269,8 @@ class Voting:
         if not previews:
             reasons = "; ".join(f"{a}: {why}" for a, why in skipped)
             raise InsufficientFundsError(
-                "no address of this wallet can cast this vote" + (f" ({reasons})" if reasons else "")
+                "no address of this wallet can cast this vote"
+                + (f" ({reasons})" if reasons else "")
             )
         return VoteBatch(
             kind,
@@ -414,4 +415,3 @@ def check_single_voter(preview: TxPreview, voter: bytes) -> None:
     strays = [c for c in preview.inputs if c.script != voter]
     if strays:
         raise WalletError("internal error: a vote transaction would spend coins of two addresses")
-
