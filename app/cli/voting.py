@@ -157,15 +157,10 @@ def _batch_lines(ctx: Context, batch: VoteBatch) -> list[str]:
     def money(units: int) -> str:
         return coins_text(ctx.params, units)
 
-    if batch.kind == "withdraw":
-        what = "withdraws the vote (no vote, no candidacy)"
-    elif batch.vote_for is None:
-        what = "stands as a candidate, voting for no one"
-    else:
-        what = f"votes for {batch.vote_for}" + (
-            " and stands as a candidate" if batch.candidate else ""
-        )
-    lines = [f"Network Steward vote (Electorium): {what}; vote output {batch.vote_script.hex()}"]
+    lines = [
+        f"Network Steward vote (Electorium): {batch.describe()}; vote output "
+        f"{batch.vote_script.hex()}"
+    ]
     for voter, preview in zip(batch.voters, batch.previews, strict=True):
         change = sum(o.value for o in preview.outputs if o.is_change)
         lines.append(

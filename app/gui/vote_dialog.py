@@ -283,15 +283,10 @@ class VoteDialog(QDialog):
         self._busy = False
         self.previews = list(batch.previews)
         money = self._money
-        if batch.kind == "withdraw":
-            what = "Withdraws the vote"
-        elif batch.vote_for is None:
-            what = "Stands as a candidate"
-        else:
-            what = f"Votes for {batch.vote_for}" + (
-                " and stands as a candidate" if batch.candidate else ""
-            )
-        lines = [f"{what}: {len(batch.previews)} transaction(s), one per address."]
+        what = batch.describe()
+        lines = [
+            f"{what[0].upper()}{what[1:]}: {len(batch.previews)} transaction(s), one per address."
+        ]
         for voter, preview in zip(batch.voters, batch.previews, strict=True):
             lines.append(
                 f"• from {voter.address} (votes with {money(voter.balance)}), "

@@ -115,6 +115,16 @@ class VoteBatch:
     def total_fee(self) -> int:
         return sum(p.fee for p in self.previews)
 
+    def describe(self) -> str:
+        """What the batch does, as a sentence start: "votes for X and stands as a candidate"."""
+        if self.kind == WITHDRAW:
+            return "withdraws the vote (no vote, no candidacy)"
+        if self.vote_for is None:
+            return "stands as a candidate, voting for no one"
+        return f"votes for {self.vote_for}" + (
+            " and stands as a candidate" if self.candidate else ""
+        )
+
     def to_json(self, params: NetworkParams) -> dict[str, Any]:
         return {
             "kind": self.kind,

@@ -28,12 +28,8 @@ from app.steward.service import StewardService  # noqa: E402
 from app.steward.store import SETTING_GITHUB_API  # noqa: E402
 from app.wallet.voting import VotingAddress  # noqa: E402
 from spv.params import MAINNET  # noqa: E402
-from tests.steward.electorium_data import (  # noqa: E402
-    SAMPLE_AS_OF_BLOCK,
-    named_address,
-    tennessee_records,
-)
-from tests.steward.fake_pktd_rpc import FakePktdRpc  # noqa: E402
+from tests.steward.electorium_data import SAMPLE_AS_OF_BLOCK, named_address  # noqa: E402
+from tests.steward.fake_pktd_rpc import tennessee_node  # noqa: E402
 from tests.steward.fake_servers import FakeServers  # noqa: E402
 
 NASHVILLE = named_address("Nashville").encode(MAINNET)
@@ -176,16 +172,7 @@ def test_count_needs_a_node_and_shows_the_winner(qtbot, tmp_path: Path) -> None:
     page.show()
     qtbot.waitUntil(lambda: page.count_label.text() == NO_NODE, timeout=10_000)
     assert not page.count_button.isEnabled()
-    node = FakePktdRpc(
-        tennessee_records(),
-        results=[
-            {
-                "vote_close_height": SAMPLE_AS_OF_BLOCK + 1,
-                "winner": NASHVILLE,
-                "vote_table_hash": "",
-            }
-        ],
-    ).start()
+    node = tennessee_node()
     try:
         with StewardService(tmp_path, MAINNET) as svc:
             svc.save_node(node.url, node.user)

@@ -12,8 +12,8 @@ import pytest
 
 from spv.params import MAINNET
 
-from .electorium_data import SAMPLE_AS_OF_BLOCK, named_address, tennessee_records
-from .fake_pktd_rpc import FakePktdRpc
+from .electorium_data import named_address
+from .fake_pktd_rpc import FakePktdRpc, tennessee_node
 from .test_steward_cli import InProcess, one_line_error
 
 NASHVILLE = named_address("Nashville").encode(MAINNET)
@@ -21,16 +21,7 @@ NASHVILLE = named_address("Nashville").encode(MAINNET)
 
 @pytest.fixture
 def node() -> Iterator[FakePktdRpc]:
-    fake = FakePktdRpc(
-        tennessee_records(),
-        results=[
-            {
-                "vote_close_height": SAMPLE_AS_OF_BLOCK + 1,
-                "winner": NASHVILLE,
-                "vote_table_hash": "",
-            }
-        ],
-    ).start()
+    fake = tennessee_node()
     yield fake
     fake.stop()
 
