@@ -651,7 +651,8 @@ class AppCore:
             history_count=wallet.history_count(),
             mining_address=wallet.mining_address(),
             earnings=tuple(wallet.coinbase_earnings()),
-            vote_reminder=my_vote(wallet.voting.snapshot(), time.time()).reminder or "",
+            vote_reminder=my_vote(wallet.voting.snapshot(every_address=False), time.time()).reminder
+            or "",
         )
 
     # --- services ---

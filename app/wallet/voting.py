@@ -166,20 +166,34 @@ class Voting:
 
     # --- voters ---
 
-    def voting_addresses(self) -> list[VotingAddress]:
-        """Every address holding coins, with its weight, heaviest first (from the balances
-        the triggers keep: a few rows per address, whatever the number of coins)."""
+    def voting_addresses(self, only: set[int] | None = None) -> list[VotingAddress]:
+        """Every address holding coins (or those of the script ids `only`), with its weight,
+        heaviest first (from the balances the triggers keep: one row per address, whatever
+        the number of coins)."""
         folded: dict[int, tuple[int, int]] = {}  # base id -> coins on its vote forms
         for (sid,) in self.db.execute("SELECT id FROM scripts WHERE base != id"):
+            base = self.keys.base_of(int(sid))
+            if only is not None and base not in only:
+                continue
             value, count = self.coins.unspent_on_script(int(sid))
             if count:
-                base = self.keys.base_of(int(sid))
                 old = folded.get(base, (0, 0))
                 folded[base] = (old[0] + value, old[1] + count)
+        rows = (
+            self.db.execute("SELECT script, unspent, coins FROM script_balance WHERE coins > 0")
+            if only is None
+            else [
+                row
+                for sid in sorted(only)
+                for row in self.db.execute(
+                    "SELECT script, unspent, coins FROM script_balance "
+                    "WHERE script = ? AND coins > 0",
+                    (sid,),
+                )
+            ]
+        )
         out: list[VotingAddress] = []
-        for sid, unspent, count in self.db.execute(
-            "SELECT script, unspent, coins FROM script_balance WHERE coins > 0"
-        ):
+        for sid, unspent, count in rows:
             minus_value, minus_count = folded.get(int(sid), (0, 0))
             if count - minus_count <= 0:
                 continue
@@ -204,17 +218,19 @@ class Voting:
             raise WalletError(f"{address.strip()} is not an address of this wallet")
         if self.keys.base_of(sid) != sid:
             raise WalletError(f"{address.strip()} carries a 2019-2023 vote: it cannot vote")
-        for voter in self.voting_addresses():
-            if voter.script_id == sid:
-                return voter
+        for voter in self.voting_addresses(only={sid}):
+            return voter
         return VotingAddress(script_text(script, self.params), script, sid, 0, 0)
 
     def records(self) -> list[VoteRecord]:
         """Every vote transaction of the wallet, each voter's newest first."""
         return vote_records(self.db)
 
-    def snapshot(self) -> WalletVotes:
-        """The wallet's voters and votes (for `app.steward.my_vote`)."""
+    def snapshot(self, every_address: bool = True) -> WalletVotes:
+        """The wallet's voters and votes (for `app.steward.my_vote`); without `every_address`
+        only the addresses that ever voted (enough for the reminder, and cheap for a wallet
+        with thousands of addresses holding coins)."""
+        records = self.records()
         casts = tuple(
             CastVote(
                 script_text(self.keys.script_of(r.voter)[0], self.params),
@@ -224,9 +240,11 @@ class Voting:
                 r.height,
                 r.block_time,
             )
-            for r in self.records()
+            for r in records
         )
-        return WalletVotes(tuple(self.voting_addresses()), casts, self.ledger.tip_height)
+        only = None if every_address else {r.voter for r in records}
+        voters = self.voting_addresses(only) if only is None or only else []
+        return WalletVotes(tuple(voters), casts, self.ledger.tip_height)
 
     def latest_votes(self) -> dict[int, VoteRecord]:
         """Each voter's latest vote (a pending one included), by script id."""
@@ -393,9 +411,7 @@ class Voting:
                         "itself a candidate: make it a candidate (from that address) or these "
                         "votes go nowhere"
                     )
-                if self.keys.base_of(sid) == sid and not any(
-                    v.script_id == sid for v in self.voting_addresses()
-                ):
+                if self.keys.base_of(sid) == sid and not self.voting_addresses(only={sid}):
                     warnings.append(f"{text} holds no coins: it is not counted")
         if candidate and voters > 1:
             warnings.append(f"each of the {voters} addresses stands as a separate candidate")

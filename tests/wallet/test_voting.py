@@ -192,3 +192,15 @@ def test_gather_the_coins_on_one_address(wallet: Wallet) -> None:
 def test_voting_address_is_plain_data() -> None:
     v = VotingAddress("pkt1q", b"\x00", 3, 7, 1)
     assert v.to_json() == {"address": "pkt1q", "balance": 7, "coins": 1}
+
+
+def test_the_snapshot_for_the_reminder_reads_only_the_voters(wallet: Wallet) -> None:
+    a, b = _addresses(wallet)
+    assert wallet.voting.snapshot(every_address=False).voters == ()
+    (preview,) = wallet.voting.create_vote(DOC_ADDRESS, from_addresses=[b]).previews
+    wallet.record_pending(wallet.sign(preview, PASSWORD))
+    quick = wallet.voting.snapshot(every_address=False)
+    assert [v.address for v in quick.voters] == [b] and [c.voter for c in quick.casts] == [b]
+    full = wallet.voting.snapshot()
+    assert [v.address for v in full.voters] == [a, b] and full.casts == quick.casts
+    assert quick.voters[0] == next(v for v in full.voters if v.address == b)
