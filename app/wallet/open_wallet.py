@@ -4,6 +4,7 @@ Opening, creating and repairing the files is :class:`app.wallet.wallet.Wallet`'s
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import logging
@@ -11,7 +12,7 @@ import re
 import secrets as _secrets
 import time
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from fractions import Fraction
 from pathlib import Path
@@ -141,6 +142,7 @@ class OpenWallet:
             ) from None
 
     def _load(self) -> None:
+        self.store.before_commit.clear()  # a reload replaces the views that write themselves
         meta = self.store.meta()
         if meta.get("network") != self.params.name:
             raise StateFileError(
@@ -213,6 +215,19 @@ class OpenWallet:
         self._saved_meta = values
 
     # --- committing ---
+
+    @contextlib.contextmanager
+    def _changing(self) -> Iterator[None]:
+        """Around every change of the ledger: if it fails half-way (a full disk, a bug), the
+        whole uncommitted batch is rolled back and the wallet reloads what is committed, so
+        nothing half-written is ever committed (the light client saves its own scan position
+        only after the wallet committed: the blocks are asked again)."""
+        try:
+            yield
+        except BaseException:
+            self.store.rollback()
+            self._load()
+            raise
 
     def save(self) -> None:
         """Commit what changed (a no-op when nothing did)."""
@@ -319,6 +334,37 @@ class OpenWallet:
         return self.keys.addresses(
             self.ledger.script_balances(), self.labels, self.ledger.used_script_ids()
         )
+
+    def address_count(self, which: str = "all") -> tuple[int, int]:
+        """(addresses listed under `which` — receiving, change or all —, how many used)."""
+        return self.keys.address_count(which)
+
+    def addresses_page(
+        self, which: str = "all", offset: int = 0, limit: int = 200
+    ) -> list[AddressInfo]:
+        """One page of the address list: the main script form of each key, receiving first
+        (imported keys with them), then change."""
+        return self.keys.addresses_page(
+            which,
+            offset,
+            limit,
+            self.ledger.script_balances(),
+            self.labels,
+            self.ledger.used_script_ids(),
+        )
+
+    def address_used(self, address: str) -> bool:
+        """Whether one of the wallet's addresses has ever received a coin."""
+        try:
+            script = script_for_address(address, self.params)
+        except ParseError:
+            return False
+        owned = self.keys.owner(script)
+        if owned is None:
+            return False
+        if owned.ref.imported:
+            return self.keys.script_id(script) in self.ledger.used_script_ids()
+        return owned.ref in self.keys.used
 
     def set_label(self, target: str, text: str) -> None:
         """Label an address or a transaction id ("" removes the label)."""
@@ -470,12 +516,13 @@ class OpenWallet:
         self, height: int, block_hash: bytes, timestamp: int, txs: Sequence[Transaction]
     ) -> None:
         now = int(self.clock())
-        for position, tx in enumerate(txs):
-            result = self.ledger.add(
-                tx, height=height, timestamp=timestamp, position=position, now=now
-            )
-            if result.keys_added:
-                self._keys_added(height)
+        with self._changing():
+            for position, tx in enumerate(txs):
+                result = self.ledger.add(
+                    tx, height=height, timestamp=timestamp, position=position, now=now
+                )
+                if result.keys_added:
+                    self._keys_added(height)
         self._maybe_commit()
 
     def on_scan_progress(self, height: int) -> None:
@@ -498,13 +545,15 @@ class OpenWallet:
         ]
 
     def on_chain_rewound(self, height: int) -> None:
-        self.ledger.rewind(height)
+        with self._changing():
+            self.ledger.rewind(height)
         self.synced_height = min(self.synced_height, height)
         self.locator = [(h, x) for h, x in self.locator if h <= height]
         self.save()
 
     def on_mempool_transaction(self, tx: Transaction) -> bool:
-        result = self.ledger.add(tx, now=int(self.clock()))
+        with self._changing():
+            result = self.ledger.add(tx, now=int(self.clock()))
         if not result.recorded:
             return False
         if result.keys_added:
@@ -810,7 +859,8 @@ class OpenWallet:
 
     def record_pending(self, tx: Transaction) -> None:
         """Record a broadcast transaction (unconfirmed) and commit."""
-        result = self.ledger.add(tx, now=int(self.clock()))
+        with self._changing():
+            result = self.ledger.add(tx, now=int(self.clock()))
         if result.keys_added:
             self._keys_added(None)
         self.save()
@@ -825,7 +875,8 @@ class OpenWallet:
         ).fetchone()
         if height is not None:
             raise WalletError("a confirmed transaction cannot be abandoned")
-        self.ledger.remove_id(tx_row)
+        with self._changing():
+            self.ledger.remove_id(tx_row)
         self.save()
 
     def raw_transaction(self, txid: str) -> bytes | None:
