@@ -6,6 +6,7 @@ expiry; the 2019-2023 OP_VOTE vote needs --legacy-2019; `steward count` prints t
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from app.wallet.wallet import Wallet
@@ -147,3 +148,69 @@ def test_steward_count_prints_the_winner(tmp_path: Path) -> None:
     broken.write_text("{")
     bad = cli("steward", "count", str(broken))
     assert bad.returncode == 1 and len(bad.stderr.splitlines()) == 1
+
+
+def _two_address_chain(tmp_path: Path) -> tuple[str, str, RegtestChain]:
+    """A wallet whose addresses A and B each hold one mature 50-coin reward."""
+    wallet, _ = Wallet.create(
+        tmp_path, "default", REGTEST, PASSWORD, kdf_params={"n": 1024, "r": 8, "p": 1}
+    )
+    a = wallet.receive_address()
+    b = wallet.receive_address(new=True)
+    wallet.close()
+    chain = RegtestChain()
+    chain.mine(pay_to=script_for_address(a, REGTEST))
+    chain.mine(pay_to=script_for_address(b, REGTEST))
+    chain.mine_many(100)
+    return a, b, chain
+
+
+def _check_gathered_then_voted(
+    chain: RegtestChain, gather: Transaction, vote: Transaction, a: str, b: str
+) -> None:
+    a_script, b_script = script_for_address(a, REGTEST), script_for_address(b, REGTEST)
+    assert [chain.utxo_scripts[i.prevout] for i in gather.inputs] == [b_script]
+    assert [o.script for o in gather.outputs] == [a_script]
+    spent = [chain.utxo_scripts[i.prevout] for i in vote.inputs]  # A's own mature reward
+    assert spent == [a_script]
+    read = read_transaction_vote(vote, spent)
+    assert read.counts and read.voter_script == a_script
+    target = script_for_address(TARGET, REGTEST)
+    assert [o.script for o in vote.outputs if o.value == 0] == [vote_output_script(target, False)]
+
+
+def test_gather_the_coins_on_one_address_then_vote_from_it(tmp_path: Path) -> None:
+    a, b, chain = _two_address_chain(tmp_path)
+    cli = Cli(tmp_path)
+    with TestPeer(chain) as peer:
+        cli.peer = peer
+        gather, vote = _sent(cli, peer, TARGET, "--gather-to", a)
+        _check_gathered_then_voted(chain, gather, vote, a, b)
+        both = cli("vote", TARGET, "--gather-to", a, "--from", b)
+        assert both.returncode == 1 and "leave out --from" in both.stderr
+
+
+def test_core_gathers_then_votes(tmp_path: Path) -> None:
+    from app.core import AppCore
+
+    a, b, chain = _two_address_chain(tmp_path)
+    with TestPeer(chain) as peer:
+        core = AppCore(REGTEST, tmp_path, peers=[("127.0.0.1", peer.port)])
+        core.start()
+        try:
+            core.open_wallet("default").result(10)
+            deadline = time.monotonic() + 30
+            while len(core.voting_addresses().result(10)) < 2:
+                assert time.monotonic() < deadline, "the wallet did not sync"
+                time.sleep(0.1)
+            (gather,) = core.prepare_gather(a).result(10)
+            txids = core.gather_then_vote([gather], a, TARGET, PASSWORD).result(30)
+            sent = {t.txid_hex: t for t in peer.received_txs}
+            assert list(sent) == txids and len(txids) == 2
+            _check_gathered_then_voted(chain, sent[txids[0]], sent[txids[1]], a, b)
+            status = core.my_vote().result(10)
+            (entry,) = [e for e in status.addresses if e.pending is not None]
+            assert entry.address == a and entry.pending is not None
+            assert entry.pending.vote_for == TARGET
+        finally:
+            core.stop()
