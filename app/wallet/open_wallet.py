@@ -54,6 +54,7 @@ from .signing import SigningInput, sign_transaction
 from .spending import Spending
 from .store import WalletStore
 from .txbuild import parse_fee_rate
+from .voting import Voting
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +192,7 @@ class OpenWallet:
             lambda: self.default_fee_rate,
             lambda: self.legacy_account,
         )
+        self.voting = Voting(self.params, self.keys, self.ledger, self.coin_queries, self.spending)
         if self.keys.extend_gaps():
             self.save()
 
@@ -744,7 +746,7 @@ class OpenWallet:
             max_transactions=max_transactions,
         )
 
-    def create_vote(
+    def create_legacy_vote(
         self,
         vote_for: str | None,
         vote_against: str | None = None,
@@ -752,7 +754,10 @@ class OpenWallet:
         fee_rate: str | float | Fraction | None = None,
         coins: Sequence[OutPoint | str] | None = None,
     ) -> list[TxPreview]:
-        return self.spending.create_vote(vote_for, vote_against, fee_rate=fee_rate, coins=coins)
+        """The 2019-2023 OP_VOTE vote; today's Electorium vote is `voting.create_vote`."""
+        return self.spending.create_legacy_vote(
+            vote_for, vote_against, fee_rate=fee_rate, coins=coins
+        )
 
     def create_sweep_imported(
         self, *, fee_rate: str | float | Fraction | None = None

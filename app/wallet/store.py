@@ -15,6 +15,7 @@ their spender, labels, frozen coins and the scan position. The encrypted key fil
   its own transaction. A database written by a newer program is refused, not damaged.
 * Balances per address and mining earnings per day are kept up to date by triggers, so they
   stay right whatever code path changes the coins.
+* Version 2 added the wallet's own Electorium votes (:mod:`app.wallet.vote_records`).
 
 This module knows tables and transactions, not wallet rules (see :mod:`app.wallet.ledger`).
 """
@@ -30,8 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import StateFileError
+from .vote_records import backfill_votes
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x504B5457  # "PKTW": marks the file as a PKT wallet database
 CACHE_KIB = 16 * 1024
 
@@ -199,6 +201,24 @@ CREATE TRIGGER coinbase_changed AFTER UPDATE OF amount, height, time ON txs
 END;
 """
 
+_SCHEMA_V2 = """
+-- Electorium votes cast by the wallet's own transactions: every input spends one script of
+-- the wallet (the voter), one zero-value output carries the vote.
+CREATE TABLE votes (
+    tx INTEGER PRIMARY KEY,            -- txs.id of the transaction that casts it
+    voter INTEGER NOT NULL,            -- scripts.id of the script every input spends
+    vote_for BLOB NOT NULL,            -- the target's output script (empty: nobody)
+    candidate INTEGER NOT NULL         -- 1: the voter also stands as a candidate
+);
+CREATE INDEX votes_voter ON votes (voter);
+CREATE TRIGGER votes_tx_removed AFTER DELETE ON txs BEGIN
+    DELETE FROM votes WHERE tx = OLD.id;
+END;
+
+-- One address's unspent coins by value: a vote spends only coins of its voter, largest first.
+CREATE INDEX coins_unspent_script ON coins (script, value) WHERE spent_by IS NULL;
+"""
+
 
 # Forward migrations: MIGRATIONS[v] brings a database from version v - 1 to v.
 def _execute_script(db: sqlite3.Connection, script: str) -> None:
@@ -218,7 +238,19 @@ def _create_v1(db: sqlite3.Connection) -> None:
     _execute_script(db, _SCHEMA_V1)
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _create_v1}
+def _add_votes_v2(db: sqlite3.Connection) -> None:
+    """The wallet's own Electorium votes (table ``votes``, filled from the transactions
+    already stored whose inputs are all the wallet's) and an index of the unspent coins per
+    script."""
+    _execute_script(db, _SCHEMA_V2)
+    stored = db.execute(
+        "SELECT id, raw FROM txs WHERE raw IS NOT NULL AND flags & ? AND NOT flags & ?",
+        (FLAG_ALL_INPUTS_OURS, FLAG_COINBASE),
+    )
+    backfill_votes(db, stored)
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _create_v1, 2: _add_votes_v2}
 
 
 class WalletStore:
