@@ -109,6 +109,7 @@ class KeyChain:
         self._by_script: dict[bytes, tuple[int, Owned]] = {}
         self._by_id: dict[int, tuple[bytes, Owned, int]] = {}  # id -> script, owner, base id
         self._watched: set[bytes] | None = None
+        self._addresses: dict[int, str] = {}  # script id -> address text (see address_of)
 
     # --- loading and creating ---
 
@@ -249,6 +250,15 @@ class KeyChain:
                 if base is not None:
                     return self.add_script(script, base[1], base[0], -1)
         return None
+
+    def address_of(self, script_id: int) -> str:
+        """The address text of a wallet script ("" when it has none), made once per script:
+        a history row, a coin or a label lookup asks for it again and again."""
+        found = self._addresses.get(script_id)
+        if found is None:
+            found = address_from_script(self._by_id[script_id][0], self.params) or ""
+            self._addresses[script_id] = found
+        return found
 
     def script_of(self, script_id: int) -> tuple[bytes, Owned]:
         script, owned, _ = self._by_id[script_id]
