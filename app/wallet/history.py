@@ -95,9 +95,9 @@ class History:
         for out in Transaction.parse(raw).outputs:
             if self.keys.owner(out.script) is not None:
                 continue
-            address = address_from_script(out.script, self.params)
-            if address is not None and self.labels.get(address):
-                return self.labels[address]
+            recipient = address_from_script(out.script, self.params)
+            if recipient is not None and self.labels.get(recipient):
+                return self.labels[recipient]
         return ""
 
     def _search(self, text: str) -> tuple[str, list[object]]:
