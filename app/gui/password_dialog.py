@@ -17,7 +17,7 @@ from app.core import AppCore
 from app.wallet import unlock_cache
 
 from .calls import GuiCalls
-from .widgets import make_primary, page_header
+from .widgets import enter_submits, make_primary, page_header
 
 MIN_PASSWORD = 8
 
@@ -81,7 +81,7 @@ class ChangePasswordDialog(QDialog):
         layout.addLayout(buttons)
         self.cancel_button.clicked.connect(self.reject)
         self.change_button.clicked.connect(self.change)
-        self.repeat.returnPressed.connect(self.change)
+        enter_submits(self, self.change_button)
 
     def change(self) -> None:
         problem = new_password_problem(self.new.text(), self.repeat.text())

@@ -4,6 +4,7 @@ button, page shortcuts."""
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -93,3 +94,25 @@ def make_primary(button: QPushButton, accessible_name: str = "") -> QPushButton:
 def keep_left(layout: QLayout, widget: QWidget) -> None:
     """Keep `widget` at its natural width at the left of `layout` instead of stretched."""
     layout.setAlignment(widget, Qt.AlignmentFlag.AlignLeft)
+
+
+def enter_submits(dialog: QDialog, button: QPushButton | None) -> None:
+    """Enter anywhere in `dialog` presses `button` (None: no button; fields handle Enter).
+
+    Qt makes any button of a dialog the default one when it gets the focus: when a slow check
+    disabled the password field, the focus moved on to "Cancel" and the same Enter cancelled
+    the dialog. So no button of `dialog` takes Enter unless it has the focus, except `button`.
+    Call it once the dialog's buttons exist (and again with the new button when a page
+    changes)."""
+    for child in dialog.findChildren(QPushButton):
+        child.setAutoDefault(False)
+        child.setDefault(False)
+    if button is not None:
+        button.setDefault(True)
+
+
+def no_auto_default(*buttons: QPushButton) -> None:
+    """Buttons that only a click (or Space with the focus) presses: not Enter typed in a field
+    of the dialog they are in (see enter_submits)."""
+    for button in buttons:
+        button.setAutoDefault(False)
