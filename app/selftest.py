@@ -238,7 +238,9 @@ def _open_and_close_window(workdir: Path) -> str:
             timeout=WINDOW_TIMEOUT,
         )
     except subprocess.TimeoutExpired:
-        raise CheckFailed(f"the window did not open and close within {WINDOW_TIMEOUT:.0f} s")
+        raise CheckFailed(
+            f"the window did not open and close within {WINDOW_TIMEOUT:.0f} s"
+        ) from None
     lines = done.stdout.strip().splitlines()
     said = lines[-1] if lines else ""
     if done.returncode == 0 and said.startswith("ok: "):

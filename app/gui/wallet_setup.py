@@ -42,6 +42,7 @@ from .widgets import keep_left, make_primary, page_header
 log = logging.getLogger(__name__)
 
 MIN_PASSWORD = 8
+CHECKED_WORDS = 3  # words of a new seed typed back to check the paper
 DERIVING = "Deriving keys… this takes a few seconds"
 
 
@@ -311,18 +312,39 @@ class WalletSetup(QWidget):
         return page
 
     def _confirm_page(self) -> QWidget:
+        """Three words to type back, built once (their labels change with each challenge).
+        Completed inline (the rest of the word selected in the field): a popup list would
+        cover the next field and take the Enter meant for checking."""
         page = QWidget()
         self.confirm_form = QFormLayout(page)
         self.confirm_form.addRow(
             page_header("Check your paper", "Type these words from your paper to check it.")
         )
+        # kept by Python for the page's whole life, not parented: a completer that is a Qt
+        # child of the widgets it serves can be deleted in the wrong order (a crash seen with
+        # PySide6 6.11)
+        self._confirm_completer = QCompleter(list(wordlist()))
+        self._confirm_completer.setCompletionMode(QCompleter.CompletionMode.InlineCompletion)
+        self._confirm_completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.confirm_edits: list[QLineEdit] = []
+        for number in range(1, CHECKED_WORDS + 1):
+            edit = QLineEdit()
+            edit.setCompleter(self._confirm_completer)
+            edit.returnPressed.connect(self._confirm)  # on to the next empty word, or check
+            self.confirm_edits.append(edit)
+            self.confirm_form.addRow(f"Word {number}", edit)
         self.confirm_error = _error_label()
+        self.confirm_form.addRow(self.confirm_error)
         self.confirm_button = make_primary(QPushButton("Check"))
         self.confirm_button.clicked.connect(self._confirm)
         self.confirm_back = QPushButton("Back to the words")
         self.confirm_back.setToolTip("Show the words again to re-read your paper")
         self.confirm_back.clicked.connect(self._show_words_again)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.confirm_back)
+        buttons.addStretch(1)
+        buttons.addWidget(self.confirm_button)
+        self.confirm_form.addRow(buttons)
         return page
 
     def _restore_page(self) -> QWidget:
@@ -496,32 +518,13 @@ class WalletSetup(QWidget):
     def _ask_words_back(self) -> None:
         assert self._new_wallet is not None
         self.seed_words.clear()  # the words are not kept on screen any longer
-        self._challenge = self._new_wallet.backup_challenge(3)
-        stale = self.confirm_page  # a fresh form: no rows left from an earlier wallet
-        self.confirm_page = self._confirm_page()
-        self.stack.addWidget(self.confirm_page)
-        self.stack.removeWidget(stale)
-        stale.deleteLater()
-        # kept by Python, not parented: a completer that is a Qt child of the widgets it
-        # serves can be deleted in the wrong order (a crash seen with PySide6 6.11)
-        # Completed inline (the rest of the word selected in the field): a popup list would
-        # cover the next field and take the Enter meant for checking.
-        self._confirm_completer = QCompleter(list(wordlist()))
-        self._confirm_completer.setCompletionMode(QCompleter.CompletionMode.InlineCompletion)
-        self._confirm_completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.confirm_edits = []
-        for position in self._challenge:
-            edit = QLineEdit()
-            edit.setCompleter(self._confirm_completer)
-            edit.returnPressed.connect(self._confirm)  # on to the next empty word, or check
-            self.confirm_edits.append(edit)
-            self.confirm_form.addRow(f"Word {position}", edit)
-        self.confirm_form.addRow(self.confirm_error)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.confirm_back)
-        buttons.addStretch(1)
-        buttons.addWidget(self.confirm_button)
-        self.confirm_form.addRow(buttons)
+        self._challenge = self._new_wallet.backup_challenge(CHECKED_WORDS)
+        for edit, position in zip(self.confirm_edits, self._challenge, strict=True):
+            edit.clear()
+            label = self.confirm_form.labelForField(edit)
+            if isinstance(label, QLabel):
+                label.setText(f"Word {position}")
+        self.confirm_error.clear()
         self.stack.setCurrentWidget(self.confirm_page)
         self.confirm_edits[0].setFocus()
 

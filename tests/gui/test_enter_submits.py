@@ -144,9 +144,7 @@ def test_enter_in_the_change_password_dialog_changes_it(
     assert dialog.result() == QDialog.DialogCode.Accepted
 
 
-def test_a_new_wallet_is_created_and_checked_with_the_keyboard(
-    qtbot: Any, tmp_path: Path
-) -> None:
+def test_a_new_wallet_is_created_and_checked_with_the_keyboard(qtbot: Any, tmp_path: Path) -> None:
     """Create page: Enter creates; check page: words completed in the field (no list popping
     up over the next field), Enter moves on and then checks; "Back to the words" re-shows
     them."""
