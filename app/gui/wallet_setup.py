@@ -172,6 +172,7 @@ class WalletSetup(QWidget):
         restore = QPushButton("Restore a wallet from its seed words")
         create.clicked.connect(self.show_create)
         restore.clicked.connect(self.show_restore)
+        self.choice_create, self.choice_restore = create, restore
         width = self.fontMetrics().horizontalAdvance("Restore a wallet from its seed words") + 64
         for button in (self.open_button, create, restore):
             button.setMinimumWidth(width)
