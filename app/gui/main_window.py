@@ -96,9 +96,10 @@ class MainWindow(QMainWindow):
         self.mining_page = MiningPage(
             core.params,
             self.mining,
-            load_settings(core.datadir),
+            load_settings(core.datadir, core.params.name),
             lambda settings: save_settings(core.datadir, settings),
             self.calls,
+            core=core,
         )
         self.setup_page = WalletSetup(core.params, core.datadir, self.calls)
         self.setup_page.wallet_ready.connect(self.open_wallet)
@@ -272,6 +273,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"PKT Wallet — {self.core.params.name}")
         self._show_start_page()
         self.wallet_menu.refresh()
+        self.mining_page.set_wallet_address(None)
+        self.vpn_page.set_wallet(None)
 
     def _show(self, view: WalletView) -> None:
         """Fill the pages with `view`: the Overview at once, the rest in the next turns of

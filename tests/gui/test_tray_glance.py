@@ -144,7 +144,10 @@ def test_glance_row_follows_the_vpn_and_opens_the_pages(qtbot, tmp_path: Path) -
 def test_mining_at_a_glance_tray_and_closing_while_mining(
     qtbot, tmp_path: Path, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
-    address = _wallet_address(tmp_path)
+    _wallet_address(tmp_path)
+    wallet = Wallet.open(tmp_path, "main", REGTEST)
+    address = wallet.mining_address()  # the steady address mining pays to
+    wallet.close()
     chain = RegtestChain()
     chain.mine_many(3)
     with TestPeer(chain) as peer, TestPool() as pool:
