@@ -122,6 +122,8 @@ class MainWindow(QMainWindow):
         self.vpn_page = VpnPage(vpn_service, self.calls, core)
         self.network_page = NetworkPage(core.chain_info)
         self.settings_page = SettingsPage(core.params, core.datadir, self.calls)
+        # saved settings apply at once: the VPN page rebuilds its service from them
+        self.settings_page.settings_saved.connect(lambda _app: self.vpn_page.settings_changed())
         self.wallet_name: str | None = None
         self._shown_view: WalletView | None = None  # shown again when the unit changes
         unit_changes().unit_changed.connect(self._unit_changed)

@@ -19,6 +19,7 @@ from app.wallet.wallet import TxPreview
 from spv.params import NetworkParams
 
 from .money import coins
+from .widgets import enter_submits
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class PremiumDialog(QDialog):
         self.setWindowTitle(f"Premium VPN on {offer.exit_name}")
         layout = QVBoxLayout(self)
         terms = QLabel(offer.describe(params.units_per_coin, params.coin_symbol))
+        terms.setMinimumWidth(360)
         terms.setWordWrap(True)
         layout.addWidget(terms)
         form = QFormLayout()
@@ -64,3 +66,4 @@ class PremiumDialog(QDialog):
         layout.addWidget(buttons)
         self.pay_button.setEnabled(False)
         self.password.textChanged.connect(lambda text: self.pay_button.setEnabled(bool(text)))
+        enter_submits(self, self.pay_button)
