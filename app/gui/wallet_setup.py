@@ -48,6 +48,11 @@ DERIVING = "Deriving keys… this takes a few seconds"
 
 def name_problem(datadir: Path, name: str) -> str:
     """Why `name` cannot be a new wallet's name ("" when it can)."""
+    if not name:
+        return "type a name for the wallet (letters, digits, '.', '_' or '-')"
+    if " " in name:
+        suggestion = "-".join(name.split())
+        return f"a wallet name cannot contain spaces (it names its files): try {suggestion!r}"
     try:
         check_name(name)
     except WalletError as exc:
