@@ -11,7 +11,7 @@ from app.wallet.txbuild import TxBuildError, fee_for, parse_fee_rate
 from spv.params import NetworkParams
 
 from .money import coins
-from .payment_text import RATE_UNIT, rate_text, unit_explained
+from .payment_text import rate_label, rate_text, unit_explained
 
 _ERROR = "color: #b00020"
 
@@ -62,7 +62,7 @@ class FeeChoice(QWidget):
         self.preset = QComboBox()
         for preset in PRESETS:
             rate = self.minimum * preset.multiple
-            self.preset.addItem(f"{preset.name} — {rate_text(rate)} {RATE_UNIT}", rate)
+            self.preset.addItem(f"{preset.name} — {rate_label(rate)}", rate)
         self.preset.addItem(CUSTOM, None)
         self.preset.setCurrentIndex(1)  # Normal
         self.preset.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
@@ -155,7 +155,7 @@ class FeeChoice(QWidget):
 
     def _fee_text(self, rate: Fraction) -> str:
         """The fee as an amount in the user's unit, and the rate it comes from."""
-        head = f"{rate_text(rate)} {RATE_UNIT}"
+        head = rate_label(rate)
         if self._vsize is None:
             typical = coins(fee_for(TYPICAL_VSIZE, rate), self.params)
             return (

@@ -28,6 +28,11 @@ def rate_text(rate: Fraction) -> str:
     return f"{float(rate):.6g}"
 
 
+def rate_label(rate: Fraction) -> str:
+    """ "1 unit/vbyte", "2.5 units/vbyte"."""
+    return f"{rate_text(rate)} {'unit/vbyte' if rate == 1 else RATE_UNIT}"
+
+
 def unit_explained(params: NetworkParams) -> str:
     return (
         f"A unit is the smallest amount of {params.coin_symbol}: 1 {params.coin_symbol} = "
@@ -38,7 +43,7 @@ def unit_explained(params: NetworkParams) -> str:
 
 def fee_text(fee: int, vsize: int, rate: Fraction, params: NetworkParams) -> str:
     """ "0.0000004 PKT (2 units/vbyte × 210 vbytes)": the amount first, then how it came about."""
-    return f"{coins(fee, params)} ({rate_text(rate)} {RATE_UNIT} × {vsize:,} vbytes)"
+    return f"{coins(fee, params)} ({rate_label(rate)} × {vsize:,} vbytes)"
 
 
 def describe_send_error(exc: BaseException, params: NetworkParams) -> str:

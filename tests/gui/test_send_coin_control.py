@@ -193,7 +193,7 @@ def test_fee_presets_custom_rate_and_rbf(qtbot, funded: Setup) -> None:  # type:
     send.fee.select("Economy")
     economy = _preview(qtbot, send)
     economy.reject()
-    assert _field(economy, "Fee").endswith(f"(1 units/vbyte × {economy.preview.vsize} vbytes)")
+    assert _field(economy, "Fee").endswith(f"(1 unit/vbyte × {economy.preview.vsize} vbytes)")
     assert _field(economy, "Fee bump (RBF)") == "no (final once broadcast)"
     assert f"pays {coins(economy.preview.fee, REGTEST)}" in send.fee.info.text()
     send.fee.select("Priority")

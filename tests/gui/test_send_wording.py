@@ -15,6 +15,7 @@ pytest.importorskip("PySide6")
 from PySide6.QtCore import Qt  # noqa: E402
 
 from app.gui.money import current_unit, set_unit  # noqa: E402
+from app.gui.payment_text import rate_label  # noqa: E402
 from app.gui.preview_dialog import PreviewDialog  # noqa: E402
 from app.wallet.errors import TooManyCoinsError  # noqa: E402
 from spv.params import REGTEST  # noqa: E402
@@ -79,7 +80,8 @@ def test_preview_fee_amount_and_rate_and_password(qtbot: Any, funded: Setup) -> 
     dialog = _preview(qtbot, send)
     texts = " ".join(label.text() for label in dialog.findChildren(type(send.status)))
     preview = dialog.preview
-    assert f"({preview.fee_rate} units/vbyte × {preview.vsize} vbytes)" in texts
+    assert f"({rate_label(preview.fee_rate)} × {preview.vsize} vbytes)" in texts
+    assert rate_label(preview.fee_rate) == "2 units/vbyte"  # Normal
     assert "taken from what the recipient receives" in texts  # max + RBF: no change
     assert not dialog.send_button.isEnabled()  # no password yet
     dialog.password.setText("not it")
