@@ -3,7 +3,7 @@
 from collections.abc import Callable
 
 from PySide6.QtCore import QSize, QTimer
-from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent, QIcon
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -32,7 +32,7 @@ from .calls import GuiCalls
 from .errors import show_error
 from .glance import GlanceModel
 from .history_page import HistoryPage
-from .icons import nav_icon
+from .icons import icon_path, nav_icon
 from .mining_page import MiningPage
 from .money import unit_changes
 from .network_page import NetworkPage
@@ -435,7 +435,7 @@ class MainWindow(QMainWindow):
         """Help ▸ About: what this is, its version, where its data is (not modal)."""
         box = QMessageBox(self)
         box.setWindowTitle("About PKT Wallet")
-        box.setIconPixmap(self.windowIcon().pixmap(64, 64))
+        box.setIconPixmap(QIcon(str(icon_path("pkt-wallet.svg"))).pixmap(64, 64))
         box.setText(f"<b>PKT Wallet</b> {__version__}")
         box.setInformativeText(
             "Send and receive PKT, mine PKT (PacketCrypt announcements), connect to a PKT VPN "

@@ -7,13 +7,16 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
     QPushButton,
+    QScrollArea,
     QSlider,
     QTableWidget,
     QTableWidgetItem,
@@ -139,7 +142,16 @@ class MiningPage(QWidget):
         self.save_settings = save_settings
         self.calls = calls
         self.wallet_address: str | None = None
-        layout = QVBoxLayout(self)
+        # in a scroll area: on a small screen the page scrolls instead of squeezing the chart
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        content = QWidget()
+        scroll.setWidget(content)
+        outer.addWidget(scroll)
+        layout = QVBoxLayout(content)
         layout.addWidget(page_header("Mining", "Earn PKT with this computer's spare power."))
         self.start_button = make_primary(QPushButton("Start mining"), "Start or stop mining")
         font = self.start_button.font()
@@ -164,8 +176,8 @@ class MiningPage(QWidget):
         self.change_payout.setToolTip("Mine to another address of this wallet, or a new one")
         self.change_payout.setEnabled(False)
         self.payout_note = QLabel(
-            "Mining pays one steady address of your wallet: pools pay to a single address, "
-            "so your earnings collect there. Leave the field empty to use it."
+            "Pools pay one steady address of your wallet, where your earnings collect. An "
+            "empty field uses it."
         )
         self.payout_note.setWordWrap(True)
         self.payout_note.setStyleSheet("color: palette(mid)")
@@ -181,7 +193,7 @@ class MiningPage(QWidget):
         threads_row.addWidget(self.threads_label)
         self.pools = QListWidget()
         self.pools.addItems(settings.pools)
-        self.pools.setMaximumHeight(90)
+        self.pools.setMaximumHeight(self.pools.fontMetrics().lineSpacing() * 3 + 12)
         self.new_pool = QLineEdit()
         self.new_pool.setPlaceholderText("pool URL, e.g. http://pool.example/")
         add_pool = QPushButton("Add")
@@ -211,7 +223,11 @@ class MiningPage(QWidget):
             ["Pool", "State", "Accepted", "Rejected", "Goodrate"]
         )
         self.pool_table.verticalHeader().setVisible(False)
-        self.pool_table.horizontalHeader().setStretchLastSection(True)
+        header = self.pool_table.horizontalHeader()
+        for column in (0, 2, 3, 4):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the state's reason
+        self.pool_table.setMinimumHeight(self.pool_table.fontMetrics().lineSpacing() * 5)
         self.earnings = QLabel("Earnings: open a wallet to see them")
         self.earnings.setToolTip("Mining rewards (coinbase outputs) received by this wallet")
         stats_layout.addWidget(self.summary)

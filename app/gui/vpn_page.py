@@ -5,7 +5,8 @@ and wallet work runs off the Qt thread."""
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -51,6 +52,27 @@ _STEP_TEXT = {
 
 class _StatusSignal(QObject):
     changed = Signal(object)  # VpnStatus, from any thread
+
+
+class DiagnosticsList(QListWidget):
+    """The connection test's steps; while empty it says what the test does."""
+
+    EMPTY = (
+        "Test connection checks each link in turn: cjdroute, its admin interface, the exit "
+        "directory, the chosen exit and the tunnel. Nothing is changed."
+    )
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        super().paintEvent(event)
+        if self.count():
+            return
+        painter = QPainter(self.viewport())
+        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+        painter.drawText(
+            self.viewport().rect().adjusted(8, 6, -8, -6),
+            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap),
+            self.EMPTY,
+        )
 
 
 def readiness(service: VpnService) -> tuple[VpnStatus, CjdrouteInfo]:
@@ -108,6 +130,7 @@ class VpnPage(QWidget):
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(["Country", "Name", "Load", "Price", ""])
         self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         layout.addWidget(self.table, 1)
@@ -128,7 +151,7 @@ class VpnPage(QWidget):
         premium_row.addWidget(self.premium_status, 1)
         premium_row.addWidget(self.premium_button)
         layout.addLayout(premium_row)
-        self.diagnostics = QListWidget()
+        self.diagnostics = DiagnosticsList()
         self.diagnostics.setMaximumHeight(140)
         layout.addWidget(self.diagnostics)
         self.switch.clicked.connect(self.toggle)
