@@ -218,7 +218,11 @@ def _open_and_close_window(workdir: Path) -> str:
     """The real window on the real platform (X11, Wayland, …) whenever there is a display;
     Qt's offscreen platform only when asked (QT_QPA_PLATFORM=offscreen)."""
     from app import qt_libraries
+    from app.resources import resource_path
 
+    icon = resource_path("icons/pkt-wallet.svg")  # the child checks that it draws
+    if not icon.is_file():
+        raise CheckFailed(f"the app icon {icon} does not load (missing)")
     if sys.platform.startswith("linux") and not any(
         os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
     ):
