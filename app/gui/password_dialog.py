@@ -6,6 +6,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QProgressBar,
     QPushButton,
@@ -47,6 +48,7 @@ class ChangePasswordDialog(QDialog):
         self.setWindowTitle("Change password")
         self.setMinimumWidth(420)
         layout = QVBoxLayout(self)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)  # grows with its text
         layout.addWidget(
             page_header("Change password", f"Of the wallet {wallet!r} on this computer.")
         )

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QVBoxLayout,
     QWidget,
@@ -39,6 +40,7 @@ class PremiumDialog(QDialog):
         offer, payment = quote.offer, quote.payment
         self.setWindowTitle(f"Premium VPN on {offer.exit_name}")
         layout = QVBoxLayout(self)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)  # grows with its text
         terms = QLabel(offer.describe(params.units_per_coin, params.coin_symbol))
         terms.setMinimumWidth(360)
         terms.setWordWrap(True)

@@ -68,6 +68,7 @@ class SyncIndicator(QWidget):
 
     def update_progress(self, p: SyncProgress) -> None:
         self.label.setStyleSheet("")
+        self.label.setToolTip("")
         self.label.setText(describe(p))
         self.bar.setValue(int(1000 * fraction(p)))
         self.bar.setVisible(p.stage != "synced")

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QListWidget,
     QProgressBar,
@@ -111,6 +112,7 @@ class UnlockDialog(QDialog):
         self.cancel_button = QPushButton("Not now")
 
         layout = QVBoxLayout(self)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)  # grows with its text
         layout.addWidget(page_header("Open a wallet", "Choose a wallet and type its password."))
         self.wallet_list.setMaximumHeight(self.wallet_list.fontMetrics().lineSpacing() * 8)
         layout.addWidget(self.wallet_list)

@@ -120,17 +120,13 @@ def no_auto_default(*buttons: QPushButton) -> None:
 
 
 class ElidedLabel(QLabel):
-    """One line that never widens its window: cut with "…" when it does not fit, the whole
-    text in the tooltip (the status bar's sync line, whose errors can be long)."""
+    """One line that never widens its window: cut with "…" when it does not fit (the status
+    bar's sync line, whose errors can be long: its tooltip holds the whole reason)."""
 
     def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(text, parent)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.setMinimumWidth(40)
-
-    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
-        super().setText(text)
-        self.setToolTip(text if text else "")
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
         return QSize(40, super().minimumSizeHint().height())
