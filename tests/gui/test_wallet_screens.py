@@ -179,8 +179,8 @@ def test_send_checks_the_address_previews_and_broadcasts(qtbot, tmp_path: Path) 
             qtbot.waitUntil(lambda: window.overview_page.table.rowCount() == 2, timeout=10_000)
             assert window.overview_page.table.item(0, 2).text() == "unconfirmed"
 
-            history = window.history_page
-            assert history.proxy.rowCount() == 2
+            history = window.history_page  # filled a turn of the event loop after the Overview
+            qtbot.waitUntil(lambda: history.proxy.rowCount() == 2, timeout=10_000)
             qtbot.waitUntil(  # the description typed (here: pasted) on the Send page
                 lambda: any(history.model.item(r, 1).text() == "Invoice 42" for r in range(2)),
                 timeout=10_000,

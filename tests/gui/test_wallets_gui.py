@@ -253,7 +253,7 @@ def test_switch_close_and_new_wallet_through_the_menu(
             )
             new.create_name.setText("no spaces")
             qtbot.mouseClick(new.create_button, Qt.MouseButton.LeftButton)
-            assert new.create_error.text().startswith("bad wallet name 'no spaces'")
+            assert new.create_error.text().startswith("a wallet name cannot contain spaces")
             assert new.create_button.isEnabled() and new.create_busy.isHidden()
             assert list_wallets(tmp_path) == ["alpha", "beta"]
             window.setup_dialog.reject()
