@@ -12,36 +12,22 @@ pytest.importorskip("PySide6")
 
 from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
-from app.core import AppCore, WalletView  # noqa: E402
-from app.gui.bridge import CoreBridge  # noqa: E402
-from app.gui.calls import GuiCalls  # noqa: E402
+from app.core import WalletView  # noqa: E402
 from app.gui.main_window import MainWindow  # noqa: E402
 from app.gui.network_page import NetworkPage, filter_text  # noqa: E402
 from app.gui.wallet_setup import name_problem  # noqa: E402
 from app.wallet.model import Balance, HistoryEntry  # noqa: E402
-from app.wallet.wallet import Wallet  # noqa: E402
 from spv.node import SyncProgress  # noqa: E402
-from spv.params import REGTEST  # noqa: E402
+from tests.gui.test_enter_submits import window_with_wallet  # noqa: E402
 
-FAST_KDF = {"n": 1024, "r": 8, "p": 1}
+__all__ = ["window_with_wallet"]  # the fixture, used by name
+
 LONG = "the directory did not answer: " + "connection refused by 127.0.0.1 " * 20
 
 
 @pytest.fixture
-def window(qtbot: Any, tmp_path: Path) -> Any:
-    Wallet.create(tmp_path, "main", REGTEST, "password1", kdf_params=FAST_KDF)[0].close()
-    bridge = CoreBridge()
-    core = AppCore(REGTEST, tmp_path, peers=[], use_dns_seeds=False, on_event=bridge.deliver)
-    core.start()
-    try:
-        win = MainWindow(core, bridge, GuiCalls())
-        qtbot.addWidget(win)
-        win.show()
-        qtbot.waitUntil(lambda: win.wallet_name == "main", timeout=20_000)
-        yield win
-        win.close()
-    finally:
-        core.stop()
+def window(window_with_wallet: tuple[MainWindow, list[str]]) -> MainWindow:
+    return window_with_wallet[0]
 
 
 def _view(confirmations: int) -> WalletView:
