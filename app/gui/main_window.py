@@ -124,7 +124,7 @@ class MainWindow(QMainWindow):
         self.network_page = NetworkPage(core.chain_info)
         self.settings_page = SettingsPage(core.params, core.datadir, self.calls)
         # saved settings apply at once: the VPN page rebuilds its service from them
-        self.settings_page.settings_saved.connect(lambda _app: self.vpn_page.settings_changed())
+        self.settings_page.vpn_settings_saved.connect(self.vpn_page.settings_changed)
         self.wallet_name: str | None = None
         self._shown_view: WalletView | None = None  # shown again when the unit changes
         unit_changes().unit_changed.connect(self._unit_changed)

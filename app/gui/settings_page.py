@@ -78,6 +78,8 @@ def _note(text: str) -> QLabel:
 class SettingsPage(QWidget):
     settings_saved = Signal(object)
     """The AppSettings just saved (for the tray, which reads keep_mining_in_tray)."""
+    vpn_settings_saved = Signal()
+    """The VPN directory or how to reach cjdns changed: the VPN page rebuilds its service."""
 
     def __init__(self, params: NetworkParams, datadir: Path, calls: GuiCalls) -> None:
         super().__init__()
@@ -407,6 +409,10 @@ class SettingsPage(QWidget):
         )
 
     def _saved(self, new: StoredSettings) -> None:
+        old = self.stored
+        vpn_changed = old is not None and (
+            (old.vpn_directory_url, old.cjdns) != (new.vpn_directory_url, new.cjdns)
+        )
         before = self.stored.app if self.stored is not None else AppSettings()
         restart = (new.app.extra_peers, new.app.use_dns_seeds) != (
             before.extra_peers,
@@ -417,9 +423,13 @@ class SettingsPage(QWidget):
         apply_http_proxy(new.app.proxy)
         self._changed()
         self.status_label.setText(
-            "Saved. The peer settings take effect at the next start." if restart else "Saved."
+            "Saved. The peer settings take effect at the next start."
+            if restart
+            else "Saved and in use."
         )
         self.settings_saved.emit(new.app)
+        if vpn_changed:
+            self.vpn_settings_saved.emit()
 
     def _save_failed(self, exc: BaseException) -> None:
         self.status_label.setText(f"Could not save the settings: {exc}")
