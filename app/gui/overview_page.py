@@ -95,6 +95,7 @@ class OverviewPage(QWidget):
         )
         self.empty.setWordWrap(True)
         self.empty.setStyleSheet("color: palette(mid)")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.empty.setVisible(False)
         recent_layout.addWidget(self.empty)
         recent_layout.addWidget(self.table)

@@ -50,6 +50,13 @@ _STEP_TEXT = {
 }
 
 
+NOT_INSTALLED = (
+    "cjdroute (the cjdns router) is not installed, so the VPN cannot connect. Install cjdns "
+    "(https://github.com/cjdelisle/cjdns; it is not packaged in Debian 12) and start it, or "
+    "give its path in Settings ▸ VPN: cjdns."
+)
+
+
 class _StatusSignal(QObject):
     changed = Signal(object)  # VpnStatus, from any thread
 
@@ -169,6 +176,7 @@ class VpnPage(QWidget):
             self.service = make_service(self._signal.changed.emit)
         except Exception as exc:  # noqa: BLE001 - cjdns missing or misconfigured: say why
             self._service_failed(exc)
+        self._update_premium_button()
 
     def _service_failed(self, exc: BaseException) -> None:
         self.service = None
@@ -202,8 +210,13 @@ class VpnPage(QWidget):
             self.show_status(status)
             self.ready_note.setVisible(False)
             return
-        if status.error:
+        if status.error and not info.found:
+            self.ready_note.setText(NOT_INSTALLED)
+            self.ready_note.setToolTip(status.error)
+            self.ready_note.setVisible(True)
+        elif status.error:
             self.ready_note.setText(f"Before connecting: {status.error}")
+            self.ready_note.setToolTip("")
             self.ready_note.setVisible(True)
         else:
             self.ready_note.setVisible(False)

@@ -78,9 +78,11 @@ def test_cjdroute_missing_is_said_before_any_click(qtbot: Any, tmp_path: Path) -
     qtbot.addWidget(page)
     page.show()
     qtbot.waitUntil(lambda: page.ready_note.isVisible(), timeout=15_000)
-    assert "cjdroute" in page.ready_note.text() and "not installed" in page.ready_note.text()
+    assert page.ready_note.text().startswith("cjdroute (the cjdns router) is not installed")
+    assert "not reachable" in page.ready_note.toolTip()  # the whole story on demand
     assert not page.switch.isEnabled()
     assert page.state_label.text() == "Off"
+    assert page.premium_status.text() == "Premium: open a wallet to pay for premium."
 
 
 def test_diagnostics_go_with_the_tunnel(
