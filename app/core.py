@@ -285,11 +285,12 @@ class AppCore:
         fee_rate: str | None = None,
         coins: Sequence[str] | None = None,
         rbf: bool = False,
+        fit_one_transaction: bool = False,
     ) -> "concurrent.futures.Future[TxPreview]":
         """An unsigned payment of `amount` units (or "max") to `address`, for the user to
         check; nothing is signed. `coins` (TXID:N): spend exactly these; `rbf`: allow a fee
-        bump later (BIP125)."""
-        return self.prepare_payments([(address, amount)], fee_rate, coins, rbf)
+        bump later (BIP125); `fit_one_transaction`: see prepare_payments."""
+        return self.prepare_payments([(address, amount)], fee_rate, coins, rbf, fit_one_transaction)
 
     def prepare_payments(
         self,
@@ -297,14 +298,35 @@ class AppCore:
         fee_rate: str | None = None,
         coins: Sequence[str] | None = None,
         rbf: bool = False,
+        fit_one_transaction: bool = False,
     ) -> "concurrent.futures.Future[TxPreview]":
         """Like prepare_send, paying several (address, units or "max") in one transaction
-        (at most one "max")."""
+        (at most one "max"). `fit_one_transaction`: a "max" that needs more coins than one
+        transaction may spend sends the most one transaction of the largest coins can carry
+        (instead of TooManyCoinsError)."""
         payments = list(payments)
 
         def prepare() -> TxPreview:
             wallet = self._open_wallet_or_fail()
-            return wallet.create_send(payments, fee_rate=fee_rate, coins=coins, rbf=rbf)
+            return wallet.create_send(
+                payments,
+                fee_rate=fee_rate,
+                coins=coins,
+                rbf=rbf,
+                fit_one_transaction=fit_one_transaction,
+            )
+
+        return self.call(prepare)
+
+    def prepare_consolidation(
+        self, fee_rate: str | None = None, max_transactions: int | None = 1
+    ) -> "concurrent.futures.Future[list[TxPreview]]":
+        """Unsigned transactions merging the wallet's small coins into one of its own
+        addresses (each of standard size), the first `max_transactions` of them (None: all)."""
+
+        def prepare() -> list[TxPreview]:
+            wallet = self._open_wallet_or_fail()
+            return wallet.create_consolidation(fee_rate=fee_rate, max_transactions=max_transactions)
 
         return self.call(prepare)
 
