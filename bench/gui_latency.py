@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from app import threadguard  # noqa: E402
 from app.core import AppCore  # noqa: E402
+from app.gui.app import prefer_the_gui_thread  # noqa: E402
 from app.gui.bridge import CoreBridge  # noqa: E402
 from app.gui.calls import GuiCalls  # noqa: E402
 from app.gui.main_window import MainWindow  # noqa: E402
@@ -91,12 +92,20 @@ def main() -> None:
     ap.add_argument("--after", type=float, default=5.0, help="seconds measured after sync")
     ap.add_argument("--limit", type=float, default=600.0, help="give up after this many s")
     ap.add_argument("--why", action="store_true", help="sample the Qt thread when it stalls")
+    ap.add_argument(
+        "--default-switch",
+        action="store_true",
+        help="keep Python's 5 ms interpreter switch interval (the app sets 1 ms)",
+    )
     args = ap.parse_args()
     if args.miner:
         args.blocks, args.pay_every = 100_000, 1
         args.limit = max(args.limit, 3600.0)
         args.after = max(args.after, 20.0)
 
+    if not args.default_switch:
+        prefer_the_gui_thread()  # as run_gui does
+    print(f"interpreter switch interval: {sys.getswitchinterval() * 1000:g} ms")
     qt_application()
     with tempfile.TemporaryDirectory() as tmp:
         datadir = Path(tmp)
