@@ -246,8 +246,9 @@ def wallet_screens(workdir: Path) -> None:
             assert receive is window.receive_page
             history = window.history_page
             show_page(window, "History")
+            wait_until("the history page", lambda: history.model.rowCount() == 3)
             save(window, "history")
-            history._open_details(history.proxy.index(history.proxy.rowCount() - 1, 0))
+            history._open_details(history.model.index(0, 0))  # newest first: the payment sent
             if history.dialog is not None:
                 details = history.dialog
                 wait_until("the details", lambda: details.outputs.rowCount() > 0)

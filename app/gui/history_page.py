@@ -80,7 +80,7 @@ class HistoryModel(PagedTableModel):
             return coins(e.balance, self.params)
         if column == 4:
             return f"{e.confirmations:,}" if e.height is not None else "unconfirmed"
-        return e.txid
+        return f"{e.txid[:10]}…{e.txid[-6:]}"  # the whole id: its tooltip and the details
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         descending = order == Qt.SortOrder.DescendingOrder

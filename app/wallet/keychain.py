@@ -336,9 +336,17 @@ class KeyChain:
             raise WalletError("invalid key index")
         return key
 
-    def first_unused(self, ai: int, branch: int) -> DerivedKey:
+    def first_unused(
+        self, ai: int, branch: int, avoid: frozenset[bytes] = frozenset()
+    ) -> DerivedKey:
+        """The first key of the branch that was never used (and whose script is not in
+        `avoid`: the mining address, kept for the pool)."""
         for key in self.accounts[ai].keys[branch]:
-            if key is not None and KeyRef(ai, branch, key.index) not in self.used:
+            if (
+                key is not None
+                and KeyRef(ai, branch, key.index) not in self.used
+                and key.script not in avoid
+            ):
                 return key
         raise WalletError("no unused address left")  # the gap keeps some: never expected
 
@@ -356,12 +364,13 @@ class KeyChain:
             self.store.db.execute("UPDATE accounts SET reserved = ? WHERE id = ?", (index, ai))
             self.extend_gaps()
 
-    def receive_key(self, ai: int, new: bool) -> DerivedKey:
+    def receive_key(self, ai: int, new: bool, avoid: frozenset[bytes] = frozenset()) -> DerivedKey:
         """The first unused receive key of account `ai` (handed out: `new` goes past it);
-        with `new`, the next key after every used or handed-out one."""
+        with `new`, the next key after every used or handed-out one. Keys whose script is in
+        `avoid` are never given."""
         acc = self.accounts[ai]
         if not new:
-            current = self.first_unused(ai, EXTERNAL)
+            current = self.first_unused(ai, EXTERNAL, avoid)
             self.reserve(ai, current.index)
             return current
         index = max(
@@ -372,7 +381,7 @@ class KeyChain:
             index += 1
             self.reserve(ai, index)
             key = acc.keys[EXTERNAL][index]
-            if key is not None:
+            if key is not None and key.script not in avoid:
                 return key
 
     # --- listing ---

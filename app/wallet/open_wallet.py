@@ -259,9 +259,20 @@ class OpenWallet(ChainWatching, Views, Signing):
             if found is None:
                 raise WalletError("this wallet has no legacy (P2PKH) account")
             ai = found
-        key = self.keys.receive_key(ai, new)
+        key = self.keys.receive_key(ai, new, self._mining_scripts())
         self.save()
         return key.address(self.params)
+
+    def _mining_scripts(self) -> frozenset[bytes]:
+        """The mining address's script: never handed out as the receive address (payers and
+        the pool would share it)."""
+        stored = self.store.get("mining_address")
+        if not stored:
+            return frozenset()
+        try:
+            return frozenset({script_for_address(str(stored), self.params)})
+        except ParseError:
+            return frozenset()
 
     def change_script(self) -> bytes:
         return self.spending.change_script()
