@@ -221,6 +221,10 @@ def cmd_mine(ctx: Context) -> int:
         data = snap.to_json()
         data["payout"] = payout
         ctx.emit(data, format_summary(snap))
+        failures = [p for p in snap.pools if p.last_error]
+        if snap.job_changes == 0 and failures and len(failures) == len(snap.pools):
+            reasons = "; ".join(f"{p.url}: {p.last_error}" for p in failures)
+            raise CLIError(f"no pool gave a job to mine ({reasons})")
     return 0
 
 

@@ -182,3 +182,64 @@ def test_mining_earnings_from_the_wallet(
     assert code == 0 and "(2 blocks)" in out
     code, _, err = run(capsys, "--datadir", str(tmp_path / "none"), "mining-earnings")
     assert code == 1 and "no wallet" in err
+
+
+def test_hostile_config_is_a_pool_error_not_a_thread_crash(tmp_path: Path, pool: TestPool) -> None:
+    """A pool serving `[` x 100000 as config.json (RecursionError in json.loads before) is
+    reported as an invalid reply; the poller keeps retrying, and `mine` says no pool gave a
+    job and exits 1 instead of printing a thread traceback and exiting 0 with 0 hashes."""
+    pool.config_mode = "body"
+    pool.config_body = b"[" * 100_000
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "--datadir",
+            str(tmp_path),
+            "mine",
+            "--pool",
+            pool.url,
+            "--payout",
+            PAYTO,
+            "--threads",
+            "1",
+            "--duration",
+            "2.5",
+            "--status-interval",
+            "1",
+        ],  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert "Traceback" not in proc.stderr and "Exception in thread" not in proc.stderr
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "the pool sent an invalid config.json (nested deeper than 32 levels)" in proc.stderr
+    assert proc.stderr.rstrip().splitlines()[-1].startswith("error: no pool gave a job to mine")
+    assert "DOWN" in proc.stdout and "good -" in proc.stdout  # no "goodrate 100%" for nothing
+    assert pool.config_requests >= 2  # it kept trying
+
+
+@native
+@pytest.mark.parametrize(
+    "body", [b"[" * 100_000, b'{"currentHeight": 1e400}', b'{"annTarget": NaN}', b"1" * 5000]
+)
+def test_mining_moves_on_from_a_hostile_pool(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, pool: TestPool, body: bytes
+) -> None:
+    with TestPool() as good:
+        pool.config_mode = "body"
+        pool.config_body = body
+        code, out, err = run(
+            capsys, "--datadir", str(tmp_path), "mine", "--pool", pool.url, "--pool", good.url,
+            "--payout", PAYTO, "--threads", "1", "--duration", "2.5", "--status-interval", "1",
+            "--batch-seconds", "0.2",
+        )  # fmt: skip
+        assert code == 0, err
+        assert good.accepted > 0
+        assert f"pool {pool.url} is down: the pool sent an invalid config.json" in err
+        assert "Traceback" not in err
