@@ -135,7 +135,7 @@ def _decode_at(text: str, start: int) -> tuple[Any, int]:
     except JsonError:
         raise
     except json.JSONDecodeError as exc:
-        raise JsonError(f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise JsonError(f"{exc.msg} (line {exc.lineno}, column {exc.colno})") from None
     except (ValueError, RecursionError, ArithmeticError) as exc:  # defence in depth
         raise JsonError(f"cannot be decoded ({type(exc).__name__})") from None
 

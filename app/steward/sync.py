@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -28,11 +27,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from miner import safejson
+
 from .errors import MalformedResponseError, RateLimitedError, StewardError
 from .http import (
     ACCEPT_RAW,
     DEFAULT_GITHUB_API,
     DEFAULT_RAW_BASE,
+    MAX_BODY,
     GitHubClient,
     HttpStatusError,
     git_blob_sha,
@@ -488,8 +490,8 @@ def _unwrap_contents_json(content: bytes, content_type: str) -> bytes:
     if "json" not in content_type.lower():
         return content
     try:
-        obj = json.loads(content)
-    except ValueError:
+        obj = safejson.loads(content, max_bytes=MAX_BODY)
+    except safejson.JsonError:
         return content
     if isinstance(obj, dict) and obj.get("encoding") == "base64" and "content" in obj:
         try:
