@@ -75,8 +75,10 @@ _DECODER = json.JSONDecoder(
     parse_constant=_reject_constant, parse_int=_parse_int, parse_float=_parse_decimal
 )
 
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _BRACKETS = re.compile(r"[\[\]{}]")
+_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+_SCAN_FIRST = 16 << 10
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _WHITE = " \t\r\n"
@@ -84,10 +86,30 @@ _WHITE = " \t\r\n"
 
 def _check_depth(text: str, max_depth: int) -> None:
     """Refuse nesting deeper than `max_depth`. Brackets inside strings do not count; an
-    unterminated string only makes the count larger, never smaller."""
+    unterminated string only makes the count larger, never smaller.
+
+    The first :data:`_SCAN_FIRST` characters are walked token by token, so a hostile
+    ``{"a":{"a":...`` stops at once; the rest (large honest documents) with strings removed
+    in C first."""
+    if text.count("[") + text.count("{") <= max_depth:
+        return
     depth = 0
-    for m in _BRACKETS.finditer(_STRING.sub("", text)):
-        if m.group() in "[{":
+    rest = len(text)
+    for m in _TOKEN.finditer(text):
+        if m.start() > _SCAN_FIRST:
+            rest = m.start()  # outside any string: a token starts here
+            break
+        c = text[m.start()]
+        if c == '"':
+            continue
+        if c in "[{":
+            depth += 1
+            if depth > max_depth:
+                raise JsonError(f"nested deeper than {max_depth} levels")
+        elif depth:
+            depth -= 1
+    for c in _BRACKETS.findall(_STRING.sub("", text[rest:])):
+        if c in "[{":
             depth += 1
             if depth > max_depth:
                 raise JsonError(f"nested deeper than {max_depth} levels")

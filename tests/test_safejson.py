@@ -101,3 +101,16 @@ def test_numbers_written_as_text() -> None:
     assert (
         header_int("\u00b2") is None and header_int("-1") is None and header_int("9" * 30) is None
     )
+
+
+def test_depth_is_checked_beyond_the_token_walk() -> None:
+    """The first 16 KiB are walked token by token, the rest with strings removed first: both
+    parts count only real nesting, and depth carries over between them."""
+    pad = '"' + "]" * 20_000 + '"'  # brackets inside a string past the walk do not count
+    assert loads("[" + pad + ", " + "[" * 30 + "]" * 30 + "]") is not None
+    with pytest.raises(JsonError, match="nested deeper than 32"):
+        loads("[" + pad + ", " + "[" * 32 + "]" * 32 + "]")
+    with pytest.raises(JsonError, match="nested deeper than 32"):
+        loads("[" * 20 + '"' + "x" * 20_000 + '"' + ", " + "[" * 13 + "]" * 33)
+    with pytest.raises(JsonError, match="nested deeper than 32"):
+        loads(" " * 20_000 + '{"a":' * 100_000 + "1" + "}" * 100_000)
