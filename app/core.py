@@ -24,6 +24,7 @@ from spv.script import split_vote
 from spv.tasks import cancel_and_wait
 from spv.tx import Transaction
 
+from .paths import prepare_datadir
 from .wallet.coin_view import CoinView, coin_view
 from .wallet.history import DailyEarnings
 from .wallet.keystore import WalletSecrets
@@ -120,6 +121,7 @@ class AppCore:
         self._loop = loop
         asyncio.set_event_loop(loop)
         try:
+            prepare_datadir(self.datadir)  # a file instead of a folder, modes, temporaries
             self.node = self._new_node()
             loop.run_until_complete(self.node.start())
             self._run_task = loop.create_task(self._follow_chain())
