@@ -70,7 +70,8 @@ def _explain_bad_amount(text: str) -> str:
 def parse_in_unit(text: str, units_per_coin: int, unit: str) -> int:
     """Atomic units for an amount typed in `unit` (rounded to the nearest unit, half to even).
 
-    Raises AmountError with a message for the user."""
+    Raises AmountError with a message for the user, also for a non-zero amount below half a
+    unit (it would otherwise become 0 without a word)."""
     divisor = UNIT_DIVISORS[check_units(unit)]
     text = text.strip()
     match = _AMOUNT.fullmatch(text)
@@ -84,7 +85,14 @@ def parse_in_unit(text: str, units_per_coin: int, unit: str) -> int:
     if len(whole) > len(str(MAX_SUPPLY_COINS * divisor)):
         raise AmountError(f"the amount is above {limit}")
     decimals = len(fraction)
-    units = _units_of(int((whole or "0") + fraction), units_per_coin, divisor, decimals)
+    scaled = int((whole or "0") + fraction)
+    units = _units_of(scaled, units_per_coin, divisor, decimals)
+    if units == 0 and scaled:
+        smallest = format_in_unit(1, units_per_coin, unit)
+        raise AmountError(
+            f"{text} {unit} is less than the smallest amount, one unit ({smallest} {unit}): "
+            "too many decimal places"
+        )
     if units > max_units(units_per_coin):
         raise AmountError(f"the amount is above {limit}")
     return units
