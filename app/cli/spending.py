@@ -108,7 +108,7 @@ def cmd_send(ctx: Context, wallet: Wallet) -> int:
     if ctx.args.amount.strip().lower() == "max":
         amount = "max"
     else:
-        amount = parse_amount(ctx.args.amount, ctx.params.units_per_coin)
+        amount = parse_amount(ctx.args.amount, ctx.params.units_per_coin, ctx.params.coin_symbol)
     preview = wallet.create_send(
         [(ctx.args.address, amount)],
         fee_rate=ctx.args.fee_rate,
@@ -122,7 +122,9 @@ def cmd_send(ctx: Context, wallet: Wallet) -> int:
 def cmd_consolidate(ctx: Context, wallet: Wallet) -> int:
     sync_with_peers(ctx, wallet)
     max_value = (
-        parse_amount(ctx.args.max_value, ctx.params.units_per_coin) if ctx.args.max_value else None
+        parse_amount(ctx.args.max_value, ctx.params.units_per_coin, ctx.params.coin_symbol)
+        if ctx.args.max_value
+        else None
     )
     previews = wallet.create_consolidation(
         fee_rate=ctx.args.fee_rate, coins=ctx.args.coin or None, max_coin_value=max_value

@@ -110,12 +110,11 @@ def parse_search_page(data: Any) -> tuple[list[PullRequestInfo] | None, int, int
     """(pull requests, items on the page, total_count) of one issue-search page; the list is
     None when an item does not say whether it was merged (older API versions)."""
     _expect(isinstance(data, dict) and isinstance(data.get("items"), list), "search")
-    prs: list[PullRequestInfo] | None = []
+    prs: list[PullRequestInfo] = []
     for item in data["items"]:
         marker = item.get("pull_request") if isinstance(item, dict) else None
         if not isinstance(marker, dict) or "merged_at" not in marker:
-            prs = None
-            break
+            return None, len(data["items"]), None
         prs.append(pr_from_item(item, search=True))
     total = data.get("total_count")
     return prs, len(data["items"]), _opt_size(total)

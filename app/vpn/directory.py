@@ -591,7 +591,8 @@ class Directory:
         data = self._get_json(url, "public IP reply", "the public IP service")
         if not isinstance(data, dict) or not isinstance(data.get("ipAddress"), str):
             raise DirectoryError("public IP: no ipAddress in the reply")
-        return data["ipAddress"][:100]
+        address: str = data["ipAddress"]
+        return address[:100]
 
 
 # -- sorting and filtering -------------------------------------------------------------------
