@@ -11,6 +11,7 @@ import concurrent.futures
 import logging
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
@@ -36,7 +37,8 @@ from .wallet.wallet import AddressInfo, TxPreview, Wallet, WalletError
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-RECENT_HISTORY = 1000  # transactions a WalletView carries; older ones are read by pages
+RECENT_HISTORY = 100  # transactions a WalletView carries; older ones are read by pages
+SYNC_VIEW_INTERVAL = 2.0  # seconds between WalletViews sent while a sync records blocks
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class WalletView:
     synced_height: int
     backed_up: bool = True  # False: the seed words were never confirmed
     history_count: int = 0  # all transactions (pages: AppCore.history_page)
+    mining_address: str = ""  # the steady address mining pays to
     earnings: tuple[DailyEarnings, ...] = ()  # coinbase earnings per UTC day
 
 
@@ -101,6 +104,7 @@ class AppCore:
         self.node: SpvNode | None = None
         self._run_task: asyncio.Task[None] | None = None
         self.last_progress: SyncProgress | None = None
+        self._last_sync_view = 0.0
         self.wallet: Wallet | None = None  # touched only on the network thread
 
     # --- lifecycle ---
@@ -522,6 +526,42 @@ class AppCore:
         and label."""
         return self.call(lambda: self._open_wallet_or_fail().addresses())
 
+    def set_mining_address(self, address: str | None) -> "concurrent.futures.Future[str]":
+        """Make one of the open wallet's addresses its mining address (None: a fresh one);
+        the window gets a fresh WalletView."""
+
+        def change() -> str:
+            wallet = self._open_wallet_or_fail()
+            chosen = wallet.set_mining_address(address)
+            self.emit("wallet", self._wallet_view(wallet))
+            return chosen
+
+        return self.call(change)
+
+    def addresses_page(
+        self, which: str, offset: int, limit: int
+    ) -> "concurrent.futures.Future[tuple[int, list[AddressInfo]]]":
+        """(addresses listed under `which`, one page of them) for the Receive page."""
+
+        def read() -> tuple[int, list[AddressInfo]]:
+            wallet = self._open_wallet_or_fail()
+            total, _used = wallet.address_count(which)
+            return total, wallet.addresses_page(which, offset, limit)
+
+        return self.call(read)
+
+    def address_summary(
+        self, which: str, address: str
+    ) -> "concurrent.futures.Future[tuple[int, int, bool]]":
+        """(addresses listed under `which`, how many used, whether `address` was used)."""
+
+        def read() -> tuple[int, int, bool]:
+            wallet = self._open_wallet_or_fail()
+            total, used = wallet.address_count(which)
+            return total, used, bool(address) and wallet.address_used(address)
+
+        return self.call(read)
+
     def new_receive_address(self) -> "concurrent.futures.Future[str]":
         """A fresh receive address, past every used or handed-out one (saved at once)."""
 
@@ -558,6 +598,7 @@ class AppCore:
             synced_height=wallet.synced_height,
             backed_up=wallet.backed_up,
             history_count=wallet.history_count(),
+            mining_address=wallet.mining_address(),
             earnings=tuple(wallet.coinbase_earnings()),
         )
 
@@ -589,8 +630,20 @@ class AppCore:
     # --- events ---
 
     def _progress(self, progress: SyncProgress) -> None:
+        """On the network thread, from the light client. While a long sync records the
+        wallet's blocks, the window also gets a fresh WalletView now and then (the balance
+        and history grow as a miner's first sync goes, not only at its end)."""
         self.last_progress = progress
         self.emit("sync", progress)
+        wallet = self.wallet
+        now = time.monotonic()
+        if (
+            wallet is not None
+            and progress.stage in ("filters", "blocks")
+            and now - self._last_sync_view >= SYNC_VIEW_INTERVAL
+        ):
+            self._last_sync_view = now
+            self.emit("wallet", self._wallet_view(wallet))
 
     def emit(self, kind: str, payload: object) -> None:
         if self._on_event is not None:

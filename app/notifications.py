@@ -52,8 +52,13 @@ def payment_notifications(
     if old is None or old.wallet != new.wallet:
         return []
     seen = {e.txid for e in old.entries}
+    # A view carries only the newest transactions (oldest first): an older one that slides
+    # into the window (a newer one was abandoned) is not news. News comes after the oldest
+    # transaction both views hold; with none in common, everything shown is new.
+    shared = [i for i, e in enumerate(new.entries) if e.txid in seen]
+    fresh = new.entries[shared[0] + 1 :] if shared else new.entries
     received = [
-        e for e in new.entries if e.txid not in seen and e.amount > 0 and e.direction == "incoming"
+        e for e in fresh if e.txid not in seen and e.amount > 0 and e.direction == "incoming"
     ]
 
     def plus(units: int) -> str:

@@ -228,3 +228,18 @@ def test_earnings_today_and_total_from_the_wallets_days() -> None:
     assert (summary.today, summary.total, summary.blocks) == (2 * COIN, 9 * COIN, 4)
     assert earnings_summary(rows[:2], today=day).today == 0
     assert earnings_summary([], today=day).total == 0
+
+
+def test_an_older_payment_sliding_into_the_views_window_is_not_news() -> None:
+    """A view holds the newest transactions only: when a newer one is abandoned, an older one
+    enters the window; it was never news."""
+    older = entry("older", 5 * COIN)
+    kept = entry("kept", 1 * COIN)
+    abandoned = entry("gone", -COIN, "outgoing")
+    before = history(kept, abandoned)  # "older" is beyond the window
+    after = history(older, kept)
+    assert payment_notifications(before, after, MAINNET) == []
+    newer = entry("new", 2 * COIN)
+    assert [n.title for n in payment_notifications(before, history(kept, newer), MAINNET)] == [
+        "Payment received"
+    ]

@@ -1,9 +1,10 @@
-"""CLI commands for announcement mining: ``mine`` and ``mining-earnings``.
+"""CLI commands for announcement mining: ``mine``, ``mining-earnings``, ``mining-address``.
 
 ``pkt-wallet mine [--pool URL ...] [--threads N] [--payout ADDR] [--duration S]``: pools default
 to ``<datadir>/mining.json`` (or the first known community pool), the payout address to the
-wallet's receive address; without a wallet and without ``--payout`` it refuses to start. One
-status line every ``--status-interval`` seconds (10), a summary at the end; Ctrl-C stops.
+wallet's steady mining address (``mining-address``); without a wallet and without ``--payout``
+it refuses to start. One status line every ``--status-interval`` seconds (10), a summary at the
+end; Ctrl-C stops.
 """
 
 from __future__ import annotations
@@ -98,9 +99,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", dest="json_output", action="store_true", default=argparse.SUPPRESS)
     p.set_defaults(handler=cmd_mining_earnings)
 
+    p = sub.add_parser(
+        "mining-address",
+        help="the address mining pays to (steady; change it to one of your addresses)",
+        description="Show the wallet's mining address: a receive address kept for mining, so "
+        "pools always pay the same address. Give ADDRESS (one of the wallet's) or --new to "
+        "change it.",
+    )
+    p.add_argument("address", nargs="?", metavar="ADDRESS")
+    p.add_argument("--new", action="store_true", help="pick a fresh address of the wallet")
+    p.add_argument("--wallet", default="default", metavar="NAME")
+    p.add_argument("--json", dest="json_output", action="store_true", default=argparse.SUPPRESS)
+    p.set_defaults(handler=cmd_mining_address)
+
 
 def _wallet_address(ctx: Context) -> str | None:
-    """The wallet's receive address, or None when there is no such wallet."""
+    """The wallet's mining address, or None when there is no such wallet."""
     try:
         wallet = Wallet.open(ctx.datadir, ctx.args.wallet, ctx.params)
     except WalletNotFoundError:
@@ -108,9 +122,30 @@ def _wallet_address(ctx: Context) -> str | None:
     except WalletError as exc:
         raise CLIError(f"cannot read the wallet for the payout address: {exc}") from None
     try:
-        return wallet.receive_address()
+        return wallet.mining_address()
     finally:
         wallet.close()
+
+
+def cmd_mining_address(ctx: Context) -> int:
+    """Show the wallet's mining address, or change it (one of its addresses, or --new)."""
+    try:
+        wallet = Wallet.open(ctx.datadir, ctx.args.wallet, ctx.params)
+    except WalletError as exc:
+        raise CLIError(str(exc)) from None
+    try:
+        if ctx.args.new:
+            address = wallet.set_mining_address(None)
+        elif ctx.args.address:
+            address = wallet.set_mining_address(ctx.args.address)
+        else:
+            address = wallet.mining_address()
+    except WalletError as exc:
+        raise CLIError(str(exc)) from None
+    finally:
+        wallet.close()
+    ctx.emit({"mining_address": address, "wallet": ctx.args.wallet}, [address])
+    return 0
 
 
 def cmd_mine(ctx: Context) -> int:

@@ -12,13 +12,18 @@ import argparse
 import json
 import sys
 
+from spv.tx import Transaction
 from spv.units import parse_amount
 
 from ..wallet import unlock_cache
+from ..wallet.errors import TooManyCoinsError
 from ..wallet.model import outpoint_text
+from ..wallet.spending import many_inputs_advice
 from ..wallet.wallet import TxPreview, Wallet, WalletError
 from .common import CLIError, Context, coins_text
 from .wallet_session import Secrets, broadcast_all, sync_with_peers, with_wallet
+
+CONSOLIDATION_ROUND = 20  # transactions built, signed and broadcast at a time
 
 
 def spend_options(p: argparse.ArgumentParser) -> None:
@@ -57,33 +62,42 @@ def _preview_lines(ctx: Context, preview: TxPreview) -> list[str]:
     return lines
 
 
-def confirm_and_send(ctx: Context, wallet: Wallet, previews: list[TxPreview]) -> int:
-    secrets = Secrets(ctx)
-    password: str | None = None
+def ask_confirmation(ctx: Context, lines: list[str], count: int) -> None:
+    """Show what will be signed and ask (unless --yes); raises CLIError when declined."""
+    if ctx.args.yes:
+        return
+    for line in lines:
+        print(line, file=sys.stderr)
+    print(f"Sign and broadcast {count} transaction(s)? [y/N] ", end="", file=sys.stderr)
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
+    if answer.strip().lower() not in ("y", "yes"):
+        raise CLIError("cancelled")
+
+
+def remembered_or_stdin_password(ctx: Context, wallet: Wallet, secrets: Secrets) -> str | None:
     if secrets.from_stdin:
-        password = secrets.line("Password: ")
-    else:
-        password = unlock_cache.recall(ctx.params.name, wallet.name)  # only if the user opted in
-    if not ctx.args.yes:
-        for preview in previews:
-            for line in _preview_lines(ctx, preview):
-                print(line, file=sys.stderr)
-        print(f"Sign and broadcast {len(previews)} transaction(s)? [y/N] ", end="", file=sys.stderr)
-        sys.stderr.flush()
-        answer = sys.stdin.readline()
-        if answer.strip().lower() not in ("y", "yes"):
-            raise CLIError("cancelled")
+        return secrets.line("Password: ")
+    return unlock_cache.recall(ctx.params.name, wallet.name)  # only if the user opted in
+
+
+def sign_all(
+    wallet: Wallet, previews: list[TxPreview], secrets: Secrets, password: str | None
+) -> tuple[list[Transaction], str]:
+    """Sign the previews; returns the transactions and the password that worked."""
     if password is None:
         password = secrets.line("Password: ")
     try:
-        signed = [wallet.sign(p, password) for p in previews]
+        return [wallet.sign(p, password) for p in previews], password
     except WalletError:
-        if secrets.from_stdin or password is None:
+        if secrets.from_stdin:
             raise
         # the remembered password is out of date (changed elsewhere): ask
         password = secrets.line("Password: ")
-        signed = [wallet.sign(p, password) for p in previews]
-    broadcast_all(ctx, wallet, signed)
+        return [wallet.sign(p, password) for p in previews], password
+
+
+def print_sent(ctx: Context, signed: list[Transaction], previews: list[TxPreview]) -> None:
     if ctx.json_output:
         print(
             json.dumps(
@@ -98,6 +112,20 @@ def confirm_and_send(ctx: Context, wallet: Wallet, previews: list[TxPreview]) ->
     else:
         for tx in signed:
             print(tx.txid_hex)
+
+
+def confirm_and_send(ctx: Context, wallet: Wallet, previews: list[TxPreview]) -> int:
+    secrets = Secrets(ctx)
+    password = remembered_or_stdin_password(ctx, wallet, secrets)
+    lines = [line for preview in previews for line in _preview_lines(ctx, preview)]
+    for preview in previews:
+        advice = many_inputs_advice(len(preview.inputs), ctx.params)
+        if advice is not None and preview.purpose == "send":
+            lines.append(f"note: {advice} (pkt-wallet consolidate)")
+    ask_confirmation(ctx, lines, len(previews))
+    signed, _ = sign_all(wallet, previews, secrets, password)
+    broadcast_all(ctx, wallet, signed)
+    print_sent(ctx, signed, previews)
     return 0
 
 
@@ -109,27 +137,66 @@ def cmd_send(ctx: Context, wallet: Wallet) -> int:
         amount = "max"
     else:
         amount = parse_amount(ctx.args.amount, ctx.params.units_per_coin, ctx.params.coin_symbol)
-    preview = wallet.create_send(
-        [(ctx.args.address, amount)],
-        fee_rate=ctx.args.fee_rate,
-        coins=ctx.args.coin or None,
-        rbf=ctx.args.rbf,
-    )
+    try:
+        preview = wallet.create_send(
+            [(ctx.args.address, amount)],
+            fee_rate=ctx.args.fee_rate,
+            coins=ctx.args.coin or None,
+            rbf=ctx.args.rbf,
+            fit_one_transaction=ctx.args.largest_single,
+        )
+    except TooManyCoinsError as exc:
+        hint = "run `pkt-wallet consolidate` first"
+        if amount == "max":
+            hint += ", or send the largest single payment with `send ADDRESS max --largest-single`"
+        raise CLIError(f"{exc}; {hint}") from None
     return confirm_and_send(ctx, wallet, [preview])
 
 
 @with_wallet
 def cmd_consolidate(ctx: Context, wallet: Wallet) -> int:
+    """Merge small coins, smallest first, in rounds of standard-size transactions: the plan
+    is counted first (a wallet of a million payouts needs hundreds of transactions), then each
+    round is built, signed and broadcast, so memory stays small."""
     sync_with_peers(ctx, wallet)
     max_value = (
         parse_amount(ctx.args.max_value, ctx.params.units_per_coin, ctx.params.coin_symbol)
         if ctx.args.max_value
         else None
     )
-    previews = wallet.create_consolidation(
-        fee_rate=ctx.args.fee_rate, coins=ctx.args.coin or None, max_coin_value=max_value
-    )
-    return confirm_and_send(ctx, wallet, previews)
+    limit = ctx.args.max_transactions
+    if limit is not None and limit < 1:
+        raise CLIError("--max-transactions must be at least 1")
+    if ctx.args.coin:
+        previews = wallet.create_consolidation(
+            fee_rate=ctx.args.fee_rate, coins=ctx.args.coin, max_coin_value=max_value
+        )
+        return confirm_and_send(ctx, wallet, previews)
+    plan = wallet.consolidation_plan(fee_rate=ctx.args.fee_rate, max_coin_value=max_value)
+    if plan.coins < 2:
+        raise CLIError("nothing to consolidate: fewer than two spendable coins")
+    total = plan.transactions if limit is None else min(limit, plan.transactions)
+    summary = [
+        f"consolidate {plan.coins:,} coins ({_coins(ctx, plan.value)}) in "
+        f"{plan.transactions:,} transaction(s) of at most {plan.max_inputs:,} coins, total fee "
+        f"{_coins(ctx, plan.fee)}"
+        + (f"; this run sends the first {total:,}" if total < plan.transactions else "")
+    ]
+    secrets = Secrets(ctx)
+    password = remembered_or_stdin_password(ctx, wallet, secrets)
+    ask_confirmation(ctx, summary, total)
+    sent = 0
+    while sent < total:
+        previews = wallet.create_consolidation(
+            fee_rate=ctx.args.fee_rate,
+            max_coin_value=max_value,
+            max_transactions=min(CONSOLIDATION_ROUND, total - sent),
+        )
+        signed, password = sign_all(wallet, previews, secrets, password)
+        broadcast_all(ctx, wallet, signed)
+        print_sent(ctx, signed, previews)
+        sent += len(signed)
+    return 0
 
 
 @with_wallet

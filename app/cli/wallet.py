@@ -23,6 +23,7 @@ import argparse
 import getpass
 import json
 import sys
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from spv.units import parse_amount
 
 from ..wallet import unlock_cache
 from ..wallet import wallet as wallet_mod
-from ..wallet.model import outpoint_text
+from ..wallet.model import HistoryEntry, outpoint_text
 from ..wallet.wallet import Wallet
 from .common import CLIError, Context, coins_text, seconds
 from .spending import cmd_bump, cmd_consolidate, cmd_send, cmd_sweep, cmd_vote, spend_options
@@ -108,6 +109,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("history", help="transactions, oldest first")
     _common(p, chain=True)
     p.add_argument("--csv", metavar="FILE", help="write CSV to FILE (- for stdout)")
+    p.add_argument("--newest-first", action="store_true", help="the newest transactions first")
+    p.add_argument("--limit", type=int, metavar="N", help="at most N transactions")
+    p.add_argument("--search", metavar="TEXT", help="only those whose txid or label has TEXT")
     p.set_defaults(handler=cmd_history)
 
     p = sub.add_parser("coins", help="unspent coins (for --coin and freeze)")
@@ -123,6 +127,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="let the transaction be replaced by one paying more fee (BIP125; off by default)",
     )
+    p.add_argument(
+        "--largest-single",
+        action="store_true",
+        help='with "max": when everything needs more coins than one transaction may spend, '
+        "send the most one transaction can carry (its largest coins)",
+    )
     spend_options(p)
     p.set_defaults(handler=cmd_send)
 
@@ -130,6 +140,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _common(p, password=True, chain=True)
     spend_options(p)
     p.add_argument("--max-value", help="only coins worth at most this many coins")
+    p.add_argument(
+        "--max-transactions",
+        type=int,
+        metavar="N",
+        help="send at most N transactions this time (default: all the plan needs)",
+    )
     p.set_defaults(handler=cmd_consolidate)
 
     p = sub.add_parser("vote", help="Network Steward vote (pays the coins to yourself, voting)")
@@ -378,7 +394,17 @@ def cmd_history(ctx: Context, wallet: Wallet) -> int:
         else:
             wallet.export_csv(Path(ctx.args.csv))
         return 0
-    entries = wallet.history()
+    args = ctx.args
+    if args.limit is not None and args.limit < 0:
+        raise CLIError("--limit must not be negative")
+    if args.newest_first or args.limit is not None or args.search:
+        entries: Iterable[HistoryEntry] = wallet.history_page(
+            limit=-1 if args.limit is None else args.limit,
+            newest_first=args.newest_first,
+            search=args.search or "",
+        )
+    else:
+        entries = wallet.history_view.iterate()  # read as printed: the wallet may be huge
     if ctx.json_output:
         print(json.dumps([e.to_json() for e in entries], indent=1))
         return 0

@@ -1,6 +1,8 @@
 """Deliver results of background work (core futures, worker threads) back on the Qt thread."""
 
 import concurrent.futures
+import itertools
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -37,13 +39,22 @@ def _call_if_alive(fn: Callable[[Any], None], arg: Any) -> None:
 class GuiCalls(QObject):
     """`watch(future, ok, err)`: `ok(result)` or `err(exception)` runs later on the GUI thread.
     Results that arrive after this object was deleted (e.g. with the window it belongs to) are
-    dropped."""
+    dropped.
 
-    _deliver = Signal(object, object)
+    The callbacks stay in a table of the GUI thread, never in the future: a future is released
+    on the thread that finished it, and a callback released there that held the last reference
+    to a widget (or a Qt object owned by Python) would make shiboken delete it from that
+    thread's pending calls, later, out of order — the rare segfault seen in the GUI tests."""
+
+    _deliver = Signal(int, bool, object)
 
     def __init__(self) -> None:
         super().__init__()
-        self._deliver.connect(_call_if_alive)
+        self._waiting: dict[int, tuple[Callable[[Any], None], Callable[[BaseException], None]]]
+        self._waiting = {}
+        self._jobs: dict[int, Callable[[], Any]] = {}
+        self._tokens = itertools.count()
+        self._deliver.connect(self._arrived)
 
     def watch(
         self,
@@ -51,16 +62,25 @@ class GuiCalls(QObject):
         on_result: Callable[[Any], None],
         on_error: Callable[[BaseException], None],
     ) -> None:
-        def done(f: "concurrent.futures.Future[Any]") -> None:
+        token = next(self._tokens)
+        self._waiting[token] = (on_result, on_error)
+
+        def done(f: "concurrent.futures.Future[Any]") -> None:  # any thread: holds no callback
             if not shiboken6.isValid(self):
                 return
             exc = f.exception()
             if exc is not None:
-                self._deliver.emit(on_error, exc)
+                self._deliver.emit(token, False, exc)
             else:
-                self._deliver.emit(on_result, f.result())
+                self._deliver.emit(token, True, f.result())
 
         future.add_done_callback(done)
+
+    def _arrived(self, token: int, ok: bool, value: Any) -> None:
+        callbacks = self._waiting.pop(token, None)
+        self._jobs.pop(token, None)  # released here, on the GUI thread
+        if callbacks is not None:
+            _call_if_alive(callbacks[0] if ok else callbacks[1], value)
 
     def in_worker(
         self,
@@ -68,5 +88,36 @@ class GuiCalls(QObject):
         on_result: Callable[[Any], None],
         on_error: Callable[[BaseException], None],
     ) -> None:
-        """Run slow work (key derivation, file encryption) off the GUI thread."""
-        self.watch(_workers.submit(fn), on_result, on_error)
+        """Run slow work (key derivation, file encryption) off the GUI thread. The worker
+        never holds the last reference to `fn` (a closure over widgets, typically): it is
+        kept here and released on the GUI thread when its result is delivered."""
+        token = next(self._tokens)
+        self._waiting[token] = (on_result, on_error)
+        self._jobs[token] = fn
+        _workers.submit(self._work, token)
+
+    def _work(self, token: int) -> None:  # a worker thread
+        fn = self._jobs.get(token)
+        if fn is None:
+            return
+        try:
+            ok, value = True, fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to on_error on the GUI thread
+            ok, value = False, _without_frames(exc)
+        del fn
+        if shiboken6.isValid(self):
+            self._deliver.emit(token, ok, value)
+
+
+def _without_frames(exc: BaseException) -> BaseException:
+    """`exc` with its traceback kept as text (`exc.formatted_traceback`) and its frames
+    dropped: the frames hold the worker's variables, widgets among them, which must not be
+    released on the worker thread."""
+    exc.formatted_traceback = "".join(traceback.format_exception(exc))  # type: ignore[attr-defined]
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        current.__traceback__ = None
+        current = current.__cause__ or current.__context__
+    return exc

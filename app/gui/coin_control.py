@@ -1,9 +1,11 @@
 """Coin control: the wallet's coins with checkboxes; the checked ones are spent (exactly those),
-and can be frozen (never spent automatically) or unfrozen."""
+and can be frozen (never spent automatically) or unfrozen. The coins are read a page at a time
+as the list scrolls (a miner's wallet holds hundreds of thousands), sorted by the wallet."""
 
 from collections.abc import Iterable
+from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -12,31 +14,122 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from app.core import AppCore
 from app.wallet.coin_view import CoinView
+from spv.params import NetworkParams
 
 from .calls import GuiCalls
 from .money import coins
+from .paged_model import PagedTableModel
 
 _ERROR = "color: #b00020"
 COLUMNS = ("Coin", "Address", "Amount", "Confirmations", "Label", "Frozen")
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+class CoinModel(PagedTableModel):
+    """Unspent coins, oldest first (or by value), with a checkbox each."""
+
+    checked_changed = Signal()
+
+    def __init__(
+        self,
+        calls: GuiCalls,
+        params: NetworkParams,
+        checked: dict[str, CoinView],
+        parent: QObject,
+    ) -> None:
+        super().__init__(calls, COLUMNS, key=lambda v: v.outpoint, parent=parent)
+        self.params = params
+        self.checked = checked  # outpoint -> the coin as last read
+        self.order = "age"
+        self.descending = False
+
+    def cell(self, row: Any, column: int, role: int) -> Any:
+        view: CoinView = row
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(view, column)
+        if role == Qt.ItemDataRole.CheckStateRole and column == 0:
+            checked = view.outpoint in self.checked
+            return Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.ToolTipRole and column == 0:
+            return view.outpoint
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 2:
+            return int(_RIGHT.value)
+        if role == Qt.ItemDataRole.UserRole:
+            return view
+        return None
+
+    def _text(self, view: CoinView, column: int) -> str:
+        if column == 0:
+            return view.short_outpoint
+        if column == 1:
+            return view.address or "(no address)"
+        if column == 2:
+            return coins(view.value, self.params)
+        if column == 3:
+            text = f"{view.confirmations:,}" if view.confirmations else "unconfirmed"
+            return text if view.usable else f"{text} (not spendable yet)"
+        if column == 4:
+            return view.label
+        return "frozen" if view.frozen else ""
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return base | Qt.ItemFlag.ItemIsUserCheckable if index.column() == 0 else base
+
+    def setData(  # noqa: N802 - Qt's name
+        self, index: QModelIndex | QPersistentModelIndex, value: Any, role: int = 0
+    ) -> bool:
+        if role != Qt.ItemDataRole.CheckStateRole or index.column() != 0:
+            return False
+        view: CoinView = self.rows[index.row()]
+        if Qt.CheckState(value) == Qt.CheckState.Checked:
+            self.checked[view.outpoint] = view
+        else:
+            self.checked.pop(view.outpoint, None)
+        self.dataChanged.emit(index, index, [Qt.ItemDataRole.CheckStateRole])
+        self.checked_changed.emit()
+        return True
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self.order = "value" if column == 2 else "age"
+        self.descending = order == Qt.SortOrder.DescendingOrder
+        if column == 3:  # more confirmations: older
+            self.descending = not self.descending
+        self.reload()
+
+    def fetcher(self, core: AppCore) -> Any:
+        def fetch(offset: int, limit: int) -> Any:
+            return core.coins_page(offset, limit, self.order, self.descending)
+
+        return fetch
+
+    def note_rows(self) -> None:
+        """Checked coins read again take their new state (frozen, confirmations)."""
+        for view in self.rows:
+            if view.outpoint in self.checked:
+                self.checked[view.outpoint] = view
 
 
 class CoinControlDialog(QDialog):
-    """Lists the coins (fetched from the core off the GUI thread). After `accept()`,
-    `chosen()` holds the checked coins (empty: let the wallet choose)."""
+    """Lists the coins (read from the core off the GUI thread, a page at a time). After
+    `accept()`, `chosen()` holds the checked coins (empty: let the wallet choose)."""
 
     def __init__(
         self,
         core: AppCore,
         calls: GuiCalls,
-        checked: Iterable[str] = (),
+        checked: Iterable[CoinView] = (),
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -44,25 +137,27 @@ class CoinControlDialog(QDialog):
         self.params = core.params
         self.calls = calls
         self.setWindowTitle("Choose coins")
-        self.resize(820, 420)
-        self._coins: dict[str, CoinView] = {}
-        self._checked: set[str] = set(checked)
+        self.resize(860, 440)
         self.loaded = False
         layout = QVBoxLayout(self)
-        layout.addWidget(
-            QLabel(
-                "Check the coins to spend; the payment then uses exactly those. "
-                "Frozen coins are never spent unless you unfreeze them."
-            )
+        intro = QLabel(
+            "Check the coins to spend; the payment then uses exactly those. "
+            "Frozen coins are never spent unless you unfreeze them."
         )
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        self.model = CoinModel(calls, self.params, {v.outpoint: v for v in checked}, self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSortingEnabled(True)
+        self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setResizeContentsPrecision(0)
         layout.addWidget(self.table, 1)
         self.total = QLabel()
         self.status = QLabel("Loading coins…")
@@ -84,91 +179,55 @@ class CoinControlDialog(QDialog):
         buttons.accepted.connect(self._use)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.table.itemChanged.connect(self._item_changed)
+        self.model.loaded.connect(self._shown)
+        self.model.failed.connect(self._failed)
+        self.model.checked_changed.connect(self._update_total)
         self.freeze_button.clicked.connect(lambda: self._freeze(True))
         self.unfreeze_button.clicked.connect(lambda: self._freeze(False))
         self._set_busy(True)
-        self.reload()
+        self.model.set_source(self.model.fetcher(core))
 
     # --- loading ---
 
     def reload(self) -> None:
-        self.calls.watch(self.core.coins(), self._show, self._failed)
+        self.model.reload()
 
-    def _show(self, views: list[CoinView]) -> None:
-        self._coins = {v.outpoint: v for v in views}
-        self._checked &= set(self._coins)
-        self.table.blockSignals(True)
-        self.table.setRowCount(len(views))
-        for row, view in enumerate(views):
-            coin_item = QTableWidgetItem(view.short_outpoint)
-            coin_item.setData(Qt.ItemDataRole.UserRole, view.outpoint)
-            coin_item.setToolTip(view.outpoint)
-            coin_item.setFlags(
-                Qt.ItemFlag.ItemIsEnabled
-                | Qt.ItemFlag.ItemIsSelectable
-                | Qt.ItemFlag.ItemIsUserCheckable
-            )
-            coin_item.setCheckState(
-                Qt.CheckState.Checked if view.outpoint in self._checked else Qt.CheckState.Unchecked
-            )
-            amount = QTableWidgetItem(coins(view.value, self.params))
-            amount.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            confirmations = QTableWidgetItem(
-                str(view.confirmations) if view.confirmations else "unconfirmed"
-            )
-            if not view.usable:
-                confirmations.setText(f"{confirmations.text()} (not spendable yet)")
-            cells = (
-                coin_item,
-                QTableWidgetItem(view.address or "(no address)"),
-                amount,
-                confirmations,
-                QTableWidgetItem(view.label),
-                QTableWidgetItem("frozen" if view.frozen else ""),
-            )
-            for column, item in enumerate(cells):
-                self.table.setItem(row, column, item)
-        self.table.blockSignals(False)
+    def _shown(self) -> None:
+        self.model.note_rows()
         self.loaded = True
         self._set_busy(False)
         self.status.setStyleSheet("")
-        self.status.setText("" if views else "This wallet has no coins yet.")
+        total = self.model.total
+        self.status.setText(
+            f"{_plural(total, 'coin')} in this wallet" if total else "This wallet has no coins yet."
+        )
         self._update_total()
 
-    def _failed(self, exc: BaseException) -> None:
+    def _failed(self, why: str) -> None:
         self._set_busy(False)
-        self._say(f"Could not read the coins: {exc}", error=True)
+        self._say(f"Could not read the coins: {why}", error=True)
 
     # --- checking ---
 
-    def _item_changed(self, item: QTableWidgetItem) -> None:
-        if item.column() != 0:
-            return
-        outpoint = str(item.data(Qt.ItemDataRole.UserRole))
-        if item.checkState() == Qt.CheckState.Checked:
-            self._checked.add(outpoint)
-        else:
-            self._checked.discard(outpoint)
-        self._update_total()
-
     def set_checked(self, outpoint: str, checked: bool) -> None:
-        """Check or uncheck one coin (as a click on its box does)."""
-        for row in range(self.table.rowCount()):
-            item = self.table.item(row, 0)
-            if item is not None and item.data(Qt.ItemDataRole.UserRole) == outpoint:
-                item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+        """Check or uncheck one coin of the rows read (as a click on its box does)."""
+        for number, view in enumerate(self.model.rows):
+            if view.outpoint == outpoint:
+                state = Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
+                self.model.setData(
+                    self.model.index(number, 0), state, Qt.ItemDataRole.CheckStateRole
+                )
                 return
         raise KeyError(outpoint)
 
     def chosen(self) -> list[CoinView]:
-        """The checked coins, in the wallet's order (oldest first)."""
-        return [v for op, v in self._coins.items() if op in self._checked]
+        """The checked coins."""
+        return list(self.model.checked.values())
 
     def _update_total(self) -> None:
         chosen = self.chosen()
         total = sum(v.value for v in chosen)
-        self.total.setText(f"Checked: {len(chosen)} coin(s), {coins(total, self.params)}")
+        self.total.setText(f"Checked: {_plural(len(chosen), 'coin')}, {coins(total, self.params)}")
         self.freeze_button.setEnabled(any(not v.frozen for v in chosen))
         self.unfreeze_button.setEnabled(any(v.frozen for v in chosen))
 
@@ -196,14 +255,14 @@ class CoinControlDialog(QDialog):
         unusable = [v for v in chosen if not v.usable]
         if frozen:
             self._say(
-                f"{len(frozen)} checked coin(s) are frozen: unfreeze them or uncheck them",
+                f"{_plural(len(frozen), 'checked coin')} frozen: unfreeze them or uncheck them",
                 error=True,
             )
             return
         if unusable:
             self._say(
-                f"{len(unusable)} checked coin(s) cannot be spent yet (an immature mining "
-                "reward or an expiring Network Steward payment): uncheck them",
+                f"{_plural(len(unusable), 'checked coin')} cannot be spent yet (an immature "
+                "mining reward or an expiring Network Steward payment): uncheck them",
                 error=True,
             )
             return

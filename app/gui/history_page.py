@@ -1,214 +1,109 @@
-"""History: every transaction, sortable and searchable; details with an editable label; CSV
-export."""
+"""History: every transaction, newest first, read from the wallet a page at a time (a miner's
+wallet holds hundreds of thousands); sorted and searched by the wallet's database; details with
+an editable label, fee bump and abandon; CSV export."""
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer, Signal
-from PySide6.QtGui import QShowEvent, QStandardItem, QStandardItemModel
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
     QFileDialog,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
+    QStackedWidget,
     QTableView,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from app.core import AppCore, WalletView
-from app.wallet.model import HistoryEntry, TxDetails, TxPart
+from app.wallet.model import HistoryEntry
 from app.wallet.wallet import TxPreview
 from spv.params import NetworkParams
 
 from .calls import GuiCalls
-from .fee_choice import FeeChoice
+from .history_details import BumpFeeDialog, DetailsDialog
 from .money import coins
+from .paged_model import PagedTableModel
 from .send_page import PreviewDialog
-from .widgets import make_primary, page_header
+from .widgets import page_header
 
 COLUMNS = ("Date", "Label", "Amount", "Balance", "Confirmations", "Transaction")
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
-FILL_CHUNK = 100
-"""History rows built per turn of the event loop (a few ms each)."""
+# The wallet's sort for each column, and whether "descending" means newest first there.
+COLUMN_SORTS = ("date", "label", "amount", "date", "date", "txid")
+SEARCH_DELAY_MS = 250
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
-def _item(text: str, sort_key: object, align_right: bool = False) -> QStandardItem:
-    item = QStandardItem(text)
-    item.setData(sort_key, SORT_ROLE)
-    item.setEditable(False)
-    if align_right:
-        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-    return item
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
-class DetailsDialog(QDialog):
-    def __init__(
-        self, entry: HistoryEntry, params: NetworkParams, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Transaction")
-        form = QFormLayout(self)
-        txid = QLabel(entry.txid)
-        txid.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        form.addRow("Transaction id", txid)
-        when = (
-            datetime.fromtimestamp(entry.timestamp).strftime("%Y-%m-%d %H:%M:%S")
-            if entry.timestamp
-            else "—"
-        )
-        form.addRow("Date", QLabel(when))
-        form.addRow("Block", QLabel("unconfirmed" if entry.height is None else f"{entry.height:,}"))
-        form.addRow("Confirmations", QLabel(str(entry.confirmations)))
-        form.addRow("Amount", QLabel(coins(entry.amount, params, signed=True)))
-        if entry.coinbase:
-            fee_text = "none (a mining reward)"
-        elif entry.fee is None:
-            fee_text = "unknown (paid by someone else)"
-        else:
-            fee_text = coins(entry.fee, params)
-        self.fee_label = QLabel(fee_text)
-        form.addRow("Fee", self.fee_label)
-        kind = entry.direction + (" (mining reward)" if entry.coinbase else "")
-        form.addRow("Kind", QLabel(kind))
-        self.size_label = QLabel("…")
-        form.addRow("Size", self.size_label)
-        self.inputs = _parts_table()
-        self.outputs = _parts_table()
-        form.addRow("Inputs", self.inputs)
-        form.addRow("Outputs", self.outputs)
-        self.label = QLineEdit(entry.label)
-        form.addRow("Label", self.label)
+class HistoryModel(PagedTableModel):
+    """History rows, read from the core page by page in the wallet's order."""
+
+    def __init__(self, calls: GuiCalls, params: NetworkParams, parent: QObject) -> None:
+        super().__init__(calls, COLUMNS, key=lambda e: e.txid, parent=parent)
         self.params = params
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Close
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        self.abandon_button: QPushButton | None = None
-        if entry.height is None and not entry.coinbase:
-            self.abandon_button = buttons.addButton(
-                "Abandon…", QDialogButtonBox.ButtonRole.DestructiveRole
+        self.sort_key = "date"
+        self.newest_first = True
+        self.search = ""
+
+    def cell(self, row: Any, column: int, role: int) -> Any:
+        e: HistoryEntry = row
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(e, column)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (2, 3):
+            return int(_RIGHT.value)
+        if role == Qt.ItemDataRole.ToolTipRole and column == 5:
+            return e.txid
+        if role == Qt.ItemDataRole.UserRole:
+            return e
+        return None
+
+    def _text(self, e: HistoryEntry, column: int) -> str:
+        if column == 0:
+            return (
+                datetime.fromtimestamp(e.timestamp).strftime("%Y-%m-%d %H:%M")
+                if e.timestamp
+                else "pending"
             )
-            self.abandon_button.setToolTip(
-                "Forget this unconfirmed transaction, if it will never confirm"
+        if column == 1:
+            return e.label
+        if column == 2:
+            return coins(e.amount, self.params, signed=True)
+        if column == 3:
+            return coins(e.balance, self.params)
+        if column == 4:
+            return f"{e.confirmations:,}" if e.height is not None else "unconfirmed"
+        return e.txid
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        descending = order == Qt.SortOrder.DescendingOrder
+        if column == 4:  # more confirmations: older
+            descending = not descending
+        self.sort_key, self.newest_first = COLUMN_SORTS[column], descending
+        self.reload()
+
+    def set_search(self, text: str) -> None:
+        self.search = text.strip()
+        self.reload()
+
+    def fetcher(self, core: AppCore) -> Any:
+        def fetch(offset: int, limit: int) -> Any:
+            return core.history_page(
+                offset,
+                limit,
+                newest_first=self.newest_first,
+                sort=self.sort_key,
+                search=self.search,
             )
-            self.abandon_button.clicked.connect(self._ask_abandon)
-        self.bump_button = buttons.addButton("Bump fee…", QDialogButtonBox.ButtonRole.ActionRole)
-        self.bump_button.setToolTip("Send it again with a higher fee, so it confirms sooner")
-        self.bump_button.setVisible(False)  # shown once the details say it is replaceable
-        self.bump_button.clicked.connect(self._ask_bump)
-        form.addRow(buttons)
-        self.txid: str = entry.txid
 
-    abandon_requested = Signal(str)  # txid
-    bump_requested = Signal(str)  # txid
-
-    def _ask_bump(self) -> None:
-        self.bump_requested.emit(self.txid)
-
-    def _ask_abandon(self) -> None:
-        answer = QMessageBox.question(
-            self,
-            "Abandon the transaction?",
-            "Forget this unconfirmed transaction? Only do this if it will never confirm (a "
-            "peer rejected it, or it was replaced). Its coins become spendable again; if it "
-            "does confirm later, the wallet sees it again.",
-        )
-        if answer == QMessageBox.StandardButton.Yes:
-            self.abandon_requested.emit(self.txid)
-            self.reject()
-
-    def show_details(self, details: TxDetails) -> None:
-        """Fill the inputs and outputs (asked of the core after the dialog opened)."""
-        if details.vsize is None or details.size is None:
-            self.size_label.setText("not kept (the wallet keeps only its own outputs of it)")
-        else:
-            self.size_label.setText(f"{details.vsize:,} vbytes ({details.size:,} bytes)")
-        if details.coinbase:
-            _fill_parts(self.inputs, [], self.params, "new coins (the block's reward)")
-        else:
-            _fill_parts(self.inputs, details.inputs, self.params)
-        _fill_parts(self.outputs, details.outputs, self.params)
-        if details.other_outputs:
-            self.outputs.setToolTip(
-                f"{details.other_outputs:,} more outputs paid others (not kept by the wallet)"
-            )
-        if details.fee is not None and details.vsize:
-            rate = details.fee / details.vsize
-            self.fee_label.setText(f"{coins(details.fee, self.params)} ({rate:.3g} units/vbyte)")
-        self.bump_button.setVisible(details.replaceable)
-
-    def details_failed(self, exc: BaseException) -> None:
-        self.size_label.setText(f"details not available: {exc}")
-
-
-def _parts_table() -> QTableWidget:
-    table = QTableWidget(0, 3)
-    table.setHorizontalHeaderLabels(["Address", "Amount", ""])
-    table.verticalHeader().setVisible(False)
-    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-    table.horizontalHeader().setStretchLastSection(True)
-    table.setMinimumWidth(520)
-    table.setMaximumHeight(table.fontMetrics().lineSpacing() * 8)
-    return table
-
-
-def _fill_parts(
-    table: QTableWidget, parts: list[TxPart], params: NetworkParams, note: str = ""
-) -> None:
-    table.setRowCount(len(parts) or (1 if note else 0))
-    if note and not parts:
-        table.setItem(0, 0, QTableWidgetItem(note))
-        return
-    for row, part in enumerate(parts):
-        address = QTableWidgetItem(part.address or part.outpoint)
-        address.setToolTip(part.outpoint)
-        amount = QTableWidgetItem("?" if part.value is None else coins(part.value, params))
-        amount.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        table.setItem(row, 0, address)
-        table.setItem(row, 1, amount)
-        table.setItem(row, 2, QTableWidgetItem("this wallet" if part.mine else ""))
-    table.resizeColumnsToContents()
-
-
-class BumpFeeDialog(QDialog):
-    """Choose the new fee rate of a replacement."""
-
-    def __init__(self, params: NetworkParams, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Bump fee")
-        layout = QVBoxLayout(self)
-        layout.addWidget(
-            page_header("Bump fee", "The same payment again, with a higher fee from the change.")
-        )
-        self.fee = FeeChoice(params)
-        self.fee.select("Priority")
-        layout.addWidget(self.fee)
-        self.error = QLabel()
-        self.error.setStyleSheet("color: #b00020")
-        layout.addWidget(self.error)
-        buttons = QDialogButtonBox()
-        self.preview_button = make_primary(
-            buttons.addButton("Preview…", QDialogButtonBox.ButtonRole.AcceptRole)
-        )
-        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self._accept_if_valid)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-
-    def _accept_if_valid(self) -> None:
-        problem = self.fee.problem()
-        self.error.setText(problem or "")
-        if problem is None:
-            self.accept()
+        return fetch
 
 
 class HistoryPage(QWidget):
@@ -217,8 +112,7 @@ class HistoryPage(QWidget):
         self.core = core
         self.params = core.params
         self.calls = calls
-        self.entries: dict[str, HistoryEntry] = {}
-        self._fill_generation = 0
+        self.wallet_name: str | None = None
         self._columns_fitted = True  # False: fit them when the page is shown
         layout = QVBoxLayout(self)
         layout.addWidget(
@@ -227,26 +121,27 @@ class HistoryPage(QWidget):
         top = QHBoxLayout()
         self.search = QLineEdit()
         self.search.setPlaceholderText("search label or transaction id")
+        self.search.setClearButtonEnabled(True)
         self.export_button = QPushButton("Export CSV…")
         top.addWidget(self.search, 1)
         top.addWidget(self.export_button)
         layout.addLayout(top)
-        self.model = QStandardItemModel(0, len(COLUMNS))
-        self.model.setHorizontalHeaderLabels(list(COLUMNS))
-        self.proxy = QSortFilterProxyModel()
-        self.proxy.setSourceModel(self.model)
-        self.proxy.setSortRole(SORT_ROLE)
-        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.proxy.setFilterKeyColumn(-1)
+        self.model = HistoryModel(calls, self.params, self)
         self.table = QTableView()
-        self.table.setModel(self.proxy)
+        self.table.setModel(self.model)
         self.table.setSortingEnabled(True)
-        self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+        self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.DescendingOrder)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setResizeContentsPrecision(0)  # fit the visible rows
-        layout.addWidget(self.table, 1)
+        self.empty = QLabel()
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.table)
+        self.stack.addWidget(self.empty)
+        layout.addWidget(self.stack, 1)
         self.status = QLabel()  # how many transactions
         self.notice = QLabel()  # what the last action (abandon, label, export) did
         self.notice.setWordWrap(True)
@@ -254,45 +149,65 @@ class HistoryPage(QWidget):
         status_row.addWidget(self.status)
         status_row.addWidget(self.notice, 1)
         layout.addLayout(status_row)
-        self.search.textChanged.connect(self.proxy.setFilterFixedString)
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(lambda: self.model.set_search(self.search.text()))
+        self.search.textChanged.connect(lambda _: self._search_timer.start())
+        self.model.loaded.connect(self._loaded)
+        self.model.failed.connect(lambda why: self.notice.setText(f"History not read: {why}"))
         self.table.doubleClicked.connect(self._open_details)
         self.export_button.clicked.connect(self._export)
         self.dialog: DetailsDialog | None = None
         self.bump_dialog: BumpFeeDialog | None = None
         self.preview_dialog: PreviewDialog | None = None
+        self._loaded()
 
     def show_wallet(self, view: WalletView) -> None:
-        """Show a wallet's history. The rows go into a new model, detached (rows added one by
-        one behind the sorted proxy cost several times more), FILL_CHUNK per turn of the event
-        loop so that a long history never stalls the window; it replaces the shown model when
-        complete (bench/gui_latency.py)."""
-        self.entries = {e.txid: e for e in view.history}
-        self._fill_generation += 1
-        model = QStandardItemModel(0, len(COLUMNS))
-        model.setHorizontalHeaderLabels(list(COLUMNS))
-        self._fill(model, view.history, 0, self._fill_generation)
+        """A wallet was opened (read its history from the start) or changed (read the rows
+        shown again: new ones slide in at the top, the view keeps its place)."""
+        if view.name != self.wallet_name:
+            self.wallet_name = view.name
+            self.model.set_source(self.model.fetcher(self.core))
+        else:
+            self.model.refresh()
+            self.table.viewport().update()  # amounts in the unit chosen now
 
-    def _fill(
-        self, model: QStandardItemModel, history: list[HistoryEntry], start: int, generation: int
-    ) -> None:
-        if generation != self._fill_generation:
-            return  # a newer view came meanwhile
-        end = min(len(history), start + FILL_CHUNK)
-        for order in range(start, end):
-            model.appendRow(self._row(order, history[order]))
-        if end < len(history):
-            QTimer.singleShot(0, self, lambda: self._fill(model, history, end, generation))
-            return
-        self.model = model
-        self.proxy.setSourceModel(model)
-        self._columns_fitted = False
-        if self.isVisible():
+    @property
+    def entries(self) -> dict[str, HistoryEntry]:
+        """The rows read so far, by transaction id."""
+        return {e.txid: e for e in self.model.rows}
+
+    def clear(self) -> None:
+        """No wallet open."""
+        self.wallet_name = None
+        self.model.set_source(None)
+        self._loaded()
+
+    def _loaded(self) -> None:
+        model = self.model
+        if model.search:
+            self.status.setText(f"{plural(model.total, 'transaction')} match")
+        else:
+            self.status.setText(plural(model.total, "transaction") if model.known else "")
+        if model.known and model.total == 0:
+            self.empty.setText(
+                f"No transaction matches “{model.search}”."
+                if model.search
+                else "No transactions yet. Payments you receive and mining rewards show here."
+            )
+            self.stack.setCurrentWidget(self.empty)
+        else:
+            self.stack.setCurrentWidget(self.table)
+        if model.rows:
             self._fit_columns()
-        self.status.setText(f"{len(history)} transactions")
 
     def _fit_columns(self) -> None:
         """Fit the columns to the rows on screen (only then: on a hidden page it measures
         every row)."""
+        if not self.isVisible():
+            self._columns_fitted = False
+            return
         self.table.resizeColumnsToContents()
         self._columns_fitted = True
 
@@ -301,28 +216,9 @@ class HistoryPage(QWidget):
         if not self._columns_fitted:
             self._fit_columns()
 
-    def _row(self, order: int, e: HistoryEntry) -> list[QStandardItem]:
-        when = (
-            datetime.fromtimestamp(e.timestamp).strftime("%Y-%m-%d %H:%M")
-            if e.timestamp
-            else "pending"
-        )
-        return [
-            _item(when, (e.timestamp or 2**62, order)),
-            _item(e.label, e.label.lower()),
-            _item(coins(e.amount, self.params, signed=True), e.amount, align_right=True),
-            _item(coins(e.balance, self.params), order, align_right=True),
-            _item(
-                str(e.confirmations) if e.height is not None else "unconfirmed",
-                e.confirmations,
-            ),
-            _item(e.txid, e.txid),
-        ]
-
     def _open_details(self, index: object) -> None:
-        row = self.proxy.mapToSource(index).row()  # type: ignore[arg-type]
-        txid = self.model.item(row, 5).text()
-        entry = self.entries[txid]
+        entry: HistoryEntry = self.model.row(index.row())  # type: ignore[attr-defined]
+        txid = entry.txid
         dialog = DetailsDialog(entry, self.params, self)
         self.dialog = dialog
         dialog.accepted.connect(lambda: self._save_label(txid))

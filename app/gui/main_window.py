@@ -290,7 +290,7 @@ class MainWindow(QMainWindow):
         elif step == 2:
             self.receive_page.show_address(view.receive_address)
         else:
-            self.mining_page.set_wallet_address(view.receive_address)
+            self.mining_page.set_wallet_address(view.mining_address or view.receive_address)
             self.mining_page.show_earnings(view)
             self.vpn_page.set_wallet(view)
             self.steward_page.set_wallet(view)

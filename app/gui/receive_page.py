@@ -2,9 +2,10 @@
 fresh address on demand; the wallet's address list (balances, use, labels)."""
 
 import io
+from typing import Any
 
 import segno
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -15,8 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -29,9 +29,13 @@ from spv.uri import PaymentURI, format_payment_uri
 
 from .calls import GuiCalls
 from .money import coins, parse_coins, unit_changes, unit_symbol
+from .paged_model import PagedTableModel
 from .widgets import page_header
 
 RECEIVING, CHANGE, ALL = "Receiving", "Change", "All"
+ADDRESS_COLUMNS = ("Address", "Label", "Balance", "Used", "Path")
+COPIED_MS = 2000  # how long "copied" shows
+LABEL_SAVE_MS = 800  # a request's label is saved to its address after typing stops
 
 
 def qr_pixmap(text: str, scale: int = 6) -> QPixmap:
@@ -42,16 +46,37 @@ def qr_pixmap(text: str, scale: int = 6) -> QPixmap:
     return pixmap
 
 
-def shown_in(info: AddressInfo, which: str) -> bool:
-    """Whether an address belongs in the list filtered by `which` (receiving/change/all);
-    the second script form watched for some change keys is never listed on its own."""
-    if not info.primary:
-        return False
-    if which == RECEIVING:
-        return info.path == "imported" or info.branch == 0
-    if which == CHANGE:
-        return info.path != "imported" and info.branch == 1
-    return True
+class AddressModel(PagedTableModel):
+    """The wallet's addresses (receiving, change or all), read a page at a time."""
+
+    def __init__(self, calls: GuiCalls, params: NetworkParams, parent: QObject) -> None:
+        super().__init__(calls, ADDRESS_COLUMNS, key=lambda i: i.address, parent=parent)
+        self.params = params
+        self.which = RECEIVING
+
+    def cell(self, row: Any, column: int, role: int) -> Any:
+        info: AddressInfo = row
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == 0:
+                return info.address
+            if column == 1:
+                return info.label
+            if column == 2:
+                return coins(info.balance, self.params)
+            if column == 3:
+                return "yes" if info.used else "no"
+            return info.path
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 2:
+            return int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
+        if role == Qt.ItemDataRole.UserRole:
+            return info
+        return None
+
+    def fetcher(self, core: AppCore) -> Any:
+        def fetch(offset: int, limit: int) -> Any:
+            return core.addresses_page(self.which.lower(), offset, limit)
+
+        return fetch
 
 
 class ReceivePage(QWidget):
@@ -71,7 +96,6 @@ class ReceivePage(QWidget):
         self.address = ""
         self.wallet_address = ""  # the wallet's first unused receive address
         self.chosen: str | None = None  # an address the user picked (new or from the list)
-        self.infos: list[AddressInfo] = []
         outer = QVBoxLayout(self)
         request = QHBoxLayout()
         left = QVBoxLayout()
@@ -98,9 +122,20 @@ class ReceivePage(QWidget):
         self.error.setStyleSheet("color: #b00020")
         self.error.setWordWrap(True)
         copy_address = QPushButton("Copy address")
+        copy_address.setObjectName("copy_address")
         copy_uri = QPushButton("Copy payment request")
-        copy_address.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.address))
-        copy_uri.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.uri.text()))
+        copy_uri.setObjectName("copy_request")
+        copy_address.clicked.connect(lambda: self._copy(self.address, "Address copied"))
+        copy_uri.clicked.connect(lambda: self._copy(self.uri.text(), "Payment request copied"))
+        self.copied = QLabel()  # brief feedback after a copy
+        self._copied_timer = QTimer(self)
+        self._copied_timer.setSingleShot(True)
+        self._copied_timer.setInterval(COPIED_MS)
+        self._copied_timer.timeout.connect(self.copied.clear)
+        self._label_timer = QTimer(self)  # a request's label becomes the address's label
+        self._label_timer.setSingleShot(True)
+        self._label_timer.setInterval(LABEL_SAVE_MS)
+        self._label_timer.timeout.connect(self._save_request_label)
         self.new_button = QPushButton("New address")
         self.new_button.setToolTip(
             "A fresh address that was never shown before: use one per payer for privacy."
@@ -110,6 +145,7 @@ class ReceivePage(QWidget):
         buttons.addWidget(copy_address)
         buttons.addWidget(copy_uri)
         buttons.addWidget(self.new_button)
+        buttons.addWidget(self.copied)
         buttons.addStretch(1)
         left.addWidget(self.uri)
         left.addWidget(self.error)
@@ -127,30 +163,35 @@ class ReceivePage(QWidget):
         self.which = QComboBox()
         self.which.addItems([RECEIVING, CHANGE, ALL])
         self.which.setAccessibleName("Which addresses to list")
-        self.which.currentTextChanged.connect(lambda _: self._fill_table())
+        self.which.currentTextChanged.connect(self._which_changed)
         self.count_label = QLabel()
         filters.addWidget(self.which)
         filters.addWidget(self.count_label, 1)
         list_layout.addLayout(filters)
-        self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(["Address", "Label", "Balance", "Used", "Path"])
+        self.model = AddressModel(self.calls, params, self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
         self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setResizeContentsPrecision(0)
         self.table.setToolTip("Click to request a payment to this address; double-click to label")
-        self.table.cellClicked.connect(self._row_chosen)
-        self.table.cellDoubleClicked.connect(self._edit_label)
+        self.table.clicked.connect(self._row_chosen)
+        self.table.doubleClicked.connect(self._edit_label)
+        self.model.loaded.connect(self._list_loaded)
         list_layout.addWidget(self.table)
         outer.addWidget(self.list_box, 1)
         self.list_box.setVisible(core is not None)
         self.new_button.setVisible(core is not None)
         for edit in (self.amount, self.label, self.message):
             edit.textChanged.connect(self._update)
+        self.label.textEdited.connect(lambda _: self._label_timer.start())
 
     def _unit_changed(self, _unit: str) -> None:
         self._show_unit()
-        self._fill_table()
+        self.table.viewport().update()  # balances in the unit chosen now
         self._update()
 
     def _show_unit(self) -> None:
@@ -194,54 +235,43 @@ class ReceivePage(QWidget):
     def refresh_list(self) -> None:
         if self.core is None:
             return
-        self.calls.watch(self.core.addresses(), self._got_addresses, self._failed)
+        if self.model.known or self.model.rows:
+            self.model.refresh()
+        else:
+            self.model.set_source(self.model.fetcher(self.core))
+        self.calls.watch(
+            self.core.address_summary(self.model.which.lower(), self.chosen or ""),
+            self._got_summary,
+            self._failed,
+        )
 
-    def _got_addresses(self, infos: list[AddressInfo]) -> None:
-        self.infos = infos
-        if self.chosen is not None and any(i.address == self.chosen and i.used for i in infos):
+    def _which_changed(self, which: str) -> None:
+        self.model.which = which
+        self.model.reload()
+        self.refresh_list()
+
+    def _list_loaded(self) -> None:
+        self.table.resizeColumnsToContents()
+
+    def _got_summary(self, summary: tuple[int, int, bool]) -> None:
+        total, used, chosen_used = summary
+        self.count_label.setText(f"{total:,} address{'' if total == 1 else 'es'}, {used:,} used")
+        if self.chosen is not None and chosen_used:
             self.chosen = None  # it was paid: follow the wallet again
             self._show(self.wallet_address)
-        self._fill_table()
 
-    def _fill_table(self) -> None:
-        which = self.which.currentText()
-        rows = [i for i in self.infos if shown_in(i, which)]
-        self.table.setRowCount(len(rows))
-        for row, info in enumerate(rows):
-            balance = QTableWidgetItem(coins(info.balance, self.params))
-            balance.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            cells = [
-                QTableWidgetItem(info.address),
-                QTableWidgetItem(info.label),
-                balance,
-                QTableWidgetItem("yes" if info.used else "no"),
-                QTableWidgetItem(info.path),
-            ]
-            for col, item in enumerate(cells):
-                self.table.setItem(row, col, item)
-        self.table.resizeColumnsToContents()
-        used = sum(1 for i in rows if i.used)
-        self.count_label.setText(f"{len(rows)} addresses, {used} used")
+    def _row_chosen(self, index: QModelIndex) -> None:
+        info: AddressInfo = self.model.row(index.row())
+        self.chosen = info.address
+        self._show(info.address)
 
-    def _row_chosen(self, row: int, _column: int) -> None:
-        item = self.table.item(row, 0)
-        if item is None:
+    def _edit_label(self, index: QModelIndex) -> None:
+        if self.core is None:
             return
-        self.chosen = item.text()
-        self._show(item.text())
-
-    def _edit_label(self, row: int, _column: int) -> None:
-        address_item, label_item = self.table.item(row, 0), self.table.item(row, 1)
-        if self.core is None or address_item is None:
-            return
-        text, ok = QInputDialog.getText(
-            self,
-            "Label",
-            f"Label for {address_item.text()}",
-            text=label_item.text() if label_item else "",
-        )
+        info: AddressInfo = self.model.row(index.row())
+        text, ok = QInputDialog.getText(self, "Label", f"Label for {info.address}", text=info.label)
         if ok:
-            self.set_address_label(address_item.text(), text)
+            self.set_address_label(info.address, text)
 
     def set_address_label(self, address: str, text: str) -> None:
         if self.core is not None:
@@ -249,6 +279,18 @@ class ReceivePage(QWidget):
 
     def _label_set(self, _none: None) -> None:
         self.refresh_list()
+
+    def _save_request_label(self) -> None:
+        """The label typed for a request is saved as the address's label (as Electrum does),
+        so the payment shows it in the History."""
+        text = self.label.text().strip()
+        if text and self.address:
+            self.set_address_label(self.address, text)
+
+    def _copy(self, text: str, what: str) -> None:
+        QGuiApplication.clipboard().setText(text)
+        self.copied.setText(f"✓ {what}")
+        self._copied_timer.start()
 
     # --- the request ---
 

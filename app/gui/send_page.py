@@ -208,9 +208,7 @@ class SendPage(QWidget):
     # --- coin control ---
 
     def open_coin_control(self) -> None:
-        self.coin_dialog = CoinControlDialog(
-            self.core, self.calls, [c.outpoint for c in self.chosen_coins], self
-        )
+        self.coin_dialog = CoinControlDialog(self.core, self.calls, self.chosen_coins, self)
         dialog = self.coin_dialog
         dialog.accepted.connect(lambda: self.use_coins(dialog.chosen()))
         dialog.open()

@@ -1,8 +1,10 @@
 """BIP39 mnemonics (English word list): generation, validation, seed derivation, completion.
 
-The word list is the BIP39 English list, shipped as ``data/bip39_english.txt`` (a byte-identical
-copy of ``bip-0039/english.txt`` from bitcoin/bips; sha256 in :data:`WORDLIST_SHA256`, checked
-when it is loaded). pktwallet's 15-word seeds use the same list (see :mod:`app.wallet.pktseed`).
+The work is done by ``mnemonic``, the BIP39 reference implementation (Trezor's, which BIP39
+links to): word list, entropy <-> words with the checksum, PBKDF2 seed. This module adds what
+a user-facing wallet needs on top: typed errors naming the offending word and its position,
+word completion, and a check that the library's English list is the BIP39 list (sha256 in
+:data:`WORDLIST_SHA256`). pktwallet's 15-word seeds use the same list (:mod:`.pktseed`).
 
 Input typed by a user is normalized before use: Unicode NFKD, lower case, any run of
 whitespace as a separator. Error messages name the offending word and its position but never
@@ -16,13 +18,11 @@ import secrets
 import unicodedata
 from bisect import bisect_left
 from functools import cache
-from importlib import resources
+
+from mnemonic import Mnemonic
 
 WORDLIST_SHA256 = "2f5eed53a4727b4bf8880d8f3f199efc90e58503646d9ff8eff3a2ed3b24dbda"
 WORDLIST_SIZE = 2048
-BITS_PER_WORD = 11
-PBKDF2_ROUNDS = 2048
-SEED_SIZE = 64
 # Words -> entropy bytes; checksum bits = entropy bits / 32.
 ENTROPY_SIZE_FOR_WORDS = {12: 16, 15: 20, 18: 24, 21: 28, 24: 32}
 
@@ -53,14 +53,17 @@ class WordlistIntegrityError(RuntimeError):
 
 
 @cache
+def _english() -> Mnemonic:
+    return Mnemonic("english")
+
+
+@cache
 def wordlist() -> tuple[str, ...]:
     """The 2048 English words, in order (verified against :data:`WORDLIST_SHA256`)."""
-    raw = resources.files("app.wallet").joinpath("data/bip39_english.txt").read_bytes()
-    if hashlib.sha256(raw).hexdigest() != WORDLIST_SHA256:
-        raise WordlistIntegrityError("the BIP39 word list file does not match its sha256")
-    words = tuple(raw.decode("ascii").split("\n")[:WORDLIST_SIZE])
-    if len(words) != WORDLIST_SIZE:
-        raise WordlistIntegrityError("the BIP39 word list must have 2048 words")
+    words = tuple(_english().wordlist)
+    raw = ("\n".join(words) + "\n").encode("ascii")
+    if len(words) != WORDLIST_SIZE or hashlib.sha256(raw).hexdigest() != WORDLIST_SHA256:
+        raise WordlistIntegrityError("the BIP39 word list does not match its sha256")
     return words
 
 
@@ -109,46 +112,28 @@ def complete_word(prefix: str) -> list[str]:
     return matches
 
 
-def _checksum_bits(entropy: bytes) -> tuple[int, int]:
-    """(checksum value, checksum bit count) for `entropy`."""
-    bit_count = len(entropy) * 8 // 32
-    first_byte = hashlib.sha256(entropy).digest()[0]
-    return first_byte >> (8 - bit_count), bit_count
-
-
 def entropy_to_mnemonic(entropy: bytes) -> str:
     """The mnemonic encoding `entropy` (16, 20, 24, 28 or 32 bytes)."""
     if len(entropy) not in ENTROPY_SIZE_FOR_WORDS.values():
         raise MnemonicError("entropy must be 16, 20, 24, 28 or 32 bytes")
-    checksum, checksum_bit_count = _checksum_bits(entropy)
-    number = (int.from_bytes(entropy, "big") << checksum_bit_count) | checksum
-    word_count = (len(entropy) * 8 + checksum_bit_count) // BITS_PER_WORD
-    words = wordlist()
-    out = [
-        words[(number >> (BITS_PER_WORD * (word_count - 1 - i))) & (WORDLIST_SIZE - 1)]
-        for i in range(word_count)
-    ]
-    return " ".join(out)
+    wordlist()  # the list checked once
+    return str(_english().to_mnemonic(entropy))
 
 
 def mnemonic_to_entropy(mnemonic: str) -> bytes:
-    """The entropy a valid mnemonic encodes; raises a MnemonicError subclass otherwise."""
+    """The entropy a valid mnemonic encodes; raises a MnemonicError subclass otherwise (the
+    count, then the first unknown word by position, then the checksum)."""
     words = normalize_words(mnemonic)
-    entropy_size = ENTROPY_SIZE_FOR_WORDS.get(len(words))
-    if entropy_size is None:
+    if len(words) not in ENTROPY_SIZE_FOR_WORDS:
         allowed = ", ".join(str(n) for n in ENTROPY_SIZE_FOR_WORDS)
         raise MnemonicLengthError(f"a BIP39 mnemonic has {allowed} words, got {len(words)}")
-    number = 0
-    for index in words_to_indices(words):
-        number = (number << BITS_PER_WORD) | index
-    checksum_bit_count = entropy_size * 8 // 32
-    entropy = (number >> checksum_bit_count).to_bytes(entropy_size, "big")
-    expected, _ = _checksum_bits(entropy)
-    if number & ((1 << checksum_bit_count) - 1) != expected:
+    words_to_indices(words)
+    try:
+        return bytes(_english().to_entropy(words))
+    except ValueError:
         raise MnemonicChecksumError(
             "the mnemonic checksum does not match: a word is probably wrong or out of order"
-        )
-    return entropy
+        ) from None
 
 
 def validate_mnemonic(mnemonic: str) -> None:
@@ -181,6 +166,4 @@ def mnemonic_to_seed(mnemonic: str, passphrase: str = "", *, validate: bool = Tr
     words = normalize_words(mnemonic)
     if validate:
         validate_mnemonic(" ".join(words))
-    password = " ".join(words).encode("utf-8")
-    salt = ("mnemonic" + unicodedata.normalize("NFKD", passphrase)).encode("utf-8")
-    return hashlib.pbkdf2_hmac("sha512", password, salt, PBKDF2_ROUNDS, SEED_SIZE)
+    return bytes(Mnemonic.to_seed(" ".join(words), passphrase))

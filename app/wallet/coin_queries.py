@@ -121,7 +121,7 @@ class CoinQueries:
             params.append(at_most)
         if confirmed_only:
             sql += " AND c.height IS NOT NULL"
-        cur = self.db.execute(sql + " ORDER BY c.value, t.txid, c.vout", params)
+        cur = self.db.execute(sql + " ORDER BY c.value, c.tx, c.vout", params)
         while True:
             rows = cur.fetchmany(512)
             if not rows:
@@ -130,6 +130,40 @@ class CoinQueries:
                 coin = self._coin(tuple(r))
                 if coin.spendable and coin.trusted:
                     yield coin
+
+    def consolidation_rows(self, *, above: int, at_most: int | None) -> Iterator[tuple[int, int]]:
+        """(value, script id) of the confirmed spendable coins worth more than `above` (and at
+        most `at_most`), smallest first, in `spendable_smallest`'s order: the cheap form of it
+        for counting a consolidation of a million coins."""
+        ledger = self.ledger
+        sql = (
+            "SELECT c.value, c.script, c.tx, c.vout FROM coins c WHERE c.spent_by IS NULL "
+            "AND c.value > ? AND c.height IS NOT NULL AND (c.cb = 0 OR c.height <= ?) "
+            "AND (c.ns = 0 OR c.height > ?)"
+        )
+        params: list[int] = [above, ledger.maturity_limit(), ledger.ns_expiry_limit()]
+        if at_most is not None:
+            sql += " AND c.value <= ?"
+            params.append(at_most)
+        frozen = self._frozen_rows()
+        cur = self.db.execute(sql + " ORDER BY c.value, c.tx, c.vout", params)
+        while True:
+            rows = cur.fetchmany(4096)
+            if not rows:
+                return
+            for value, sid, tx, vout in rows:
+                if not frozen or (tx, vout) not in frozen:
+                    yield int(value), int(sid)
+
+    def _frozen_rows(self) -> set[tuple[int, int]]:
+        out = set()
+        for op in self.frozen:
+            row = self.db.execute(
+                "SELECT id FROM txs WHERE txid = ?", (display_txid(op.txid),)
+            ).fetchone()
+            if row is not None:
+                out.add((int(row[0]), op.index))
+        return out
 
     def _excluded(self) -> dict[tuple[bytes, int], int]:
         """The unspent coins that are not spendable (immature, expiring NS payments, frozen,

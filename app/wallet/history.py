@@ -24,6 +24,7 @@ SORTS = {
     "date": "t.ord {d}, t.id {d}",
     "amount": "t.amount {d}, t.ord {d}, t.id {d}",
     "label": "label_key {d}, t.ord {d}, t.id {d}",
+    "txid": "t.txid {d}",
 }
 
 _COLUMNS = "t.id, t.txid, t.height, t.time, t.first_seen, t.flags, t.amount, t.fee, t.running"
@@ -141,6 +142,8 @@ class History:
             return None
 
     def count(self, search: str = "") -> int:
+        if not search.strip():
+            return self.ledger.count()
         where, params = self._search(search)
         sql = "SELECT COUNT(*) FROM txs t" + (f" WHERE {where}" if where else "")
         return int(self.db.execute(sql, params).fetchone()[0])

@@ -9,8 +9,9 @@ folded into the base script for balances.
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,7 @@ from .model import AddressInfo, KeyRef, Owned
 from .store import WalletStore
 
 IMPORTED = -1
+RECEIVING, CHANGE, ALL = "receiving", "change", "all"  # which addresses a list shows
 
 
 def scope_to_json(scope: AccountScope) -> dict[str, Any]:
@@ -364,6 +366,74 @@ class KeyChain:
                 return key
 
     # --- listing ---
+
+    def _listed(self, which: str) -> Iterator[tuple[int, int, int, str, bytes, str]]:
+        """(account, branch, index, kind, script, path) of each address listed under `which`
+        (receiving, change, all): the primary script form of each key; imported keys count
+        as receiving. Cheap: no address text is made."""
+        for ai, acc in enumerate(self.accounts):
+            for branch in (EXTERNAL, INTERNAL):
+                if (which == RECEIVING and branch != EXTERNAL) or (
+                    which == CHANGE and branch != INTERNAL
+                ):
+                    continue
+                kind = acc.scope.watch_kinds(branch)[0].value
+                for key in acc.keys[branch]:
+                    if key is not None:
+                        yield ai, branch, key.index, kind, key.watch_scripts[0], key.path_str
+        if which != CHANGE:
+            for i, imported in enumerate(self.imported):
+                script, kind = imported.scripts()[0]
+                yield IMPORTED, 0, i, kind, script, "imported"
+
+    def address_count(self, which: str) -> tuple[int, int]:
+        """(addresses listed under `which`, how many of them were used)."""
+        total = used = 0
+        for ai, branch, index, _kind, _script, _path in self._listed(which):
+            total += 1
+            used += KeyRef(ai, branch, index) in self.used
+        return total, used
+
+    def addresses_page(
+        self,
+        which: str,
+        offset: int,
+        limit: int,
+        balances: Mapping[int, int],
+        labels: Mapping[str, str],
+        imported_used: set[int],
+    ) -> list[AddressInfo]:
+        """One page of the address list (see `_listed`); only its rows get address text."""
+        out = []
+        for ai, branch, index, kind, script, path in itertools.islice(
+            self._listed(which), offset, offset + limit if limit >= 0 else None
+        ):
+            address = address_from_script(script, self.params) or script.hex()
+            sid = self._by_script[script][0]
+            if ai == IMPORTED:
+                used = sid in imported_used
+                account = "imported"
+                default_label = self.imported[index].label
+            else:
+                used = KeyRef(ai, branch, index) in self.used
+                scope = self.accounts[ai].scope
+                account = scope.name or scope.path_str
+                default_label = ""
+            out.append(
+                AddressInfo(
+                    address=address,
+                    path=path,
+                    account=account,
+                    branch=branch,
+                    index=index,
+                    kind=kind,
+                    used=used,
+                    balance=balances.get(sid, 0),
+                    label=labels.get(address, default_label),
+                    primary=True,
+                )
+            )
+        return out
 
     def addresses(
         self, balances: Mapping[int, int], labels: Mapping[str, str], imported_used: set[int]

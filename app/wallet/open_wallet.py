@@ -4,6 +4,7 @@ Opening, creating and repairing the files is :class:`app.wallet.wallet.Wallet`'s
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import logging
@@ -11,7 +12,7 @@ import re
 import secrets as _secrets
 import time
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from fractions import Fraction
 from pathlib import Path
@@ -140,6 +141,7 @@ class OpenWallet:
             ) from None
 
     def _load(self) -> None:
+        self.store.before_commit.clear()  # a reload replaces the views that write themselves
         meta = self.store.meta()
         if meta.get("network") != self.params.name:
             raise StateFileError(
@@ -212,6 +214,19 @@ class OpenWallet:
 
     # --- committing ---
 
+    @contextlib.contextmanager
+    def _changing(self) -> Iterator[None]:
+        """Around every change of the ledger: if it fails half-way (a full disk, a bug), the
+        whole uncommitted batch is rolled back and the wallet reloads what is committed, so
+        nothing half-written is ever committed (the light client saves its own scan position
+        only after the wallet committed: the blocks are asked again)."""
+        try:
+            yield
+        except BaseException:
+            self.store.rollback()
+            self._load()
+            raise
+
     def save(self) -> None:
         """Commit what changed (a no-op when nothing did)."""
         forbid_gui_thread("Wallet.save")
@@ -276,11 +291,78 @@ class OpenWallet:
     def change_script(self) -> bytes:
         return self.spending.change_script()
 
+    def mining_address(self) -> str:
+        """The address mining pays to: chosen once — a fresh receive address, labelled
+        "Mining" — and kept, so mining income has one place and one voter (pools and miners
+        expect a steady address; the receive address moves on once paid)."""
+        stored = self.store.get("mining_address")
+        if stored:
+            return str(stored)
+        address = self.receive_address(new=True)
+        with self.store.transaction():
+            self.store.put("mining_address", address)
+        if not self.labels.get(address):
+            self.set_label(address, "Mining")
+        return address
+
+    def set_mining_address(self, address: str | None) -> str:
+        """Make `address` (one of this wallet's) the mining address; None or "" picks a fresh
+        one. Returns the mining address."""
+        if not address or not address.strip():
+            with self.store.transaction() as db:
+                db.execute("DELETE FROM meta WHERE key = 'mining_address'")
+            return self.mining_address()
+        text = address.strip()
+        try:
+            script = script_for_address(text, self.params)
+        except ParseError as exc:
+            raise WalletError(f"invalid {self.params.name} address {text!r}: {exc}") from None
+        if self.keys.owner(script) is None:
+            raise WalletError(
+                f"{text} is not an address of wallet {self.name!r}: mining pays to one of "
+                "your own addresses"
+            )
+        canonical = address_from_script(script, self.params) or text
+        with self.store.transaction():
+            self.store.put("mining_address", canonical)
+        return canonical
+
     def addresses(self) -> list[AddressInfo]:
         """Every derived address (both script forms of m/49' change keys) and imported key."""
         return self.keys.addresses(
             self.ledger.script_balances(), self.labels, self.ledger.used_script_ids()
         )
+
+    def address_count(self, which: str = "all") -> tuple[int, int]:
+        """(addresses listed under `which` — receiving, change or all —, how many used)."""
+        return self.keys.address_count(which)
+
+    def addresses_page(
+        self, which: str = "all", offset: int = 0, limit: int = 200
+    ) -> list[AddressInfo]:
+        """One page of the address list: the main script form of each key, receiving first
+        (imported keys with them), then change."""
+        return self.keys.addresses_page(
+            which,
+            offset,
+            limit,
+            self.ledger.script_balances(),
+            self.labels,
+            self.ledger.used_script_ids(),
+        )
+
+    def address_used(self, address: str) -> bool:
+        """Whether one of the wallet's addresses has ever received a coin."""
+        try:
+            script = script_for_address(address, self.params)
+        except ParseError:
+            return False
+        owned = self.keys.owner(script)
+        if owned is None:
+            return False
+        if owned.ref.imported:
+            return self.keys.script_id(script) in self.ledger.used_script_ids()
+        return owned.ref in self.keys.used
 
     def set_label(self, target: str, text: str) -> None:
         """Label an address or a transaction id ("" removes the label)."""
@@ -432,12 +514,13 @@ class OpenWallet:
         self, height: int, block_hash: bytes, timestamp: int, txs: Sequence[Transaction]
     ) -> None:
         now = int(self.clock())
-        for position, tx in enumerate(txs):
-            result = self.ledger.add(
-                tx, height=height, timestamp=timestamp, position=position, now=now
-            )
-            if result.keys_added:
-                self._keys_added(height)
+        with self._changing():
+            for position, tx in enumerate(txs):
+                result = self.ledger.add(
+                    tx, height=height, timestamp=timestamp, position=position, now=now
+                )
+                if result.keys_added:
+                    self._keys_added(height)
         self._maybe_commit()
 
     def on_scan_progress(self, height: int) -> None:
@@ -460,13 +543,15 @@ class OpenWallet:
         ]
 
     def on_chain_rewound(self, height: int) -> None:
-        self.ledger.rewind(height)
+        with self._changing():
+            self.ledger.rewind(height)
         self.synced_height = min(self.synced_height, height)
         self.locator = [(h, x) for h, x in self.locator if h <= height]
         self.save()
 
     def on_mempool_transaction(self, tx: Transaction) -> bool:
-        result = self.ledger.add(tx, now=int(self.clock()))
+        with self._changing():
+            result = self.ledger.add(tx, now=int(self.clock()))
         if not result.recorded:
             return False
         if result.keys_added:
@@ -769,7 +854,8 @@ class OpenWallet:
 
     def record_pending(self, tx: Transaction) -> None:
         """Record a broadcast transaction (unconfirmed) and commit."""
-        result = self.ledger.add(tx, now=int(self.clock()))
+        with self._changing():
+            result = self.ledger.add(tx, now=int(self.clock()))
         if result.keys_added:
             self._keys_added(None)
         self.save()
@@ -784,7 +870,8 @@ class OpenWallet:
         ).fetchone()
         if height is not None:
             raise WalletError("a confirmed transaction cannot be abandoned")
-        self.ledger.remove_id(tx_row)
+        with self._changing():
+            self.ledger.remove_id(tx_row)
         self.save()
 
     def raw_transaction(self, txid: str) -> bytes | None:

@@ -418,32 +418,41 @@ class Spending:
         max_coin_value: int | None = None,
     ) -> ConsolidationPlan:
         """How many coins a consolidation would merge, in how many transactions, for what
-        total fee (one pass over the coins, none kept in memory)."""
+        total fee: one pass over the coins' values, none of them loaded as a whole."""
         rate = self.fee_rate(fee_rate)
         dest = self.change_script()
-        coins = value = txs = fee = 0
+        min_relay = self.params.min_relay_fee_per_kb
+        kind_of: dict[int, str] = {}
+        input_fee = {k: rate * Fraction(w, 4) for k, w in INPUT_WEIGHT.items()}
         builder = BatchBuilder([dest])
-        batch_value = 0
+        coins = value = txs = fee = batch_value = 0
 
         def close() -> None:
             nonlocal txs, fee, value, coins
-            if builder.size:
-                f = fee_for(vsize_of_weight(builder.weight()), rate)
-                if batch_value - f > 0 and not is_dust(
-                    batch_value - f, dest, self.params.min_relay_fee_per_kb
-                ):
-                    txs += 1
-                    fee += f
-                    value += batch_value
-                    coins += builder.size
+            f = fee_for(vsize_of_weight(builder.weight()), rate)
+            if (
+                builder.size
+                and batch_value - f > 0
+                and not is_dust(batch_value - f, dest, min_relay)
+            ):
+                txs += 1
+                fee += f
+                value += batch_value
+                coins += builder.size
 
-        for coin in self._consolidation_coins(rate, max_coin_value):
-            if builder.size and not builder.fits(coin.owner.kind):
+        floor = int(min(input_fee.values()))
+        for coin_value, sid in self.coins.consolidation_rows(above=floor, at_most=max_coin_value):
+            kind = kind_of.get(sid)
+            if kind is None:
+                kind = kind_of[sid] = self.keys.script_of(sid)[1].kind
+            if coin_value <= input_fee[kind]:
+                continue
+            if builder.size and not builder.fits(kind):
                 close()
                 builder.reset()
                 batch_value = 0
-            builder.add(coin.owner.kind)
-            batch_value += coin.value
+            builder.add(kind)
+            batch_value += coin_value
         close()
         return ConsolidationPlan(coins, value, txs, fee, MAX_INPUTS_SEGWIT)
 

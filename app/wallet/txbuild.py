@@ -162,35 +162,45 @@ def max_inputs_for(kinds: Iterable[str]) -> int:
 
 
 class BatchBuilder:
-    """Groups coins, in the order given, into standard-size transactions paying one output
-    (at most 1460 segwit / 499 legacy inputs, weight 400000), counting as it goes."""
+    """Groups coins, in the order given, into standard-size transactions paying the given
+    outputs (at most 1460 segwit / 499 legacy inputs, weight 400000), counting as it goes:
+    each step is a few integer operations (consolidating a million coins walks them all)."""
 
     def __init__(self, output_scripts: Sequence[bytes]) -> None:
         self._outputs_weight = sum(output_weight(s) for s in output_scripts)
         self._n_outputs = len(output_scripts)
+        self.reset()
+
+    def reset(self) -> None:
         self.counts: dict[str, int] = {}
         self.size = 0
+        self._inputs_weight = 0  # the inputs' own weights
+        self._legacy = 0  # legacy inputs (each adds an empty witness in a segwit transaction)
 
-    def weight(self, counts: Mapping[str, int] | None = None) -> int:
-        return tx_weight_of_counts(
-            self.counts if counts is None else counts, self._outputs_weight, self._n_outputs
-        )
+    def _weight(self, size: int, inputs_weight: int, legacy: int) -> int:
+        segwit = legacy < size
+        base = 4 + 4 + compact_size_len(size) + compact_size_len(self._n_outputs)
+        weight = base * 4 + self._outputs_weight + inputs_weight
+        return weight + legacy + 2 if segwit else weight
+
+    def weight(self) -> int:
+        return self._weight(self.size, self._inputs_weight, self._legacy)
 
     def fits(self, kind: str) -> bool:
         """Whether one more input of `kind` keeps the transaction standard."""
-        trial = dict(self.counts)
-        trial[kind] = trial.get(kind, 0) + 1
-        return self.size + 1 <= max_inputs_for(k for k, n in trial.items() if n) and (
-            self.weight(trial) <= MAX_STANDARD_WEIGHT
+        legacy = self._legacy + (kind in LEGACY_KINDS)
+        size = self.size + 1
+        limit = MAX_INPUTS_LEGACY if legacy else MAX_INPUTS_SEGWIT
+        return size <= limit and (
+            self._weight(size, self._inputs_weight + INPUT_WEIGHT[kind], legacy)
+            <= MAX_STANDARD_WEIGHT
         )
 
     def add(self, kind: str) -> None:
         self.counts[kind] = self.counts.get(kind, 0) + 1
         self.size += 1
-
-    def reset(self) -> None:
-        self.counts = {}
-        self.size = 0
+        self._inputs_weight += INPUT_WEIGHT[kind]
+        self._legacy += kind in LEGACY_KINDS
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ def test_mining_page_start_stop_with_the_wallet_address(qtbot, tmp_path: Path) -
     wallet, _ = Wallet.create(
         tmp_path, "main", REGTEST, "password1", kdf_params={"n": 1024, "r": 8, "p": 1}
     )
-    address = wallet.receive_address()
+    address = wallet.mining_address()  # the steady address mining pays to
     wallet.close()
     chain = RegtestChain()
     chain.mine_many(3)

@@ -8,6 +8,7 @@ import pytest
 pytest.importorskip("PySide6")
 
 from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtWidgets import QPushButton  # noqa: E402
 
 from app.core import AppCore  # noqa: E402
 from app.gui.bridge import CoreBridge  # noqa: E402
@@ -41,18 +42,24 @@ def test_address_list_new_address_and_labels(qtbot, tmp_path: Path) -> None:  # 
             page = window.receive_page
             assert page.list_box.isVisibleTo(page) and page.new_button.isVisibleTo(page)
 
+            model = page.model
+
             def row_of(address: str) -> int:
-                for r in range(page.table.rowCount()):
-                    if page.table.item(r, 0).text() == address:
+                for r in range(model.rowCount()):
+                    if model.index(r, 0).data() == address:
                         return r
                 return -1
 
+            def cell(row: int, column: int) -> str:
+                return str(model.index(row, column).data())
+
             # the paid first address is listed as used, with its 50 coins
             qtbot.waitUntil(
-                lambda: (r := row_of(first)) >= 0 and page.table.item(r, 3).text() == "yes",
+                lambda: (r := row_of(first)) >= 0 and cell(r, 3) == "yes",
                 timeout=30_000,
             )
-            assert page.table.item(row_of(first), 2).text() == "50 rBTC"
+            assert cell(row_of(first), 2) == "50 rBTC"
+            qtbot.waitUntil(lambda: page.count_label.text().endswith(", 1 used"), timeout=10_000)
             current = page.address_label.text()
             assert current != first and row_of(current) >= 0  # the wallet moved on
 
@@ -75,23 +82,27 @@ def test_address_list_new_address_and_labels(qtbot, tmp_path: Path) -> None:  # 
 
             page.set_address_label(fresh, "from Alice")
             qtbot.waitUntil(
-                lambda: (r := row_of(fresh)) >= 0 and page.table.item(r, 1).text() == "from Alice",
+                lambda: (r := row_of(fresh)) >= 0 and cell(r, 1) == "from Alice",
                 timeout=10_000,
             )
 
-            page.which.setCurrentText(CHANGE)
-            assert page.table.rowCount() > 0 and row_of(fresh) == -1
-            assert all(
-                page.table.item(r, 4).text().split("/")[-2] == "1"
-                for r in range(page.table.rowCount())
-            )
+            page.which.setCurrentText(CHANGE)  # read again by the wallet
+            qtbot.waitUntil(lambda: model.rowCount() > 0 and row_of(fresh) == -1, timeout=10_000)
+            assert all(cell(r, 4).split("/")[-2] == "1" for r in range(model.rowCount()))
             page.which.setCurrentText(RECEIVING)
-            page.table.setCurrentCell(row_of(first), 0)
-            page._row_chosen(row_of(first), 0)
+            qtbot.waitUntil(lambda: row_of(first) >= 0, timeout=10_000)
+            page._row_chosen(model.index(row_of(first), 0))
             assert page.address_label.text() == first
+
+            # copying says so; a request's label becomes the address's label
+            qtbot.mouseClick(page.findChild(QPushButton, "copy_address"), Qt.MouseButton.LeftButton)
+            assert page.copied.text() == "✓ Address copied"
+            page.label.setFocus()
+            qtbot.keyClicks(page.label, "rent")
+            qtbot.waitUntil(lambda: cell(row_of(first), 1) == "rent", timeout=10_000)
         finally:
             core.stop()
     reopened = Wallet.open(tmp_path, "main", REGTEST)
-    assert reopened.labels.get(fresh) == "from Alice"
+    assert reopened.labels.get(fresh) == "from Alice" and reopened.labels.get(first) == "rent"
     assert reopened.receive_address(new=True) != fresh  # handed out: never given again
     reopened.close()

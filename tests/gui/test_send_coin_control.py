@@ -131,13 +131,13 @@ def test_chosen_coin_is_exactly_what_the_payment_spends(qtbot, funded: Setup) ->
     send = funded.send
     destination = _new_wallet_address(Path(funded.window.core.datadir) / "other", "b")
     coin_dialog = _open_coin_control(qtbot, send)
-    assert coin_dialog.table.rowCount() == 2
-    assert [v.outpoint for v in coin_dialog._coins.values()] == [funded.older, funded.newer]
-    assert coin_dialog.total.text() == "Checked: 0 coin(s), 0 rBTC"
+    assert coin_dialog.model.rowCount() == 2
+    assert [v.outpoint for v in coin_dialog.model.rows] == [funded.older, funded.newer]
+    assert coin_dialog.total.text() == "Checked: 0 coins, 0 rBTC"
     coin_dialog.set_checked(funded.newer, True)
-    assert coin_dialog.total.text() == "Checked: 1 coin(s), 50 rBTC"  # live
+    assert coin_dialog.total.text() == "Checked: 1 coin, 50 rBTC"  # live
     coin_dialog.set_checked(funded.older, True)
-    assert coin_dialog.total.text() == "Checked: 2 coin(s), 100 rBTC"
+    assert coin_dialog.total.text() == "Checked: 2 coins, 100 rBTC"
     coin_dialog.set_checked(funded.older, False)
     qtbot.mouseClick(coin_dialog.use_button, Qt.MouseButton.LeftButton)
     assert not coin_dialog.isVisible()
@@ -162,7 +162,7 @@ def test_frozen_coin_is_left_out_of_a_max_send(qtbot, funded: Setup) -> None:  #
     coin_dialog.set_checked(funded.older, True)
     qtbot.mouseClick(coin_dialog.freeze_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: coin_dialog.chosen()[0].frozen, timeout=10_000)
-    assert coin_dialog.table.item(0, 5).text() == "frozen"
+    assert coin_dialog.model.index(0, 5).data() == "frozen"
     assert coin_dialog.unfreeze_button.isEnabled() and not coin_dialog.freeze_button.isEnabled()
     qtbot.mouseClick(coin_dialog.use_button, Qt.MouseButton.LeftButton)
     assert "frozen" in coin_dialog.status.text() and coin_dialog.isVisible()

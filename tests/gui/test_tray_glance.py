@@ -34,9 +34,9 @@ from tests.support.test_peer import TestPeer  # noqa: E402
 FAST_KDF = {"n": 1024, "r": 8, "p": 1}
 
 
-def _wallet_address(datadir: Path) -> str:
+def _wallet_address(datadir: Path, mining: bool = False) -> str:
     wallet, _ = Wallet.create(datadir, "main", REGTEST, "password1", kdf_params=FAST_KDF)
-    address = wallet.receive_address()
+    address = wallet.mining_address() if mining else wallet.receive_address()
     wallet.close()
     return address
 
@@ -144,7 +144,7 @@ def test_glance_row_follows_the_vpn_and_opens_the_pages(qtbot, tmp_path: Path) -
 def test_mining_at_a_glance_tray_and_closing_while_mining(
     qtbot, tmp_path: Path, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
-    address = _wallet_address(tmp_path)
+    address = _wallet_address(tmp_path, mining=True)  # the Mining page's default payout
     chain = RegtestChain()
     chain.mine_many(3)
     with TestPeer(chain) as peer, TestPool() as pool:

@@ -179,18 +179,21 @@ def test_send_checks_the_address_previews_and_broadcasts(qtbot, tmp_path: Path) 
             assert window.overview_page.table.item(0, 2).text() == "unconfirmed"
 
             history = window.history_page
-            assert history.proxy.rowCount() == 2
+            model = history.model
+            qtbot.waitUntil(lambda: model.rowCount() == 2, timeout=10_000)
+            assert model.index(0, 4).data() == "unconfirmed"  # newest first
             qtbot.waitUntil(  # the description typed (here: pasted) on the Send page
-                lambda: any(history.model.item(r, 1).text() == "Invoice 42" for r in range(2)),
+                lambda: any(model.index(r, 1).data() == "Invoice 42" for r in range(2)),
                 timeout=10_000,
             )
             qtbot.waitUntil(  # the Overview shows it too
                 lambda: window.overview_page.table.item(0, 3).text() == "Invoice 42",
                 timeout=10_000,
             )
-            history.search.setText(tx.txid_hex[:10])
-            assert history.proxy.rowCount() == 1
-            history._open_details(history.proxy.index(0, 0))
+            history.search.setText(tx.txid_hex[:10])  # searched by the wallet, as typed
+            qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=10_000)
+            assert history.status.text() == "1 transaction match"
+            history._open_details(model.index(0, 0))
             assert history.dialog is not None
             details = history.dialog
             qtbot.waitUntil(lambda: details.outputs.rowCount() > 0, timeout=10_000)
@@ -200,10 +203,11 @@ def test_send_checks_the_address_previews_and_broadcasts(qtbot, tmp_path: Path) 
             assert "vbytes" in details.size_label.text()
             history.dialog.label.setText("rent for May")
             history.dialog.accept()
+            history.search.clear()
             qtbot.waitUntil(
                 lambda: (
-                    history.model.rowCount() == 2
-                    and any(history.model.item(r, 1).text() == "rent for May" for r in range(2))
+                    model.rowCount() == 2
+                    and any(model.index(r, 1).data() == "rent for May" for r in range(2))
                 ),
                 timeout=10_000,
             )

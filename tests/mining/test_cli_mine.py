@@ -67,8 +67,11 @@ def test_mines_for_the_wallet_address(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, pool: TestPool
 ) -> None:
     wallet, _ = Wallet.create(tmp_path, "default", MAINNET, "pw", kdf_params=FAST_KDF)
-    address = wallet.receive_address()
+    receive = wallet.receive_address()
     wallet.close()
+    code, out, _ = run(capsys, "--datadir", str(tmp_path), "mining-address")
+    address = out.strip()
+    assert code == 0 and address.startswith("pkt1q") and address != receive
     code, out, err = run(
         capsys, "--datadir", str(tmp_path), "mine", "--pool", pool.url, "--threads", "1",
         "--duration", "3", "--status-interval", "0.5", "--batch-seconds", "0.2",

@@ -213,3 +213,29 @@ def test_uncompressed_p2pkh_key_signs_and_fits_its_size_estimate() -> None:
     signed = sign_transaction(tx, [SigningInput(script, 1000, "p2pkh-uncompressed", key)])
     verify_transaction(signed, {outpoint: (script, 1000)}.__getitem__)
     assert len(pub) == 65 and signed.weight <= tx_weight(["p2pkh-uncompressed"], [DEST[0]])
+
+
+def test_batch_builder_counts_exactly_as_tx_weight() -> None:
+    """The incremental batch counter agrees with tx_weight and the input limits for random
+    mixes of input kinds (legacy inputs lower the limit to 499 and add empty witnesses)."""
+    import random
+
+    from app.wallet.txbuild import INPUT_WEIGHT, MAX_STANDARD_WEIGHT, BatchBuilder, max_inputs_for
+
+    rng = random.Random(5)
+    for _ in range(200):
+        dest = [bytes(rng.randrange(22, 35))]
+        builder, kinds = BatchBuilder(dest), []
+        for _ in range(rng.randrange(1, 1600)):
+            kind = rng.choice(list(INPUT_WEIGHT))
+            trial = [*kinds, kind]
+            fits = (
+                len(trial) <= max_inputs_for(trial)
+                and tx_weight(trial, dest) <= MAX_STANDARD_WEIGHT
+            )
+            assert builder.fits(kind) == fits
+            if not fits:
+                break
+            builder.add(kind)
+            kinds.append(kind)
+            assert builder.weight() == tx_weight(kinds, dest)

@@ -29,7 +29,7 @@ from app.wallet.wallet import (
     WalletNotFoundError,
     list_wallets,
 )
-from spv.address import decode_address, encode_wif
+from spv.address import address_from_script, decode_address, encode_wif
 from spv.params import MAINNET, REGTEST
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -314,3 +314,63 @@ def test_import_key_is_remembered_with_its_rescan(tmp_path: Path) -> None:
     }
     assert infos[0].label == "paper"
     again.close()
+
+
+def test_mining_address_is_steady_and_changeable(tmp_path: Path) -> None:
+    wallet, _ = make(tmp_path)
+    receive = wallet.receive_address()
+    mining = wallet.mining_address()
+    assert mining != receive and wallet.labels[mining] == "Mining"
+    assert wallet.receive_address() == receive  # the Receive page keeps its own address
+    wallet.close()
+    again = Wallet.open(tmp_path, "w", REGTEST)
+    assert again.mining_address() == mining  # kept across restarts
+    with pytest.raises(WalletError, match="not an address of wallet 'w'"):
+        again.set_mining_address(address_from_script(bytes.fromhex("0014" + "42" * 20), REGTEST))
+    with pytest.raises(WalletError, match="invalid regtest address"):
+        again.set_mining_address("nonsense")
+    assert again.set_mining_address(receive) == receive == again.mining_address()
+    fresh = again.set_mining_address(None)
+    assert fresh not in (receive, mining) and again.mining_address() == fresh
+    again.close()
+
+
+def test_a_failure_half_way_through_a_block_commits_nothing_of_it(tmp_path: Path) -> None:
+    """A write that fails in the middle of a block (a full disk, say) rolls the whole
+    uncommitted batch back and reloads the wallet: nothing half-written is ever committed,
+    and the same block recorded again afterwards gives the right wallet."""
+    from spv.tx import OutPoint, Transaction, TxIn, TxOut
+
+    wallet, _ = make(tmp_path)
+    script = decode_address(wallet.receive_address(), REGTEST).to_script()
+
+    def coinbase(height: int, value: int) -> Transaction:
+        txin = TxIn(OutPoint(b"\x00" * 32, 0xFFFFFFFF), height.to_bytes(4, "little"), 0xFFFFFFFF)
+        return Transaction(1, (txin,), (TxOut(value, script),), 0)
+
+    wallet.on_block_transactions(1, b"", 1_700_000_000, [coinbase(1, 5000)])
+    wallet.on_scan_progress(1)
+    payment = Transaction(
+        1, (TxIn(OutPoint(b"\x42" * 32, 0), b"", 0xFFFFFFFF),), (TxOut(700, script),), 0
+    )
+    real_add = wallet.ledger.add
+    seen: list[Transaction] = []
+
+    def add_then_fail(tx: Transaction, **kwargs: Any) -> Any:
+        seen.append(tx)
+        if len(seen) == 2:
+            raise OSError(28, "No space left on device")
+        return real_add(tx, **kwargs)
+
+    wallet.ledger.add = add_then_fail  # type: ignore[method-assign]
+    with pytest.raises(OSError):
+        wallet.on_block_transactions(2, b"", 1_700_000_060, [coinbase(2, 6000), payment])
+    assert wallet.history_count() == 1 and wallet.synced_height == 1  # block 2: nothing kept
+    wallet.save()
+    assert wallet.ledger.add is not add_then_fail  # reloaded from the database
+    wallet.on_block_transactions(2, b"", 1_700_000_060, [coinbase(2, 6000), payment])
+    wallet.on_scan_progress(2)
+    assert [e.amount for e in wallet.history()] == [5000, 6000, 700]
+    wallet.close()
+    with Wallet.open(tmp_path, "w", REGTEST) as again:
+        assert again.history_count() == 3 and again.synced_height == 2

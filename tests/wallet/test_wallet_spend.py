@@ -189,3 +189,53 @@ def test_fee_bump_replaces_an_rbf_payment(wallet: Wallet) -> None:
         wallet.create_fee_bump(replacement.txid_hex, "100000")
     with pytest.raises(WalletError, match="unknown transaction"):
         wallet.create_fee_bump(original.txid_hex, "5")
+
+
+def test_plan_max_and_the_largest_single_payment_with_many_coins(tmp_path: Path) -> None:
+    """1,600 coins: "max" cannot be one transaction (the error says how much one could carry
+    and the count), the plan counts exactly what the consolidation builds, and the largest
+    single payment spends the largest coins that fit."""
+    from app.wallet.errors import TooManyCoinsError
+
+    w, _ = Wallet.create(tmp_path, "c", REGTEST, PASSWORD, kdf_params={"n": 1024, "r": 8, "p": 1})
+    script = w.accounts[w.default_account].keys[0][0].script  # type: ignore[union-attr]
+    values = [10_000 + 7 * i for i in range(1600)]
+    many = Transaction(
+        1,
+        (TxIn(OutPoint(b"\x66" * 32, 0), b"", 0xFFFFFFFF),),
+        tuple(TxOut(v, script) for v in values),
+        0,
+    )
+    w.on_block_transactions(5, b"\x05" * 32, 1_700_000_000, [many])
+    w.ledger.tip_height = 6
+    with pytest.raises(TooManyCoinsError, match="needs 1,600 coins") as err:
+        w.create_send([(DEST, "max")])
+    single = w.create_send([(DEST, "max")], fit_one_transaction=True)
+    assert len(single.inputs) == 1460 and err.value.coins == 1600
+    assert sorted(c.value for c in single.inputs) == sorted(values)[-1460:]
+    assert single.outputs[0].value == err.value.single_max
+    plan = w.consolidation_plan(fee_rate="2")
+    batches = w.create_consolidation(fee_rate="2")
+    assert plan.transactions == len(batches) == 2
+    assert plan.coins == sum(len(b.inputs) for b in batches) == 1600
+    assert plan.fee == sum(b.fee for b in batches)
+    assert plan.value == sum(values)
+    assert len(w.create_consolidation(fee_rate="2", max_transactions=1)) == 1
+    # a frozen coin is left out of both
+    w.freeze([f"{many.txid_hex}:0"])
+    assert w.consolidation_plan(fee_rate="2").coins == 1599
+    w.close()
+
+
+def test_fee_bump_of_a_payment_without_change_lowers_the_payment(wallet: Wallet) -> None:
+    everything = wallet.create_send([(DEST, "max")], rbf=True)
+    sent = wallet.sign(everything, PASSWORD)
+    wallet.record_pending(sent)
+    bump = wallet.create_fee_bump(sent.txid_hex, "4")
+    (out,) = bump.outputs
+    assert bump.reduced_output == 0 and out.address == DEST
+    assert out.value == everything.outputs[0].value - (bump.fee - everything.fee)
+    wallet.record_pending(wallet.sign(bump, PASSWORD))
+    assert [e.txid for e in wallet.history() if e.direction == "outgoing"] == [
+        wallet.history()[-1].txid
+    ]
