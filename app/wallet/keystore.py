@@ -52,6 +52,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from miner import safejson
 from spv.atomic import atomic_write, fsync_directory
 
 __all__ = [
@@ -364,8 +365,8 @@ def _parse_envelope(raw: bytes) -> _Envelope:
     if len(raw) > MAX_FILE_SIZE:
         raise CorruptWalletError("the file is too large to be a wallet file")
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        data = safejson.loads(raw, max_bytes=MAX_FILE_SIZE)
+    except safejson.JsonError:
         raise CorruptWalletError(
             "the wallet file is not valid JSON (truncated or damaged)"
         ) from None
@@ -423,8 +424,8 @@ def _decrypt(raw: bytes, password: str) -> WalletSecrets:
             "the wallet file has been damaged or modified (authentication failed)"
         ) from None
     try:
-        data = json.loads(plaintext.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        data = safejson.loads(plaintext, max_bytes=MAX_FILE_SIZE)
+    except safejson.JsonError:
         raise CorruptWalletError("the decrypted wallet data is not valid JSON") from None
     if not isinstance(data, dict):
         raise CorruptWalletError("the decrypted wallet data is not a JSON object")

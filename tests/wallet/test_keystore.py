@@ -200,6 +200,11 @@ def test_malformed_envelopes(tmp_path: Path) -> None:
     path.write_bytes(b"\xff\xfe not utf-8")
     with pytest.raises(CorruptWalletError):
         open_wallet(path, PASSWORD)
+    # hostile JSON: RecursionError / OverflowError escaped json.loads before (issue 16)
+    for raw in (b"[" * 100_000, b'{"version": 1e400}', b'{"version": NaN}', b"9" * 5000):
+        path.write_bytes(raw)
+        with pytest.raises(CorruptWalletError, match="not valid JSON"):
+            open_wallet(path, PASSWORD)
     path.write_bytes(b" " * (keystore.MAX_FILE_SIZE + 10))
     with pytest.raises(CorruptWalletError, match="too large"):
         open_wallet(path, PASSWORD)
