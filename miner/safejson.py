@@ -260,6 +260,13 @@ def expect_number(value: Any, what: str) -> Decimal:
     return Decimal(value)
 
 
+def _field(obj: Mapping[str, Any], key: str, what: str, required: bool) -> Any:
+    value = obj.get(key)
+    if value is None and required:
+        raise JsonShapeError(f"{what} has no {key!r}")
+    return value
+
+
 def get_int(
     obj: Mapping[str, Any],
     key: str,
@@ -270,10 +277,9 @@ def get_int(
     default: int | None = None,
 ) -> int:
     """``obj[key]`` as an integer; ``default`` when missing or null (an error when None)."""
-    value = obj.get(key)
+    value = _field(obj, key, what, default is None)
     if value is None:
-        if default is None:
-            raise JsonShapeError(f"{what} has no {key!r}")
+        assert default is not None
         return default
     return expect_int(value, f"{what} {key!r}", lo=lo, hi=hi)
 
@@ -287,10 +293,9 @@ def get_str(
     default: str | None = None,
 ) -> str:
     """``obj[key]`` as text; ``default`` when missing or null (an error when None)."""
-    value = obj.get(key)
+    value = _field(obj, key, what, default is None)
     if value is None:
-        if default is None:
-            raise JsonShapeError(f"{what} has no {key!r}")
+        assert default is not None
         return default
     return expect_str(value, f"{what} {key!r}", max_len=max_len)
 

@@ -75,14 +75,10 @@ class MasterConfig:
 
 
 def _int(data: Mapping[str, Any], key: str, *, required: bool = True, default: int = 0) -> int:
-    value = data.get(key)
-    if value is None:
-        if required:
-            raise PoolProtocolError(f"config.json has no {key!r}")
-        return default
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise PoolProtocolError(f"config.json {key!r} is not an integer")
-    return value
+    try:
+        return safejson.get_int(data, key, "config.json", default=None if required else default)
+    except safejson.JsonError as exc:
+        raise PoolProtocolError(f"the pool sent an invalid config.json: {exc}") from None
 
 
 def _url_list(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
