@@ -71,9 +71,13 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600, keep_backup: bool =
     fsync_directory(directory)
 
 
-def _process_alive(pid: int) -> bool:
+def _process_alive(pid: int) -> bool | None:
+    """True / False, or None where it cannot be told (not POSIX: there `os.kill(pid, 0)`
+    would send a Ctrl-C)."""
     if pid == os.getpid():
         return True  # a write in progress in another thread of this process
+    if os.name != "posix":
+        return None
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -86,7 +90,8 @@ def _process_alive(pid: int) -> bool:
 def remove_stale_temporaries(directory: Path, target: str | None = None) -> list[Path]:
     """Remove the temporaries of killed :func:`atomic_write` calls in `directory` (only those
     for the file `target` when given): their process is gone, or, for the older names without
-    a process id, they are older than :data:`OLD_TEMPORARY_AGE`. Returns what was removed."""
+    a process id (and where processes cannot be asked about), they are older than
+    :data:`OLD_TEMPORARY_AGE`. Returns what was removed."""
     removed: list[Path] = []
     try:
         entries = list(Path(directory).iterdir())
@@ -99,10 +104,11 @@ def remove_stale_temporaries(directory: Path, target: str | None = None) -> list
             continue
         pid = m.group("pid")
         try:
-            if pid is not None:
-                stale = not _process_alive(int(pid))
-            else:
+            alive = _process_alive(int(pid)) if pid is not None else None
+            if alive is None:  # no process id to ask about: by age
                 stale = now - p.lstat().st_mtime > OLD_TEMPORARY_AGE
+            else:
+                stale = not alive
             if stale and p.is_file():
                 p.unlink()
                 removed.append(p)
