@@ -105,10 +105,8 @@ def remove_stale_temporaries(directory: Path, target: str | None = None) -> list
         pid = m.group("pid")
         try:
             alive = _process_alive(int(pid)) if pid is not None else None
-            if alive is None:  # no process id to ask about: by age
-                stale = now - p.lstat().st_mtime > OLD_TEMPORARY_AGE
-            else:
-                stale = not alive
+            # no process id to ask about: by age
+            stale = now - p.lstat().st_mtime > OLD_TEMPORARY_AGE if alive is None else not alive
             if stale and p.is_file():
                 p.unlink()
                 removed.append(p)
