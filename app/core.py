@@ -26,12 +26,14 @@ from spv.tasks import cancel_and_wait
 from spv.tx import Transaction
 
 from .paths import prepare_datadir
+from .steward.my_vote import MyVote, my_vote
 from .wallet.coin_view import CoinView, coin_view
 from .wallet.history import DailyEarnings
 from .wallet.keystore import WalletSecrets
 from .wallet.model import Balance, HistoryEntry, TxDetails
 from .wallet.sync import broadcast as broadcast_tx
 from .wallet.sync import sync_wallet
+from .wallet.voting import VoteBatch, VotingAddress
 from .wallet.wallet import AddressInfo, TxPreview, Wallet, WalletError
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,7 @@ class WalletView:
     history_count: int = 0  # all transactions (pages: AppCore.history_page)
     mining_address: str = ""  # the steady address mining pays to
     earnings: tuple[DailyEarnings, ...] = ()  # coinbase earnings per UTC day
+    vote_reminder: str = ""  # a Network Steward vote expires within four weeks: vote again
 
 
 @dataclass(frozen=True)
@@ -234,9 +237,9 @@ class AppCore:
         return self.submit(attach())
 
     async def _detach_wallet(self) -> None:
-        """Stop the sync of the open wallet (half-way is fine: its scan position only moves
-        once a sync finished), save and close it, and sync the chain alone until another
-        wallet is attached."""
+        """Stop the sync of the open wallet (half-way is fine: the wallet commits what it
+        recorded with its scan position, and the next sync goes on from there), save and close
+        it, and sync the chain alone until another wallet is attached."""
         if self._run_task is not None:
             await cancel_and_wait(self._run_task)
         wallet, self.wallet = self.wallet, None
@@ -397,7 +400,7 @@ class AppCore:
 
         return self.call(export)
 
-    # --- signing without broadcasting (VPN premium) and Network Steward votes ---
+    # --- signing without broadcasting (VPN premium), the 2019-2023 Network Steward vote ---
 
     def sign_only(
         self, preview: TxPreview, password: str
@@ -424,18 +427,18 @@ class AppCore:
 
         return self.call(record)
 
-    def prepare_vote(
+    def prepare_legacy_vote(
         self, candidate: str | None, fee_rate: str | None = None
     ) -> "concurrent.futures.Future[list[TxPreview]]":
-        """Unsigned Network Steward vote transactions (usually one): every spendable coin moves
-        to the wallet's own legacy address carrying `<candidate> OP_0 OP_VOTE`. With no
-        candidate, the vote is withdrawn: the coins that carry a vote move to a plain receive
-        address of the wallet."""
+        """The 2019-2023 OP_VOTE vote, which today's Electorium count ignores: every spendable
+        coin moves to the wallet's own legacy address carrying `<candidate> OP_0 OP_VOTE`.
+        With no candidate, the vote is withdrawn: the coins that carry a vote move to a plain
+        receive address of the wallet."""
 
         def prepare() -> list[TxPreview]:
             wallet = self._open_wallet_or_fail()
             if candidate is not None:
-                return wallet.create_vote(candidate, None, fee_rate=fee_rate)
+                return wallet.create_legacy_vote(candidate, None, fee_rate=fee_rate)
             voting = [
                 c.outpoint for c in wallet.spendable_coins() if split_vote(c.script) is not None
             ]
@@ -445,6 +448,82 @@ class AppCore:
             return [wallet.create_send([(own, "max")], fee_rate=fee_rate, coins=voting)]
 
         return self.call(prepare)
+
+    # --- Electorium votes (the Network Steward election since 2024) ---
+
+    def voting_addresses(self) -> "concurrent.futures.Future[list[VotingAddress]]":
+        """The open wallet's addresses holding coins, each a voter with its balance."""
+        return self.call(lambda: self._open_wallet_or_fail().voting.voting_addresses())
+
+    def prepare_electorium_vote(
+        self,
+        vote_for: str | None,
+        *,
+        candidate: bool = False,
+        withdraw: bool = False,
+        from_addresses: Sequence[str] | None = None,
+        fee_rate: str | None = None,
+    ) -> "concurrent.futures.Future[VoteBatch]":
+        """Unsigned vote transactions, one per voting address (see `app.wallet.voting`); sign
+        and send them with `sign_and_broadcast_all(batch.previews, ...)`."""
+        addresses = list(from_addresses) if from_addresses else None
+        return self.call(
+            lambda: self._open_wallet_or_fail().voting.create_vote(
+                vote_for,
+                candidate=candidate,
+                withdraw=withdraw,
+                from_addresses=addresses,
+                fee_rate=fee_rate,
+            )
+        )
+
+    def prepare_gather(
+        self, address: str, fee_rate: str | None = None
+    ) -> "concurrent.futures.Future[list[TxPreview]]":
+        """Unsigned transactions moving the coins of the wallet's other addresses to its
+        `address` (to vote from it alone: `gather_then_vote`)."""
+        return self.call(
+            lambda: self._open_wallet_or_fail().voting.create_gather(address, fee_rate=fee_rate)
+        )
+
+    def gather_then_vote(
+        self,
+        gather: Sequence[TxPreview],
+        address: str,
+        vote_for: str | None,
+        password: str,
+        *,
+        candidate: bool = False,
+        fee_rate: str | None = None,
+    ) -> "concurrent.futures.Future[list[str]]":
+        """Sign and broadcast the `gather` previews, then the vote from `address` alone (it
+        spends the gathered coins, unconfirmed but the wallet's own); the txids, gathering
+        first."""
+
+        async def send() -> list[str]:
+            wallet = self._open_wallet_or_fail()
+            assert self.node is not None
+            secrets = await self._open_secrets(wallet, password)
+            signed = [wallet.sign(preview, secrets=secrets) for preview in gather]
+            for tx in signed:
+                await broadcast_tx(wallet, self.node, tx)
+            batch = wallet.voting.create_vote(
+                vote_for, candidate=candidate, from_addresses=[address], fee_rate=fee_rate
+            )
+            votes = [wallet.sign(preview, secrets=secrets) for preview in batch.previews]
+            for tx in votes:
+                await broadcast_tx(wallet, self.node, tx)
+            self.emit("wallet", self._wallet_view(wallet))
+            return [tx.txid_hex for tx in (*signed, *votes)]
+
+        return self.submit(send())
+
+    def my_vote(self) -> "concurrent.futures.Future[MyVote]":
+        """The open wallet's votes: per address the vote in force and its expiry, the next
+        election (see `app.steward.my_vote`)."""
+        return self.call(
+            lambda: my_vote(self._open_wallet_or_fail().voting.snapshot(), time.time())
+        )
 
     def sign_and_broadcast_all(
         self, previews: Sequence[TxPreview], password: str
@@ -600,6 +679,8 @@ class AppCore:
             history_count=wallet.history_count(),
             mining_address=wallet.mining_address(),
             earnings=tuple(wallet.coinbase_earnings()),
+            vote_reminder=my_vote(wallet.voting.snapshot(every_address=False), time.time()).reminder
+            or "",
         )
 
     # --- services ---

@@ -83,6 +83,14 @@ def payment_notifications(
     return out
 
 
+def vote_reminder_notifications(old: str, new: str) -> list[Notification]:
+    """A Network Steward vote expires within four weeks (`WalletView.vote_reminder`): said
+    once per reminder, not at every wallet view."""
+    if not new or new == old:
+        return []
+    return [Notification("Network Steward vote", new)]
+
+
 # --- mining -------------------------------------------------------------------------------------
 
 

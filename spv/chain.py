@@ -179,6 +179,20 @@ class HeaderChain:
             return self._tail.hashes[height - self._tail.first_height]
         return self.store.hash_at(height)
 
+    def hashes_between(self, first: int, last: int) -> list[bytes]:
+        """Hashes of the blocks first..last of the active chain, with one read of the store
+        (`hash_at` in a loop opens the file for each)."""
+        if first > last:
+            return []
+        low = max(first, self.store.first_height)
+        hashes = [self.hash_at(h) for h in range(first, low)]  # the anchor, if asked
+        stored_last = min(last, self._tail.first_height - 1)
+        if low <= stored_last:
+            raw = self.store.headers_bytes(low, stored_last - low + 1)
+            hashes += [sha256d(raw[i : i + HEADER_SIZE]) for i in range(0, len(raw), HEADER_SIZE)]
+        hashes += [self.hash_at(h) for h in range(max(low, stored_last + 1), last + 1)]
+        return hashes
+
     def header_bytes(self, height: int) -> bytes:
         return self.store.header_bytes(height)
 

@@ -15,8 +15,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .blockwaiters import BlockWaiters
 from .bytes_io import ByteReader
-from .errors import ChainError, ParseError
+from .errors import ParseError
 from .hashes import hash_to_display
 from .header import HEADER_SIZE
 from .messages import (
@@ -55,7 +56,27 @@ from .messages import (
     parse_payload,
 )
 from .params import NetworkParams
+from .peerinfo import (
+    NotFoundError,
+    PeerError,
+    PeerEvents,
+    PeerInfo,
+    PeerMisbehaving,
+    PeerTimeout,
+)
 from .tasks import within
+
+__all__ = [
+    "CLIENT_SERVICES",
+    "NotFoundError",
+    "Peer",
+    "PeerError",
+    "PeerEvents",
+    "PeerInfo",
+    "PeerMisbehaving",
+    "PeerTimeout",
+    "parse_headers_payload",
+]
 
 try:  # the native helper (spv/native/headers.c); the Python code below is the fallback
     from . import _headers  # type: ignore[attr-defined]
@@ -69,54 +90,8 @@ log = logging.getLogger(__name__)
 MIN_PEER_VERSION = 209
 CLIENT_SERVICES = NODE_WITNESS | NODE_COMPACT_FILTERS  # what neutrino advertises (0x48)
 USER_AGENT_PREFIX = "/pkt-wallet:"
-
-
-class PeerError(ChainError):
-    """A connection-level failure: refused, closed, timed out, or handshake failed."""
-
-
-class PeerTimeout(PeerError):
-    """The peer did not answer in time (not a reason to ban: pktd ignores some requests)."""
-
-
-class PeerMisbehaving(PeerError):
-    """The peer sent something invalid; the caller should ban it."""
-
-
-@dataclass
-class PeerInfo:
-    host: str
-    port: int
-    version: int = 0
-    services: int = 0
-    user_agent: str = ""
-    start_height: int = 0
-    relay: bool = True
-    connected_at: float = 0.0
-    best_height: int = 0  # start height, raised by announcements
-    bytes_received: int = 0
-    bytes_sent: int = 0
-
-    @property
-    def serves_filters(self) -> bool:
-        return bool(self.services & NODE_COMPACT_FILTERS)
-
-    @property
-    def address(self) -> str:
-        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
-
-
-@dataclass
-class PeerEvents:
-    """Callbacks for unsolicited messages (all optional, all called on the event loop)."""
-
-    on_inv: Callable[["Peer", list[InvVector]], Awaitable[None] | None] | None = None
-    on_headers: Callable[["Peer", bytes], Awaitable[None] | None] | None = None
-    on_reject: Callable[["Peer", Reject], Awaitable[None] | None] | None = None
-    on_tx: Callable[["Peer", bytes], Awaitable[None] | None] | None = None
-    on_getdata: Callable[["Peer", list[InvVector]], Awaitable[None] | None] | None = None
-    on_addr: Callable[["Peer", list[NetAddress]], Awaitable[None] | None] | None = None
-    on_close: Callable[["Peer"], Awaitable[None] | None] | None = None
+HANDSHAKE_TIMEOUT = 10.0  # at most; a shorter peer timeout shortens it
+DISPATCH_SLICE = 0.02  # seconds of message handling before the receive loop lets others run
 
 
 @dataclass
@@ -171,6 +146,7 @@ class Peer:
         self._decoder = FrameDecoder(params.magic)
         self._recv_task: asyncio.Task[None] | None = None
         self._pending: dict[str, _Pending] = {}
+        self._blocks = BlockWaiters()  # asked for, by block hash
         self._locks: dict[str, asyncio.Lock] = {}
         self._closed = asyncio.Event()
         self.close_reason = ""
@@ -189,7 +165,11 @@ class Peer:
 
     # --- connection ---
 
-    async def connect(self, connect_timeout: float = 10.0) -> None:
+    async def connect(self, connect_timeout: float | None = None) -> None:
+        """Open the connection and shake hands, within `connect_timeout` seconds for each
+        (default: the peer timeout, at most HANDSHAKE_TIMEOUT)."""
+        if connect_timeout is None:
+            connect_timeout = min(HANDSHAKE_TIMEOUT, self.timeout)
         try:
             self._reader, self._writer = await within(
                 asyncio.open_connection(self.info.host, self.info.port), connect_timeout
@@ -203,6 +183,7 @@ class Peer:
         try:
             await within(asyncio.shield(self._handshake), connect_timeout)
         except TimeoutError:
+            self._handshake.cancel()
             await self.close("handshake timed out")
             raise PeerTimeout(f"{self.info.address}: handshake timed out") from None
         except PeerError:
@@ -239,6 +220,7 @@ class Peer:
             if not pending.future.done():
                 pending.future.set_exception(PeerError(f"{self.info.address} closed: {reason}"))
         self._pending.clear()
+        self._blocks.fail_all(PeerError(f"{self.info.address} closed: {reason}"))
         if self._handshake is not None and not self._handshake.done():
             self._handshake.set_exception(PeerError(f"{self.info.address}: {reason}"))
         if self._writer is not None:
@@ -272,6 +254,7 @@ class Peer:
 
     async def _receive_loop(self) -> None:
         assert self._reader is not None
+        loop = asyncio.get_running_loop()
         try:
             while True:
                 data = await self._reader.read(1 << 18)
@@ -279,14 +262,20 @@ class Peer:
                     await self.close("connection closed by peer")
                     return
                 self.info.bytes_received += len(data)
+                slice_end = loop.time() + DISPATCH_SLICE
                 for command, payload in self._decoder.feed(data):
                     await self._dispatch(command, payload)
+                    if loop.time() > slice_end:  # many small messages: let others run
+                        await asyncio.sleep(0)
+                        slice_end = loop.time() + DISPATCH_SLICE
         except ParseError as exc:
             self.ban_score += 100
             await self.close(f"protocol error: {exc}")
         except PeerMisbehaving as exc:
             self.ban_score += 100
             await self.close(f"misbehaving: {exc}")
+        except PeerError as exc:  # e.g. connected to ourselves, or a send failed
+            await self.close(str(exc))
         except (OSError, ConnectionError) as exc:
             await self.close(f"connection error: {exc}")
         except asyncio.CancelledError:
@@ -319,7 +308,7 @@ class Peer:
         elif isinstance(msg, CFilter):
             self._collect("cfilter", msg)
         elif isinstance(msg, RawMessage) and command == "block":
-            self._collect("block", msg.payload)
+            self._blocks.arrived(msg.payload)
         elif isinstance(msg, RawMessage) and command == "tx":
             if not self._collect("tx", msg.payload) and self.events.on_tx:
                 await _maybe_await(self.events.on_tx(self, msg.payload))
@@ -389,12 +378,11 @@ class Peer:
         return True
 
     def _not_found(self, msg: NotFound) -> None:
-        for key in ("block", "tx"):
-            pending = self._pending.get(key)
-            if pending is not None and not pending.future.done():
-                pending.future.set_exception(
-                    PeerError(f"{self.info.address} does not have {len(msg.items)} item(s)")
-                )
+        missing = NotFoundError(f"{self.info.address} does not have {len(msg.items)} item(s)")
+        self._blocks.fail([item.hash for item in msg.items], missing)
+        pending = self._pending.get("tx")
+        if pending is not None and not pending.future.done():
+            pending.future.set_exception(missing)
 
     # --- requests ---
 
@@ -445,24 +433,31 @@ class Peer:
                 if self._pending.get(key) is pending:
                     del self._pending[key]
 
-    async def get_headers(self, locator: list[bytes], stop: bytes = ZERO_HASH) -> bytes:
-        pending = await self._request("headers", GetHeaders(PROTOCOL_VERSION, tuple(locator), stop))
+    async def get_headers(
+        self, locator: list[bytes], stop: bytes = ZERO_HASH, timeout: float | None = None
+    ) -> bytes:
+        """`timeout`: seconds for this answer (default: the peer timeout), as for the other
+        requests below."""
+        message = GetHeaders(PROTOCOL_VERSION, tuple(locator), stop)
+        pending = await self._request("headers", message, timeout=timeout)
         result = pending.future.result()
         assert isinstance(result, bytes)
         return result
 
-    async def get_cfheaders(self, start_height: int, stop_hash: bytes) -> CFHeaders:
-        pending = await self._request(
-            "cfheaders", GetCFHeaders(FILTER_TYPE_BASIC, start_height, stop_hash)
-        )
+    async def get_cfheaders(
+        self, start_height: int, stop_hash: bytes, timeout: float | None = None
+    ) -> CFHeaders:
+        message = GetCFHeaders(FILTER_TYPE_BASIC, start_height, stop_hash)
+        pending = await self._request("cfheaders", message, timeout=timeout)
         result = pending.future.result()
         assert isinstance(result, CFHeaders)
         if result.stop_hash != stop_hash:
             raise PeerMisbehaving("cfheaders for another stop hash")
         return result
 
-    async def get_cfcheckpt(self, stop_hash: bytes) -> CFCheckpt:
-        pending = await self._request("cfcheckpt", GetCFCheckpt(FILTER_TYPE_BASIC, stop_hash))
+    async def get_cfcheckpt(self, stop_hash: bytes, timeout: float | None = None) -> CFCheckpt:
+        message = GetCFCheckpt(FILTER_TYPE_BASIC, stop_hash)
+        pending = await self._request("cfcheckpt", message, timeout=timeout)
         result = pending.future.result()
         assert isinstance(result, CFCheckpt)
         if result.stop_hash != stop_hash:
@@ -479,18 +474,36 @@ class Peer:
         filters = [f for f in pending.collect if isinstance(f, CFilter)]
         return filters[:count]
 
+    async def request_blocks(
+        self, hashes: list[bytes], witness: bool = True
+    ) -> list["asyncio.Future[bytes]"]:
+        """Ask for `hashes` in one getdata; returns one future per hash (in the order asked)
+        that gets the raw block, or fails with PeerError (closed, not found). Any number of
+        requests may be in flight; the caller gives up on a request with `abandon_blocks`."""
+        if self._closed.is_set():
+            raise PeerError(f"{self.info.address} is closed")
+        futures = self._blocks.expect(hashes)
+        kind = MSG_WITNESS_BLOCK if witness else MSG_BLOCK
+        await self._send(GetData(tuple(InvVector(kind, h) for h in hashes)))
+        return futures
+
+    def abandon_blocks(self, hashes: list[bytes]) -> None:
+        """Stop waiting for these blocks; if they still come, they are dropped quietly."""
+        self._blocks.abandon(hashes)
+
+    def block_timeout(self, count: int) -> float:
+        """How long `count` blocks asked in one getdata may take."""
+        return self.timeout + 0.05 * count
+
     async def get_blocks(self, hashes: list[bytes], witness: bool = True) -> list[bytes]:
         """Raw block payloads for `hashes`, in the order asked."""
-        kind = MSG_WITNESS_BLOCK if witness else MSG_BLOCK
-        items = tuple(InvVector(kind, h) for h in hashes)
-        pending = await self._request(
-            "block",
-            GetData(items),
-            done=lambda p: len(p.collect) >= len(hashes),
-            timeout=self.timeout + 0.05 * len(hashes),
-        )
-        blocks = [b for b in pending.collect if isinstance(b, bytes)]
-        return blocks[: len(hashes)]
+        futures = await self.request_blocks(hashes, witness)
+        try:
+            return list(await within(asyncio.gather(*futures), self.block_timeout(len(hashes))))
+        except TimeoutError:
+            raise PeerTimeout(f"{self.info.address} did not send the blocks asked for") from None
+        finally:
+            self.abandon_blocks(hashes)  # those that came are no longer waited for: no-op
 
     async def get_transaction(self, txid: bytes, witness: bool = True) -> bytes:
         kind = MSG_WITNESS_TX if witness else MSG_TX

@@ -48,7 +48,10 @@ def check_block_proof(raw_block: bytes, height: int, hash_at: Callable[[int], by
     except BlockParseError as exc:
         raise ProofInvalid(f"block {height}: unparsable PacketCrypt block: {exc}") from None
     parents = [hash_at(AnnHeader.from_bytes(ann).parent_block_height) for ann in block.anns]
-    result = validate_block_proof(block, height, parents)
+    try:
+        result = validate_block_proof(block, height, parents)
+    except ValueError as exc:  # e.g. header bits no target can meet (negative, or work > 2^256)
+        raise ProofInvalid(f"block {height}: PacketCrypt proof cannot be checked: {exc}") from None
     if not result.ok:
         detail = f" ({result.detail})" if result.detail else ""
         ann = f" in announcement {result.ann_index}" if result.ann_index is not None else ""

@@ -37,6 +37,18 @@ def test_sync_reopen_and_locator(tmp_path: Path, chain3000: RegtestChain) -> Non
     assert len(loc) < 30
 
 
+def test_hashes_between_reads_a_range_like_hash_at(tmp_path: Path, chain3000: RegtestChain) -> None:
+    _sync(HeaderChain(REGTEST, tmp_path), chain3000, 1, 3000)
+    hc = HeaderChain(REGTEST, tmp_path)  # reopened: old heights come from the file
+    for first, last in [(0, 3000), (1, 10), (2990, 3000), (1000, 2999), (0, 0), (5, 4)]:
+        expected = [chain3000.blocks[h].hash for h in range(first, last + 1)]
+        assert (
+            hc.hashes_between(first, last)
+            == expected
+            == [hc.hash_at(h) for h in range(first, last + 1)]
+        )
+
+
 @pytest.mark.parametrize("depth", [1, 10])
 def test_reorg_to_more_work(tmp_path: Path, chain3000: RegtestChain, depth: int) -> None:
     hc = HeaderChain(REGTEST, tmp_path)

@@ -93,3 +93,14 @@ def test_node_bans_a_peer_whose_blocks_have_bad_proofs_and_rewinds(tmp_path: Pat
                 assert node.proofs_checked == []
 
         asyncio.run(asyncio.wait_for(go(), 60))
+
+
+@pytest.mark.parametrize("bits", [0x00000000, 0x01800000, 0x04923456])
+def test_out_of_range_header_bits_are_an_invalid_proof_not_a_value_error(bits: int) -> None:
+    """Bits encoding a negative target, or one whose effective work exceeds 2^256, cannot be
+    met: the block is invalid (our typed error), as any other failing proof."""
+    v = next(x for x in _vectors()["vectors"] if x["id"] == "A_v2_basic")
+    raw = bytearray.fromhex(v["block_hex"])
+    raw[72:76] = bits.to_bytes(4, "little")
+    with pytest.raises(ProofInvalid, match="cannot be checked"):
+        check_block_proof(bytes(raw), v["block_height"], _hash_at(v))

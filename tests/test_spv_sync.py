@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -16,42 +15,13 @@ from spv.node import SpvNode
 from spv.params import REGTEST
 from spv.script import p2wpkh_script
 from spv.tx import OutPoint, Transaction, TxIn, TxOut
+from tests.support.app_cli import run_app
+from tests.support.recording_watcher import RecordingWatcher
 from tests.support.regtest_chain import ANYONE_CAN_SPEND, RegtestChain
 from tests.support.test_peer import Misbehaviour, TestPeer
 
 ROOT = Path(__file__).resolve().parent.parent
 WALLET_SCRIPT = p2wpkh_script(b"\x42" * 20)
-
-
-class RecordingWatcher:
-    def __init__(self, scripts: Iterable[bytes], start: int = 0) -> None:
-        self.scripts = set(scripts)
-        self.start = start
-        self.seen: dict[bytes, int] = {}
-        self.rewound: list[int] = []
-        self.mempool: list[bytes] = []
-
-    def watched_scripts(self) -> Iterable[bytes]:
-        return self.scripts
-
-    def watched_outpoints(self) -> Iterable[OutPoint]:
-        return ()
-
-    def scan_start_height(self) -> int:
-        return self.start
-
-    def on_block_transactions(
-        self, height: int, block_hash: bytes, timestamp: int, txs: list[Transaction]
-    ) -> None:
-        for tx in txs:
-            self.seen[tx.txid] = height
-
-    def on_chain_rewound(self, height: int) -> None:
-        self.rewound.append(height)
-        self.seen = {t: h for t, h in self.seen.items() if h <= height}
-
-    def on_mempool_transaction(self, tx: Transaction) -> None:
-        self.mempool.append(tx.txid)
 
 
 @pytest.fixture(scope="module")
@@ -224,16 +194,8 @@ def test_sync_cli_until_synced_and_chain_info(tmp_path: Path, chain: RegtestChai
     assert dead.returncode == 1 and dead.stderr.startswith("error: no peer reachable")
 
 
-def _cli(datadir: Path, *args: str, **kw) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
-    return subprocess.run(
-        [sys.executable, "-m", "app", "--network", "regtest", "--datadir", str(datadir), *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-        **kw,
-    )
+def _cli(datadir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_app(datadir, *args)
 
 
 def test_sigkill_mid_sync_resumes_without_corruption(tmp_path: Path) -> None:

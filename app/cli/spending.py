@@ -1,4 +1,5 @@
-"""The wallet commands that spend: `send`, `consolidate`, `vote`, `sweep` and `bump`.
+"""The wallet commands that spend: `send`, `consolidate`, the 2019-2023 `vote --legacy-2019`,
+`sweep` and `bump` (today's Electorium `vote` is `app.cli.voting`).
 
 Each one syncs the wallet first (unless ``--offline``), builds the transactions, shows their
 preview on stderr and asks to confirm (unless ``--yes``), signs with the password (the one
@@ -11,6 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from spv.tx import Transaction
 from spv.units import parse_amount
@@ -97,7 +100,13 @@ def sign_all(
         return [wallet.sign(p, password) for p in previews], password
 
 
-def print_sent(ctx: Context, signed: list[Transaction], previews: list[TxPreview]) -> None:
+def print_sent(
+    ctx: Context,
+    signed: list[Transaction],
+    previews: list[TxPreview],
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Each txid on its own line, or JSON (with `extra` added)."""
     if ctx.json_output:
         print(
             json.dumps(
@@ -105,6 +114,7 @@ def print_sent(ctx: Context, signed: list[Transaction], previews: list[TxPreview
                     "txids": [t.txid_hex for t in signed],
                     "fees": [p.fee for p in previews],
                     "previews": [p.to_json(ctx.params) for p in previews],
+                    **(extra or {}),
                 },
                 indent=2,
             )
@@ -114,7 +124,17 @@ def print_sent(ctx: Context, signed: list[Transaction], previews: list[TxPreview
             print(tx.txid_hex)
 
 
-def confirm_and_send(ctx: Context, wallet: Wallet, previews: list[TxPreview]) -> int:
+def confirm_and_send(
+    ctx: Context,
+    wallet: Wallet,
+    previews: list[TxPreview],
+    *,
+    then: Callable[[], list[TxPreview]] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> int:
+    """Show the previews (unless --yes), ask to confirm, sign and broadcast, print the txids.
+    `then` builds more transactions once these are broadcast (they may spend their outputs):
+    signed with the same password and sent after them."""
     secrets = Secrets(ctx)
     password = remembered_or_stdin_password(ctx, wallet, secrets)
     lines = [line for preview in previews for line in _preview_lines(ctx, preview)]
@@ -123,9 +143,16 @@ def confirm_and_send(ctx: Context, wallet: Wallet, previews: list[TxPreview]) ->
         if advice is not None and preview.purpose == "send":
             lines.append(f"note: {advice} (pkt-wallet consolidate)")
     ask_confirmation(ctx, lines, len(previews))
-    signed, _ = sign_all(wallet, previews, secrets, password)
+    signed, password = sign_all(wallet, previews, secrets, password)
     broadcast_all(ctx, wallet, signed)
-    print_sent(ctx, signed, previews)
+    sent = list(previews)
+    if then is not None:
+        more = then()
+        more_signed = [wallet.sign(p, password) for p in more]
+        broadcast_all(ctx, wallet, more_signed)
+        sent += more
+        signed += more_signed
+    print_sent(ctx, signed, sent, extra)
     return 0
 
 
@@ -200,11 +227,14 @@ def cmd_consolidate(ctx: Context, wallet: Wallet) -> int:
 
 
 @with_wallet
-def cmd_vote(ctx: Context, wallet: Wallet) -> int:
+def cmd_legacy_vote(ctx: Context, wallet: Wallet) -> int:
+    """The 2019-2023 OP_VOTE vote (`vote --legacy-2019 FOR [AGAINST]`)."""
     sync_with_peers(ctx, wallet)
-    previews = wallet.create_vote(
-        ctx.args.vote_for,
-        ctx.args.vote_against,
+    if not ctx.args.target:
+        raise CLIError("give the address to vote for (2019-2023 OP_VOTE system)")
+    previews = wallet.create_legacy_vote(
+        ctx.args.target,
+        ctx.args.against,
         fee_rate=ctx.args.fee_rate,
         coins=ctx.args.coin or None,
     )

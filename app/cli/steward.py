@@ -1,8 +1,11 @@
-"""CLI commands of the Network Steward: `pkt-wallet steward list|show|refresh|election|vote|config`.
+"""CLI commands of the Network Steward:
+`pkt-wallet steward list|show|refresh|election|count|vote|config`.
 
 `list` and `show` read only the local cache (`<datadir>/steward.sqlite`), so they work offline;
-`refresh` reads `pkt-cash/ns-projects` from the GitHub API; `election` asks the explorer API;
-`vote` previews the vote transaction the wallet would sign.
+`refresh` reads `pkt-cash/ns-projects` from the GitHub API; `election` asks the explorer API for
+the 2019-2023 OP_VOTE totals; `count` counts today's Electorium election from a listaddresses
+file or a full node; `vote --legacy-2019` previews a 2019-2023 OP_VOTE vote (today's vote is
+`pkt-wallet vote`, in `app.cli.voting`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from ..steward.proposal import SORT_KEYS, STATUSES, Proposal
 from ..steward.store import SETTING_EXPLORER, SETTING_GITHUB_API, SETTING_RAW_BASE
 from ..steward.vote import EPOCH_BLOCKS, VOTE_LIFETIME_EPOCHS, VotePlan
 from .common import CLIError, Context, coins_text, seconds
-from .spending import cmd_vote as wallet_vote_command
+from .electorium import register_count
+from .spending import cmd_legacy_vote
 
 if TYPE_CHECKING:  # the service (and requests) load only when a steward command runs
     from ..steward.explorer import ElectionState
@@ -82,8 +86,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _json_flag(p)
     p.set_defaults(handler=cmd_election)
 
+    register_count(ssub, _json_flag)
+
     p = ssub.add_parser(
-        "vote", help="preview a Network Steward vote (the wallet signs and sends it)"
+        "vote",
+        help="preview a 2019-2023 OP_VOTE vote (needs --legacy-2019; today's vote: "
+        "pkt-wallet vote ADDR)",
     )
     p.add_argument("candidate", metavar="ADDR", help="address to vote for ('none': no choice)")
     p.add_argument("against", metavar="AGAINST_ADDR", nargs="?", help="address to vote against")
@@ -100,6 +108,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--offline", action="store_true", help="with --send: do not sync first")
     p.add_argument("--timeout", type=seconds, default=300.0, help="with --send: sync time limit")
+    p.add_argument(
+        "--legacy-2019",
+        action="store_true",
+        help="yes, the 2019-2023 OP_VOTE system (today's Electorium count ignores it)",
+    )
     _json_flag(p)
     p.set_defaults(handler=cmd_vote)
 
@@ -113,6 +126,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="store a GitHub token (read from the terminal or stdin) for a higher rate limit",
     )
     p.add_argument("--clear-token", action="store_true", help="forget the GitHub token")
+    p.add_argument(
+        "--node-url", metavar="URL", help="full node RPC address for `steward count` ('' : none)"
+    )
+    p.add_argument("--node-user", metavar="USER", help="full node RPC user")
+    p.add_argument(
+        "--set-node-password",
+        action="store_true",
+        help="store the node's RPC password (read from the terminal or stdin; OS keyring "
+        "when there is one)",
+    )
+    p.add_argument("--clear-node-password", action="store_true", help="forget it")
     p.add_argument(
         "--reset", action="store_true", help="forget the URL settings (use the defaults)"
     )
@@ -363,13 +387,19 @@ def _expiry_lines(plan: VotePlan) -> list[str]:
 def cmd_vote(ctx: Context) -> int:
     a = ctx.args
     params = ctx.params
+    if not a.legacy_2019:
+        raise CLIError(
+            "`steward vote` casts the 2019-2023 OP_VOTE vote, which today's Electorium count "
+            "ignores: vote with `pkt-wallet vote ADDR`, or add --legacy-2019 to use the old "
+            "system anyway"
+        )
     with _service(ctx) as svc:
         try:
             plan = svc.plan_vote(a.candidate, a.against)
         except StewardError as exc:
             raise CLIError(str(exc)) from None
         election = svc.cached_election()
-    lines = ["Network Steward vote — preview, nothing is sent"]
+    lines = ["Network Steward vote, 2019-2023 OP_VOTE system — preview, nothing is sent"]
     data: dict[str, Any] = {
         "vote_for": plan.vote_for.address if plan.vote_for else None,
         "vote_for_script": plan.vote_for.script.hex() if plan.vote_for else None,
@@ -435,8 +465,8 @@ def cmd_vote(ctx: Context) -> int:
         assert wallet_name is not None
         return _send_vote_with_wallet(ctx, wallet_name, plan)
     lines.append(
-        f"To sign and broadcast it: pkt-wallet steward vote {target}{against} --send"
-        + (f" --wallet {wallet_name}" if wallet_name != DEFAULT_WALLET else "")
+        f"To sign and broadcast it: pkt-wallet steward vote {target}{against} --legacy-2019 "
+        "--send" + (f" --wallet {wallet_name}" if wallet_name != DEFAULT_WALLET else "")
     )
     ctx.emit(data, lines)
     return 0
@@ -445,10 +475,10 @@ def cmd_vote(ctx: Context) -> int:
 def _send_vote_with_wallet(ctx: Context, wallet_name: str, plan: VotePlan) -> int:
     a = ctx.args
     a.wallet = wallet_name
-    a.vote_for = plan.vote_for.address if plan.vote_for else "none"
-    a.vote_against = plan.vote_against.address if plan.vote_against else None
+    a.target = plan.vote_for.address if plan.vote_for else "none"
+    a.against = plan.vote_against.address if plan.vote_against else None
     a.coin = []
-    return wallet_vote_command(ctx)
+    return cmd_legacy_vote(ctx)
 
 
 DEFAULT_WALLET = "default"  # as in app.cli.wallet
@@ -476,7 +506,7 @@ def _wallet_vote(
     except WalletError as exc:
         raise CLIError(str(exc)) from None
     try:
-        previews = wallet.create_vote(
+        previews = wallet.create_legacy_vote(
             None if vote_for.strip().lower() in ("none", "-") else vote_for,
             vote_against,
             fee_rate=ctx.args.fee_rate,
@@ -491,12 +521,16 @@ def _wallet_vote(
 # --- config --------------------------------------------------------------------------------
 
 
-def _read_token() -> str:
+def _read_secret(prompt: str, what: str) -> str:
     tty = sys.stdin.isatty()
-    token = (getpass.getpass("GitHub token: ") if tty else sys.stdin.readline()).strip()
-    if not token:
-        raise CLIError("empty token")
-    return token
+    secret = (getpass.getpass(prompt) if tty else sys.stdin.readline()).strip()
+    if not secret:
+        raise CLIError(f"empty {what}")
+    return secret
+
+
+def _read_token() -> str:
+    return _read_secret("GitHub token: ", "token")
 
 
 def cmd_config(ctx: Context) -> int:
@@ -517,6 +551,17 @@ def cmd_config(ctx: Context) -> int:
                 notes.append(f"token removed from {svc.save_token(None)}")
             if a.set_token:
                 notes.append(f"token stored in {svc.save_token(_read_token())}")
+            if a.node_url is not None or a.node_user is not None:
+                node = svc.node_settings()
+                svc.save_node(
+                    node.url if a.node_url is None else a.node_url,
+                    node.user if a.node_user is None else a.node_user,
+                )
+            if a.clear_node_password:
+                notes.append(f"node password removed from {svc.save_node_password(None)}")
+            if a.set_node_password:
+                where = svc.save_node_password(_read_secret("Node RPC password: ", "password"))
+                notes.append(f"node password stored in {where}")
         except StewardError as exc:
             raise CLIError(str(exc)) from None
         settings = svc.settings()

@@ -1,7 +1,7 @@
 """CLI commands of the HD wallet (`create`, `restore`, `address`, `balance`, `send`, ...).
 
 This module registers every wallet command; the ones that spend (`send`, `consolidate`,
-`vote`, `sweep`, `bump`) are in `app.cli.spending`.
+`sweep`, `bump`) are in `app.cli.spending`, the Network Steward `vote` in `app.cli.voting`.
 
 Automation contract:
 
@@ -36,7 +36,8 @@ from ..wallet import wallet as wallet_mod
 from ..wallet.model import HistoryEntry, outpoint_text
 from ..wallet.wallet import Wallet
 from .common import CLIError, Context, coins_text, seconds
-from .spending import cmd_bump, cmd_consolidate, cmd_send, cmd_sweep, cmd_vote, spend_options
+from .spending import cmd_bump, cmd_consolidate, cmd_send, cmd_sweep, spend_options
+from .voting import cmd_vote, vote_options
 from .wallet_session import Secrets, sync_with_peers, with_wallet
 
 # --- registration --------------------------------------------------------------------------------
@@ -148,11 +149,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.set_defaults(handler=cmd_consolidate)
 
-    p = sub.add_parser("vote", help="Network Steward vote (pays the coins to yourself, voting)")
+    p = sub.add_parser(
+        "vote",
+        help="Network Steward vote (Electorium): one transaction per address, coins stay yours",
+        description="Vote for the Network Steward as counted since 2024 (Electorium): each "
+        "address of the wallet holding coins sends itself a transaction carrying the vote, "
+        "and votes with its balance. --status shows the votes and their expiry.",
+    )
     _common(p, password=True, chain=True)
-    p.add_argument("vote_for", metavar="FOR_ADDR", help='candidate address ("none" for no vote)')
-    p.add_argument("vote_against", metavar="AGAINST_ADDR", nargs="?", help="address voted against")
-    spend_options(p)
+    vote_options(p)
     p.set_defaults(handler=cmd_vote)
 
     p = sub.add_parser("import-key", help="import a WIF private key (read from the terminal/stdin)")

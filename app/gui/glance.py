@@ -20,6 +20,7 @@ from app.notifications import (
     mining_notifications,
     mining_state,
     payment_notifications,
+    vote_reminder_notifications,
     vpn_notifications,
 )
 from app.vpn.state import VpnStatus
@@ -32,6 +33,7 @@ class GlanceModel(QObject):
     mining_changed = Signal(object)  # MiningState
     vpn_changed = Signal(object)  # VpnStatus
     notification = Signal(object)  # app.notifications.Notification
+    vote_reminder_changed = Signal(str)  # "" when no vote expires soon
     _vpn_status = Signal(object)  # from the VPN service's threads, queued to this thread
 
     def __init__(
@@ -43,6 +45,7 @@ class GlanceModel(QObject):
         self.mining = STOPPED
         self.vpn = VpnStatus()
         self._wallet: WalletHistory | None = None
+        self._vote_reminder = ""
         self._vpn_status.connect(self.show_vpn)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.poll_mining)
@@ -59,6 +62,11 @@ class GlanceModel(QObject):
         for note in payment_notifications(self._wallet, new, self.params):
             self.notification.emit(note)
         self._wallet = new
+        if view.vote_reminder != self._vote_reminder:
+            for note in vote_reminder_notifications(self._vote_reminder, view.vote_reminder):
+                self.notification.emit(note)
+            self._vote_reminder = view.vote_reminder
+            self.vote_reminder_changed.emit(view.vote_reminder)
 
     # --- mining ---
 
@@ -89,10 +97,12 @@ class GlanceModel(QObject):
 
 
 class GlanceRow(QWidget):
-    """Two buttons side by side, "Mining: …" and "VPN: …"; clicking one opens its page."""
+    """Two buttons side by side, "Mining: …" and "VPN: …"; clicking one opens its page. A third,
+    "Vote: expires soon", shows while a Network Steward vote expires within four weeks."""
 
     mining_clicked = Signal()
     vpn_clicked = Signal()
+    vote_clicked = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -108,6 +118,14 @@ class GlanceRow(QWidget):
         self.vpn_button.setToolTip("Open the VPN page")
         self.mining_button.clicked.connect(self.mining_clicked)
         self.vpn_button.clicked.connect(self.vpn_clicked)
+        # shown only while a Network Steward vote expires within four weeks
+        self.vote_button = QPushButton()
+        self.vote_button.setFlat(True)
+        self.vote_button.setStyleSheet("text-align: left; padding: 4px 8px; color: #8a5300")
+        self.vote_button.setToolTip("Open the Steward page to vote again")
+        self.vote_button.clicked.connect(self.vote_clicked)
+        self.vote_button.hide()
+        layout.addWidget(self.vote_button, 1)
         self.show_mining(STOPPED)
         self.show_vpn(VpnStatus())
 
@@ -116,3 +134,8 @@ class GlanceRow(QWidget):
 
     def show_vpn(self, status: VpnStatus) -> None:
         self.vpn_button.setText(f"VPN: {describe_vpn(status)}")
+
+    def show_vote_reminder(self, reminder: str) -> None:
+        self.vote_button.setText("Vote: expires soon, vote again" if reminder else "")
+        self.vote_button.setToolTip(reminder or "Open the Steward page")
+        self.vote_button.setVisible(bool(reminder))

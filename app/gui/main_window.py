@@ -320,6 +320,8 @@ class MainWindow(QMainWindow):
         self.glance.vpn_changed.connect(row.show_vpn)
         row.mining_clicked.connect(lambda: self.go_to(self.mining_page))
         row.vpn_clicked.connect(lambda: self.go_to(self.vpn_page))
+        self.glance.vote_reminder_changed.connect(row.show_vote_reminder)
+        row.vote_clicked.connect(lambda: self.go_to(self.steward_page))
         if tray_available():
             self.tray = self.make_tray()
             self.tray.show()

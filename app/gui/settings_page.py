@@ -1,4 +1,5 @@
-"""Settings: display unit, peers and DNS seeds, proxy, service addresses, remembered
+"""Settings: display unit, peers and DNS seeds, proxy, service addresses, the full node that
+counts the Network Steward election, remembered
 passwords (keyring availability, forget them), tray behaviour, and where this network's data
 lives.
 
@@ -8,7 +9,7 @@ their own services (VPN settings, the Steward cache), so this page edits those i
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
@@ -40,7 +41,8 @@ from app.settings import (
     save_settings,
     socks_available,
 )
-from app.steward.service import StewardService
+from app.steward.errors import StewardError
+from app.steward.service import StewardService, check_node_url
 from app.steward.store import SETTING_EXPLORER, SETTING_GITHUB_API
 from app.vpn.errors import ConfigError
 from app.vpn.settings import DEFAULT_DIRECTORY_URL, VpnSettings
@@ -67,6 +69,10 @@ class StoredSettings:
     vpn_directory_url: str | None
     """None when the VPN settings file cannot be read (then it is left alone)."""
     keyring_problem: str | None
+    node_url: str = ""
+    """The full node whose vote RPC counts the Network Steward election ('' : none)."""
+    node_user: str = ""
+    node_password: str = field(default="", repr=False)  # OS keyring when there is one
 
 
 def read_stored_settings(datadir: Path, params: NetworkParams) -> StoredSettings:
@@ -74,6 +80,7 @@ def read_stored_settings(datadir: Path, params: NetworkParams) -> StoredSettings
     with StewardService(datadir, params) as steward:
         steward_url = steward.github_api_url()
         explorer_url = steward.explorer_api_url() or ""
+        node = steward.node_settings()
     vpn_url: str | None
     try:
         vpn_url = VpnSettings.load(datadir).directory_url
@@ -81,7 +88,15 @@ def read_stored_settings(datadir: Path, params: NetworkParams) -> StoredSettings
         problems.append(f"VPN settings: {exc}")
         vpn_url = None
     return StoredSettings(
-        app, tuple(problems), steward_url, explorer_url, vpn_url, unlock_cache.availability()
+        app,
+        tuple(problems),
+        steward_url,
+        explorer_url,
+        vpn_url,
+        unlock_cache.availability(),
+        node.url or "",
+        node.user or "",
+        node.password or "",
     )
 
 
@@ -99,10 +114,15 @@ def write_settings(
         )
         if value != before
     }
-    if changed:
+    node_changed = (new.node_url, new.node_user) != (old.node_url, old.node_user)
+    if changed or node_changed or new.node_password != old.node_password:
         with StewardService(datadir, params) as steward:
             for key, value in changed.items():
                 steward.set_setting(key, value)
+            if node_changed:
+                steward.save_node(new.node_url, new.node_user)
+            if new.node_password != old.node_password:
+                steward.save_node_password(new.node_password or None)
     if new.vpn_directory_url is not None and new.vpn_directory_url != old.vpn_directory_url:
         vpn = VpnSettings.load(datadir)
         vpn.directory_url = new.vpn_directory_url or DEFAULT_DIRECTORY_URL
@@ -112,6 +132,16 @@ def write_settings(
 def forget_passwords(datadir: Path, network: str) -> int:
     """Remove every remembered password of this network's wallets; how many there were."""
     return sum(unlock_cache.forget(network, name) for name in list_wallets(datadir))
+
+
+def _node_url(text: str) -> str:
+    """The node RPC address as it will be saved ('' for none); SettingsError when wrong."""
+    if not text.strip():
+        return ""
+    try:
+        return check_node_url(text)
+    except StewardError as exc:
+        raise SettingsError(f"Full node: {exc}") from None
 
 
 def _error_label() -> QLabel:
@@ -148,6 +178,7 @@ class SettingsPage(QWidget):
         form_column.addWidget(self._network_group())
         form_column.addWidget(self._proxy_group())
         form_column.addWidget(self._services_group())
+        form_column.addWidget(self._node_group())
         form_column.addWidget(self._wallet_group())
         form_column.addStretch(1)
         scroll = QScrollArea()
@@ -176,7 +207,15 @@ class SettingsPage(QWidget):
 
         self.save_button.clicked.connect(self.save)
         self.revert_button.clicked.connect(self.revert)
-        for edit in (self.proxy_edit, self.explorer_edit, self.vpn_edit, self.steward_edit):
+        for edit in (
+            self.proxy_edit,
+            self.explorer_edit,
+            self.vpn_edit,
+            self.steward_edit,
+            self.node_url_edit,
+            self.node_user_edit,
+            self.node_password_edit,
+        ):
             edit.textChanged.connect(self._changed)
         self.peers_edit.textChanged.connect(self._changed)
         self.units_combo.currentTextChanged.connect(self._changed)
@@ -266,6 +305,27 @@ class SettingsPage(QWidget):
         form.addRow(_note("Mining pools are chosen on the Mining page."))
         return group
 
+    def _node_group(self) -> QGroupBox:
+        group = QGroupBox("Network Steward full node (for the election count)")
+        form = QFormLayout(group)
+        self.node_url_edit = QLineEdit()
+        self.node_url_edit.setPlaceholderText("none, e.g. http://127.0.0.1:64765")
+        self.node_url_error = _error_label()
+        self.node_user_edit = QLineEdit()
+        self.node_password_edit = QLineEdit()
+        self.node_password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow("RPC address", self.node_url_edit)
+        form.addRow(self.node_url_error)
+        form.addRow("RPC user", self.node_user_edit)
+        form.addRow("RPC password", self.node_password_edit)
+        form.addRow(
+            _note(
+                "A PKT full node with the vote index answers the Steward page's count. The "
+                "password is kept in the operating system's keyring when there is one."
+            )
+        )
+        return group
+
     def _wallet_group(self) -> QGroupBox:
         group = QGroupBox("Wallet and window")
         form = QFormLayout(group)
@@ -315,6 +375,9 @@ class SettingsPage(QWidget):
         self.explorer_edit.setText(stored.explorer_url)
         self.steward_edit.setText(stored.steward_source_url)
         self.vpn_edit.setText(stored.vpn_directory_url or "")
+        self.node_url_edit.setText(stored.node_url)
+        self.node_user_edit.setText(stored.node_user)
+        self.node_password_edit.setText(stored.node_password)
         self.vpn_edit.setEnabled(stored.vpn_directory_url is not None)
         self.tray_check.setChecked(app.keep_mining_in_tray)
         available = stored.keyring_problem is None
@@ -348,6 +411,7 @@ class SettingsPage(QWidget):
                 self.steward_error,
                 lambda: check_http_url(self.steward_edit.text(), "Steward proposals"),
             ),
+            "node": (self.node_url_error, lambda: _node_url(self.node_url_edit.text())),
         }
         errors: dict[str, str] = {}
         for name, (label, check) in checks.items():
@@ -377,6 +441,9 @@ class SettingsPage(QWidget):
             steward_source_url=check_http_url(self.steward_edit.text(), "Steward"),
             explorer_url=check_http_url(self.explorer_edit.text(), "Explorer"),
             vpn_directory_url=None if vpn is None else check_http_url(vpn, "VPN directory"),
+            node_url=_node_url(self.node_url_edit.text()),
+            node_user=self.node_user_edit.text().strip(),
+            node_password=self.node_password_edit.text(),
         )
 
     def _changed(self) -> None:

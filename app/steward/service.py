@@ -3,8 +3,11 @@
 * `refresh()` reads `pkt-cash/ns-projects` from GitHub into the cache (`sync.Refresher`);
   `proposals()` and `find()` only read the cache, so the viewer works offline.
 * `election()` asks the explorer API for the on-chain state and caches the last answer.
-* `plan_vote()` checks a vote's candidates; the wallet builds the transaction
-  (`app.wallet.wallet.Wallet.create_vote`).
+* `plan_vote()` checks the candidates of a 2019-2023 OP_VOTE vote; the wallet builds the
+  transaction (`Wallet.create_legacy_vote`). Today's Electorium votes: `app.wallet.voting`.
+* `node_settings()` / `save_node()` / `save_node_password()`: the full node whose vote RPC
+  counts the Electorium election (`app.steward.electorium.service`); its password goes to the
+  OS keyring when there is one.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +42,9 @@ from .store import (
     SETTING_BRANCH,
     SETTING_EXPLORER,
     SETTING_GITHUB_API,
+    SETTING_NODE_PASSWORD,
+    SETTING_NODE_URL,
+    SETTING_NODE_USER,
     SETTING_RAW_BASE,
     SETTING_REPO,
     SETTING_TOKEN,
@@ -51,6 +57,7 @@ log = logging.getLogger(__name__)
 
 KEYRING_SERVICE = "pkt-wallet"
 KEYRING_TOKEN_USER = "github-token"
+KEYRING_NODE_USER = "node-rpc-password"
 
 
 _STATUS_ALIASES = {
@@ -69,6 +76,17 @@ _STATUS_ALIASES = {
     "closed": REJECTED,
     "canceled": CANCELLED,
 }
+
+
+def check_node_url(url: str) -> str:
+    """A full node's RPC address as http(s)://host[:port][/path], without a user or password
+    in it (they have their own settings); raises StewardError with the reason."""
+    from .electorium.noderpc import NodeRpcClient
+
+    text = url.strip()
+    if "@" in text.partition("://")[2].partition("/")[0]:
+        raise StewardError("give the node's RPC user and password in their own fields")
+    return NodeRpcClient(text).url
 
 
 def parse_status(text: str) -> str:
@@ -120,16 +138,39 @@ class ElectionView:
     error: str | None  # why fresh data could not be had (when from_cache or state is None)
 
 
-def _keyring_token() -> str | None:
+@dataclass(frozen=True)
+class NodeSettings:
+    """The full node whose vote RPC counts the election (None: no node configured)."""
+
+    url: str | None
+    user: str | None
+    password: str | None = field(repr=False)  # never shown or logged
+    password_source: str | None = None  # "keyring", "settings" or None
+
+    @property
+    def configured(self) -> bool:
+        return self.url is not None
+
+
+def _keyring_secret(user: str) -> str | None:
     try:
         import keyring
     except ImportError:
         return None
     try:
-        return keyring.get_password(KEYRING_SERVICE, KEYRING_TOKEN_USER)
-    except Exception as exc:  # no backend, locked keychain, D-Bus trouble: no token then
-        log.debug("no GitHub token from the OS keyring: %s", exc)
+        secret: str | None = keyring.get_password(KEYRING_SERVICE, user)
+        return secret
+    except Exception as exc:  # no backend, locked keychain, D-Bus trouble: none then
+        log.debug("nothing read from the OS keyring: %s", exc)
         return None
+
+
+def _keyring_token() -> str | None:
+    return _keyring_secret(KEYRING_TOKEN_USER)
+
+
+def _keyring_node_password() -> str | None:
+    return _keyring_secret(KEYRING_NODE_USER)
 
 
 class StewardService:
@@ -142,6 +183,7 @@ class StewardService:
         clock: Callable[[], float] = time.time,
         timeout: float = 20.0,
         keyring_lookup: Callable[[], str | None] = _keyring_token,
+        node_password_lookup: Callable[[], str | None] = _keyring_node_password,
     ) -> None:
         self.params = params
         self.store = Store(datadir)
@@ -149,6 +191,7 @@ class StewardService:
         self.clock = clock
         self.timeout = timeout
         self._keyring_lookup = keyring_lookup
+        self._node_password_lookup = node_password_lookup
 
     def close(self) -> None:
         self.store.close()
@@ -187,6 +230,9 @@ class StewardService:
             "repository": saved.get(SETTING_REPO, DEFAULT_REPO),
             "branch": saved.get(SETTING_BRANCH, DEFAULT_BRANCH),
             "github_token": token_source,
+            "node_rpc_url": saved.get(SETTING_NODE_URL),
+            "node_rpc_user": saved.get(SETTING_NODE_USER),
+            "node_rpc_password": self.node_settings().password_source,
         }
 
     def _token(self) -> str | None:
@@ -194,22 +240,50 @@ class StewardService:
 
     def save_token(self, token: str | None) -> str:
         """Keep a GitHub token in the OS keyring (else in the cache's settings); say where."""
+        return self._save_secret(KEYRING_TOKEN_USER, SETTING_TOKEN, token)
+
+    def _save_secret(self, keyring_user: str, setting: str, secret: str | None) -> str:
+        """Keep a secret in the OS keyring (else in the cache's settings); say where."""
         try:
             import keyring
 
-            if token:
-                keyring.set_password(KEYRING_SERVICE, KEYRING_TOKEN_USER, token)
+            if secret:
+                keyring.set_password(KEYRING_SERVICE, keyring_user, secret)
             else:
                 try:
-                    keyring.delete_password(KEYRING_SERVICE, KEYRING_TOKEN_USER)
+                    keyring.delete_password(KEYRING_SERVICE, keyring_user)
                 except Exception as exc:  # nothing stored, or no backend
                     log.debug("keyring delete: %s", exc)
-            self.store.set_setting(SETTING_TOKEN, None)
+            self.store.set_setting(setting, None)
             return "OS keyring"
         except Exception as exc:  # keyring missing or without a usable backend
             log.debug("keyring unavailable: %s", exc)
-        self.store.set_setting(SETTING_TOKEN, token or None)
+        self.store.set_setting(setting, secret or None)
         return f"{self.store.path} (no OS keyring available; stored unencrypted)"
+
+    # --- the full node that counts the election ---------------------------------------------
+
+    def node_settings(self) -> NodeSettings:
+        saved = self.store.setting(SETTING_NODE_PASSWORD)
+        from_keyring = None if saved else self._node_password_lookup()
+        return NodeSettings(
+            self.store.setting(SETTING_NODE_URL),
+            self.store.setting(SETTING_NODE_USER),
+            saved or from_keyring,
+            "settings" if saved else ("keyring" if from_keyring else None),
+        )
+
+    def save_node(self, url: str | None, user: str | None) -> None:
+        """The node's RPC address ("" or None: no node) and user; checked, not contacted."""
+        clean = None
+        if url and url.strip():
+            clean = check_node_url(url)
+        self.store.set_setting(SETTING_NODE_URL, clean)
+        self.store.set_setting(SETTING_NODE_USER, user.strip() if user and user.strip() else None)
+
+    def save_node_password(self, password: str | None) -> str:
+        """Keep the node's RPC password in the OS keyring (else the settings); say where."""
+        return self._save_secret(KEYRING_NODE_USER, SETTING_NODE_PASSWORD, password)
 
     # --- proposals --------------------------------------------------------------------------
 

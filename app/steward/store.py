@@ -30,6 +30,9 @@ SETTING_EXPLORER = "explorer_api_url"
 SETTING_TOKEN = "github_token"
 SETTING_REPO = "repository"
 SETTING_BRANCH = "branch"
+SETTING_NODE_URL = "node_rpc_url"
+SETTING_NODE_USER = "node_rpc_user"
+SETTING_NODE_PASSWORD = "node_rpc_password"  # only where no OS keyring exists
 SCHEMA_VERSION = 1
 
 _SCHEMA = """

@@ -3,7 +3,8 @@
 System 1 (pkt-chain.md §5.4): a vote is `<voteFor script or OP_0> <voteAgainst script or OP_0>
 OP_VOTE` appended to a non-segwit output script; it counts with the output's value while that
 output stays unspent. A wallet casts it by moving its coins to one of its own legacy (P2PKH)
-addresses with the vote appended (`app.wallet.wallet.Wallet.create_vote`).
+addresses with the vote appended (`Wallet.create_legacy_vote`); today's
+Electorium vote is `app.wallet.voting`.
 
 Lifetime (steward.md §3.2): votes expire after 52 epochs of 10080 blocks (about one year); the
 wallet reminds the user to vote again before then.

@@ -6,6 +6,7 @@ caller asks for the whole list (`all_coins`, the CLI's `coins`)."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator, Set
 from dataclasses import dataclass
 
@@ -98,17 +99,39 @@ class CoinQueries:
         ).fetchone()
         return None if row is None else self._coin(tuple(row))
 
-    def spendable_largest(self) -> Iterator[Coin]:
-        """Spendable, trusted coins, largest first (read as consumed)."""
-        cur = self.db.execute(f"{_SELECT} WHERE c.spent_by IS NULL ORDER BY c.value DESC")
+    def _spendable(self, cur: sqlite3.Cursor, batch: int) -> Iterator[Coin]:
+        """The spendable, trusted coins among the rows of `cur`, read `batch` at a time."""
         while True:
-            rows = cur.fetchmany(512)
+            rows = cur.fetchmany(batch)
             if not rows:
                 return
             for r in rows:
                 coin = self._coin(tuple(r))
                 if coin.spendable and coin.trusted:
                     yield coin
+
+    def spendable_largest(self) -> Iterator[Coin]:
+        """Spendable, trusted coins, largest first (read as consumed)."""
+        cur = self.db.execute(f"{_SELECT} WHERE c.spent_by IS NULL ORDER BY c.value DESC")
+        return self._spendable(cur, 512)
+
+    def spendable_on_script(self, script_id: int) -> Iterator[Coin]:
+        """Spendable, trusted coins paying exactly script `script_id` (not its vote forms),
+        largest first, read as consumed through the index ``coins_unspent_script``."""
+        cur = self.db.execute(
+            f"{_SELECT} WHERE c.script = ? AND c.spent_by IS NULL ORDER BY c.value DESC",
+            (script_id,),
+        )
+        return self._spendable(cur, 64)
+
+    def unspent_on_script(self, script_id: int) -> tuple[int, int]:
+        """(value, count) of the unspent coins paying exactly script `script_id`."""
+        value, count = self.db.execute(
+            "SELECT COALESCE(SUM(value), 0), COUNT(*) FROM coins "
+            "WHERE script = ? AND spent_by IS NULL",
+            (script_id,),
+        ).fetchone()
+        return int(value), int(count)
 
     def spendable_smallest(
         self, *, above: int, at_most: int | None, confirmed_only: bool = True
@@ -122,14 +145,7 @@ class CoinQueries:
         if confirmed_only:
             sql += " AND c.height IS NOT NULL"
         cur = self.db.execute(sql + " ORDER BY c.value, c.tx, c.vout", params)
-        while True:
-            rows = cur.fetchmany(512)
-            if not rows:
-                return
-            for r in rows:
-                coin = self._coin(tuple(r))
-                if coin.spendable and coin.trusted:
-                    yield coin
+        return self._spendable(cur, 512)
 
     def consolidation_rows(self, *, above: int, at_most: int | None) -> Iterator[tuple[int, int]]:
         """(value, script id) of the confirmed spendable coins worth more than `above` (and at

@@ -43,6 +43,7 @@ from .store import (
     confirmed_ord,
     unconfirmed_ord,
 )
+from .vote_records import record_vote
 
 RAW_KEEP_LIMIT = 1000  # a transaction that only pays the wallet keeps its raw bytes up to this
 
@@ -275,6 +276,8 @@ class Ledger:
                 "UPDATE coins SET spent_by = ? WHERE tx = ? AND vout = ?",
                 [(tx_row, c, v) for c, v in spends],
             )
+            if len(spends) == len(tx.inputs):  # may be one of the wallet's Electorium votes
+                record_vote(self.db, tx_row, tx)
         self._add_new_outputs(tx_row, txid, own, height, coinbase, refresh=False)
         if not coinbase:
             self.refresh(tx_row)

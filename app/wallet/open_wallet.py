@@ -54,6 +54,7 @@ from .signing import SigningInput, sign_transaction
 from .spending import Spending
 from .store import WalletStore
 from .txbuild import parse_fee_rate
+from .voting import Voting
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +192,7 @@ class OpenWallet:
             lambda: self.default_fee_rate,
             lambda: self.legacy_account,
         )
+        self.voting = Voting(self.params, self.keys, self.ledger, self.coin_queries, self.spending)
         if self.keys.extend_gaps():
             self.save()
 
@@ -227,16 +229,17 @@ class OpenWallet:
             self._load()
             raise
 
-    def save(self) -> None:
-        """Commit what changed (a no-op when nothing did)."""
+    def save(self, durable: bool = True) -> None:
+        """Commit what changed (a no-op when nothing did); `durable` waits for the disk (see
+        app.wallet.store: a sync's batches do not, a user's actions do)."""
         forbid_gui_thread("Wallet.save")
         self.store.begin()  # the settings written by the commit hook need a transaction
-        self.store.commit()
+        self.store.commit(durable)
         self._last_commit = time.monotonic()
 
     def _maybe_commit(self) -> None:
         if time.monotonic() - self._last_commit >= COMMIT_INTERVAL_SECONDS:
-            self.save()
+            self.save(durable=False)
 
     def close(self) -> None:
         try:
@@ -452,10 +455,6 @@ class OpenWallet:
     def watched_scripts(self) -> set[bytes]:
         return self.keys.watched_scripts()
 
-    def watched_outpoints(self) -> list[OutPoint]:
-        """The unspent coins (for a light client that tracks spends by outpoint)."""
-        return [c.outpoint for c in self.coin_queries.all_coins()]
-
     def scan_start_height(self) -> int:
         """The first block that can concern the wallet: the first one less than two days
         before the birthday (0 without a birthday, and on regtest, whose chains carry
@@ -531,7 +530,7 @@ class OpenWallet:
         if height > self.synced_height:
             self.synced_height = height
             self._update_locator(height)
-        self.save()
+        self.save(durable=False)
 
     def _update_locator(self, height: int) -> None:
         chain = self._chain
@@ -747,7 +746,7 @@ class OpenWallet:
             max_transactions=max_transactions,
         )
 
-    def create_vote(
+    def create_legacy_vote(
         self,
         vote_for: str | None,
         vote_against: str | None = None,
@@ -755,7 +754,10 @@ class OpenWallet:
         fee_rate: str | float | Fraction | None = None,
         coins: Sequence[OutPoint | str] | None = None,
     ) -> list[TxPreview]:
-        return self.spending.create_vote(vote_for, vote_against, fee_rate=fee_rate, coins=coins)
+        """The 2019-2023 OP_VOTE vote; today's Electorium vote is `voting.create_vote`."""
+        return self.spending.create_legacy_vote(
+            vote_for, vote_against, fee_rate=fee_rate, coins=coins
+        )
 
     def create_sweep_imported(
         self, *, fee_rate: str | float | Fraction | None = None

@@ -1,5 +1,5 @@
 """Building the wallet's transactions: payments, "max", consolidation, fee bumps, sweeps and
-2019-2023 Network Steward votes. Everything returns unsigned previews (app.wallet.model.TxPreview)
+2019-2023 Network Steward votes (today's Electorium votes: :mod:`app.wallet.voting`). Everything returns unsigned previews (app.wallet.model.TxPreview)
 for the user to check; `Wallet.sign` signs them.
 
 Coin selection works on the spendable coins read largest first from the database, never on
@@ -369,7 +369,7 @@ class Spending:
 
     # --- batches: consolidation, sweeps, 2019-2023 votes ---
 
-    def _batched_previews(
+    def batched_previews(
         self,
         purpose: str,
         coins: Iterable[Coin],
@@ -404,7 +404,7 @@ class Spending:
         if current:
             yield current
 
-    def _consolidation_coins(self, rate: Fraction, max_coin_value: int | None) -> Iterator[Coin]:
+    def consolidation_coins(self, rate: Fraction, max_coin_value: int | None) -> Iterator[Coin]:
         """Confirmed spendable coins worth more than their own input fee, smallest first."""
         floor = int(rate * Fraction(min(INPUT_WEIGHT.values()), 4))
         for coin in self.coins.spendable_smallest(above=floor, at_most=max_coin_value):
@@ -481,8 +481,8 @@ class Spending:
             if len(pool) < 2:
                 raise WalletError("nothing to consolidate: fewer than two spendable coins")
         else:
-            pool = self._consolidation_coins(rate, max_coin_value)
-        previews = self._batched_previews(
+            pool = self.consolidation_coins(rate, max_coin_value)
+        previews = self.batched_previews(
             "consolidate", pool, self.change_script(), rate, max_transactions
         )
         if not previews:
@@ -494,7 +494,7 @@ class Spending:
             raise WalletError("nothing to consolidate: fewer than two spendable coins")
         return previews
 
-    def create_vote(
+    def create_legacy_vote(
         self,
         vote_for: str | None,
         vote_against: str | None = None,
@@ -502,7 +502,8 @@ class Spending:
         fee_rate: str | float | Fraction | None = None,
         coins: Sequence[OutPoint | str] | None = None,
     ) -> list[TxPreview]:
-        """The 2019-2023 Network Steward vote: move the coins (all spendable ones by default)
+        """The 2019-2023 Network Steward vote (``OP_VOTE``, ignored by today's Electorium
+        count: see :mod:`app.wallet.voting`): move the coins (all spendable ones by default)
         to the wallet's own legacy P2PKH address with ``<for> <against> OP_VOTE`` appended
         (segwit outputs cannot carry it). Every coin then votes with its value."""
         rate = self.fee_rate(fee_rate)
@@ -519,7 +520,7 @@ class Spending:
         except ValueError as exc:
             raise WalletError(f"cannot vote: {exc}") from None
         pool: Iterable[Coin] = self.chosen_coins(coins) if coins else self.coins.spendable_largest()
-        previews = self._batched_previews("vote", pool, dest, rate)
+        previews = self.batched_previews("vote-2019", pool, dest, rate)
         if not previews:
             raise InsufficientFundsError("no spendable coins that cover the fee of the vote")
         return previews
@@ -538,7 +539,7 @@ class Spending:
         if not pool:
             raise WalletError("the imported keys have no spendable coins (yet)")
         dest = self.keys.first_unused(self._default_account(), EXTERNAL).script
-        previews = self._batched_previews("sweep", pool, dest, rate)
+        previews = self.batched_previews("sweep", pool, dest, rate)
         if not previews:
             raise WalletError("the imported coins do not cover the fee")
         return previews

@@ -5,13 +5,17 @@ keys, the scripts it watches, its transactions (only what it needs of them), its
 their spender, labels, frozen coins and the scan position. The encrypted key file
 (``<name>.wallet``) is separate and unchanged.
 
-* WAL journal with ``synchronous=FULL``: a commit survives a kill of the process (and a power
-  cut); a kill at any moment leaves the last committed state. Writes are small transactions
-  (a batch of blocks during a sync, one user action), never a rewrite of the whole file.
+* WAL journal, ``synchronous=NORMAL``: a commit survives a kill of the process at any moment
+  (the journal is in the operating system's hands), and the file is never left damaged. A
+  user action's commit is also made durable against a power cut (`commit(durable=True)`
+  fsyncs the journal); a batch of blocks recorded by a sync is not waited on — after a power
+  cut the sync asks for those blocks again (the wallet's own scan position decides). Writes
+  are small transactions, never a rewrite of the whole file.
 * The schema has a version (``PRAGMA user_version``) and forward migrations, each one applied in
   its own transaction. A database written by a newer program is refused, not damaged.
 * Balances per address and mining earnings per day are kept up to date by triggers, so they
   stay right whatever code path changes the coins.
+* Version 2 added the wallet's own Electorium votes (:mod:`app.wallet.vote_records`).
 
 This module knows tables and transactions, not wallet rules (see :mod:`app.wallet.ledger`).
 """
@@ -27,8 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import StateFileError
+from .vote_records import backfill_votes
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x504B5457  # "PKTW": marks the file as a PKT wallet database
 CACHE_KIB = 16 * 1024
 
@@ -196,6 +201,24 @@ CREATE TRIGGER coinbase_changed AFTER UPDATE OF amount, height, time ON txs
 END;
 """
 
+_SCHEMA_V2 = """
+-- Electorium votes cast by the wallet's own transactions: every input spends one script of
+-- the wallet (the voter), one zero-value output carries the vote.
+CREATE TABLE votes (
+    tx INTEGER PRIMARY KEY,            -- txs.id of the transaction that casts it
+    voter INTEGER NOT NULL,            -- scripts.id of the script every input spends
+    vote_for BLOB NOT NULL,            -- the target's output script (empty: nobody)
+    candidate INTEGER NOT NULL         -- 1: the voter also stands as a candidate
+);
+CREATE INDEX votes_voter ON votes (voter);
+CREATE TRIGGER votes_tx_removed AFTER DELETE ON txs BEGIN
+    DELETE FROM votes WHERE tx = OLD.id;
+END;
+
+-- One address's unspent coins by value: a vote spends only coins of its voter, largest first.
+CREATE INDEX coins_unspent_script ON coins (script, value) WHERE spent_by IS NULL;
+"""
+
 
 # Forward migrations: MIGRATIONS[v] brings a database from version v - 1 to v.
 def _execute_script(db: sqlite3.Connection, script: str) -> None:
@@ -215,7 +238,19 @@ def _create_v1(db: sqlite3.Connection) -> None:
     _execute_script(db, _SCHEMA_V1)
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _create_v1}
+def _add_votes_v2(db: sqlite3.Connection) -> None:
+    """The wallet's own Electorium votes (table ``votes``, filled from the transactions
+    already stored whose inputs are all the wallet's) and an index of the unspent coins per
+    script."""
+    _execute_script(db, _SCHEMA_V2)
+    stored = db.execute(
+        "SELECT id, raw FROM txs WHERE raw IS NOT NULL AND flags & ? AND NOT flags & ?",
+        (FLAG_ALL_INPUTS_OURS, FLAG_COINBASE),
+    )
+    backfill_votes(db, stored)
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _create_v1, 2: _add_votes_v2}
 
 
 class WalletStore:
@@ -255,7 +290,7 @@ class WalletStore:
     def _configure(self) -> None:
         db = self.db
         db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA synchronous = FULL")
+        db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = OFF")
         db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         db.execute("PRAGMA temp_store = MEMORY")
@@ -292,12 +327,27 @@ class WalletStore:
             self.db.execute("BEGIN IMMEDIATE")
             self._in_tx = True
 
-    def commit(self) -> None:
+    def commit(self, durable: bool = True) -> None:
+        """Commit the open transaction; `durable`: also wait until it is on the disk (a user
+        action), not only in the operating system's hands (a batch of blocks)."""
         if self._in_tx:
             for hook in self.before_commit:
                 hook()
             self.db.execute("COMMIT")
             self._in_tx = False
+            if durable:
+                self._sync_journal()
+
+    def _sync_journal(self) -> None:
+        """fsync the write-ahead journal, where a commit's pages are until a checkpoint."""
+        try:
+            fd = os.open(self.path.with_name(self.path.name + "-wal"), os.O_RDONLY)
+        except FileNotFoundError:  # checkpointed and removed: the pages are in the database
+            return
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def rollback(self) -> None:
         if self._in_tx:

@@ -25,16 +25,20 @@ class BroadcastError(WalletError):
 
 async def sync_wallet(wallet: Wallet, node: SpvNode, timeout: float | None = None) -> int:
     """Sync `node` (already started) with `wallet` as its watcher until caught up, rescanning
-    while new keys were derived; returns the synced height. The wallet is saved at the end,
-    and also when the sync fails half-way."""
+    while new keys were derived; returns the synced height. `timeout` (seconds) bounds the
+    whole, rescans included (spv.node.SyncTimeout). The wallet commits as the scan goes
+    (`Wallet.on_scan_progress`) and is saved at the end, also when the sync fails half-way."""
     forbid_gui_thread("sync_wallet")
-    node.watcher = wallet  # type: ignore[assignment]  # until spv returns bool from on_mempool_transaction
+    loop = asyncio.get_running_loop()
+    deadline = None if timeout is None else loop.time() + timeout
+    node.watcher = wallet
     start = wallet.prepare_sync(node.chain)
     if start is not None and node.scan_height >= start:
         node.rescan_from(start)
     try:
         for _ in range(MAX_RESCAN_ROUNDS):
-            await node.sync(timeout=timeout)
+            remaining = None if deadline is None else max(0.0, deadline - loop.time())
+            await node.sync(timeout=remaining)
             rescan = wallet.take_rescan_request()
             if rescan is None:
                 break

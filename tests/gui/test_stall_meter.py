@@ -30,8 +30,9 @@ def test_a_blocked_and_a_busy_qt_thread_show_as_stalls(qtbot) -> None:  # type: 
     run_event_loop_until(lambda: time.perf_counter() - start > 0.6, poll_ms=20)
     meter.stop()
     assert len(meter.gaps) > 20
-    sleeping = max(range(len(meter.gaps)), key=meter.gaps.__getitem__)
-    assert meter.gaps[sleeping] >= 140 and meter.busy[sleeping] < 50  # blocked, not working
+    # the sleep: a long gap with little of the thread's own CPU (on a loaded machine the spin
+    # may be the longest gap: it also waits for a CPU)
+    assert any(g >= 140 and b < 50 for g, b in zip(meter.gaps, meter.busy, strict=True))
     busy = max(meter.busy)
     assert busy >= 70  # the spin is the thread's own CPU time
     assert sorted(meter.gaps)[len(meter.gaps) // 2] < 50  # most ticks on time

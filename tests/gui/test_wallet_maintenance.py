@@ -85,12 +85,13 @@ def test_change_password_and_abandon(
             txid = core.sign_and_broadcast(preview, NEW).result(30)
             qtbot.waitUntil(lambda: overview.table.rowCount() == 2, timeout=10_000)
             history = window.history_page
+            qtbot.waitUntil(lambda: txid in history.entries, timeout=10_000)
             row = next(
                 r
                 for r in range(history.model.rowCount())
-                if history.model.item(r, 5).text() == txid
+                if history.model.index(r, 5).data() == txid
             )
-            history._open_details(history.proxy.mapFromSource(history.model.index(row, 0)))
+            history._open_details(history.model.index(row, 0))
             details = history.dialog
             assert details is not None and details.abandon_button is not None
             monkeypatch.setattr(
@@ -124,12 +125,13 @@ def test_bump_fee_of_an_rbf_payment(qtbot: Any, tmp_path: Path) -> None:
             qtbot.waitUntil(lambda: history.model.rowCount() == 2, timeout=10_000)
 
             def open_details(wanted: str) -> Any:
+                qtbot.waitUntil(lambda: wanted in history.entries, timeout=10_000)
                 row = next(
                     r
                     for r in range(history.model.rowCount())
-                    if history.model.item(r, 5).text() == wanted
+                    if history.model.index(r, 5).data() == wanted
                 )
-                history._open_details(history.proxy.mapFromSource(history.model.index(row, 0)))
+                history._open_details(history.model.index(row, 0))
                 return history.dialog
 
             details = open_details(txid)
@@ -147,15 +149,14 @@ def test_bump_fee_of_an_rbf_payment(qtbot: Any, tmp_path: Path) -> None:
             original, replacement = peer.received_txs
             assert original.txid_hex == txid and replacement.txid_hex in history.notice.text()
             assert [i.prevout for i in replacement.inputs] == [i.prevout for i in original.inputs]
-            qtbot.waitUntil(
+            qtbot.waitUntil(  # the replacement takes the original's place, newest first
                 lambda: (
-                    {history.model.item(r, 5).text() for r in range(history.model.rowCount())}
-                    == {history.model.item(0, 5).text(), replacement.txid_hex}
+                    [history.model.index(r, 5).data() for r in range(history.model.rowCount())][:1]
+                    == [replacement.txid_hex]
+                    and history.model.rowCount() == 2
                 ),
                 timeout=10_000,
             )
-            assert txid not in {
-                history.model.item(r, 5).text() for r in range(history.model.rowCount())
-            }
+            assert txid not in history.entries
         finally:
             core.stop()

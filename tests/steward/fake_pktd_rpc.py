@@ -167,3 +167,13 @@ class FakePktdRpc:
             "next_inaguration_estimated_time": 1706121600,
             "Results": self.results or None,
         }
+
+
+def tennessee_node() -> FakePktdRpc:
+    """A started node serving the Tennessee election of electorium_data, whose own result for
+    it (`getwinners`) is Nashville, as the count finds."""
+    from .electorium_data import SAMPLE_AS_OF_BLOCK, named_address, tennessee_records
+
+    winner = named_address("Nashville").encode(MAINNET)
+    result = {"vote_close_height": SAMPLE_AS_OF_BLOCK + 1, "winner": winner, "vote_table_hash": ""}
+    return FakePktdRpc(tennessee_records(), results=[result]).start()

@@ -110,7 +110,8 @@ def test_vote_candidates_are_checked(vote_for: str, against: str | None, message
 def test_wallet_builds_the_vote_transaction(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`steward vote` asks the wallet (Wallet.create_vote) for the transaction preview."""
+    """`steward vote --legacy-2019` asks the wallet (Wallet.create_legacy_vote) for the
+    2019-2023 OP_VOTE transaction preview."""
     from app.wallet.sync import sync_wallet
     from app.wallet.wallet import Wallet
     from spv.node import SpvNode
@@ -136,7 +137,16 @@ def test_wallet_builds_the_vote_transaction(
 
     candidate = address_from_script(bytes.fromhex("76a914" + "55" * 20 + "88ac"), REGTEST)
     assert candidate is not None
-    argv = ["--network", "regtest", "--datadir", str(tmp_path), "steward", "vote", candidate]
+    argv = [
+        "--network",
+        "regtest",
+        "--datadir",
+        str(tmp_path),
+        "steward",
+        "vote",
+        candidate,
+        "--legacy-2019",
+    ]
     assert main([*argv, "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["wallet"] == "default" and out["vote_for"] == candidate
@@ -149,7 +159,10 @@ def test_wallet_builds_the_vote_transaction(
     assert main(argv) == 0
     text = capsys.readouterr().out
     assert "preview, nothing is sent" in text and "to itself" in text and "fee" in text
-    assert "vote again before" in text and f"pkt-wallet steward vote {candidate} --send" in text
+    assert (
+        "vote again before" in text
+        and f"pkt-wallet steward vote {candidate} --legacy-2019 --send" in text
+    )
 
     # --send: the wallet syncs, signs and broadcasts; the peer checks the signatures.
     with TestPeer(chain) as peer:
@@ -165,6 +178,7 @@ def test_wallet_builds_the_vote_transaction(
                 "steward",
                 "vote",
                 candidate,
+                "--legacy-2019",
                 "--send",
                 "--yes",
                 "--password-stdin",

@@ -135,17 +135,20 @@ def test_election_and_vote(
     data = json.loads(p.stdout)
     assert data["votes_needed"] == 756890419284638197 and data["from_cache"] is False
 
-    p = run(d, "vote", NS, "--json")
+    err = one_line_error(run(d, "vote", NS))
+    assert "pkt-wallet vote ADDR" in err and "--legacy-2019" in err
+    p = run(d, "vote", NS, "--legacy-2019", "--json")
     vote = json.loads(p.stdout)
     assert vote["vote_for_script"] == (
         "0020d5c1005c0d4012d3ae2672319e7f9eb15a57516aeefabbbc062265f67e308f2b"
     )
     assert vote["vote_suffix"] == "22" + vote["vote_for_script"] + "0066"
     assert vote["wallet"] is None and vote["lifetime_blocks"] == 524160
-    p = cli(d, "vote", NS)
+    p = cli(d, "vote", NS, "--legacy-2019")
+    assert "2019-2023 OP_VOTE system" in p.stdout
     assert "already vote for it" in p.stdout  # from the cached election state
     assert "vote again before" in p.stdout and "create or restore a wallet" in p.stdout
-    err = one_line_error(run(d, "vote", "pkt1qnotanaddress"))
+    err = one_line_error(run(d, "vote", "pkt1qnotanaddress", "--legacy-2019"))
     assert "invalid candidate address" in err
 
     servers.stop()

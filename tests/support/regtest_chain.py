@@ -2,6 +2,7 @@
 two hashes per block), with BIP158 filters, for the loopback test peer and the tests."""
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from spv.bip158 import build_basic_filter, filter_header
@@ -21,12 +22,18 @@ ANYONE_CAN_SPEND = b"\x51"  # OP_TRUE: outputs the test peer can spend without k
 SPACING = 1201
 
 
-def coinbase_tx(height: int, value: int, script: bytes, tag: bytes = b"") -> Transaction:
+def coinbase_tx(
+    height: int, value: int, script: bytes, tag: bytes = b"", others: Sequence[bytes] = ()
+) -> Transaction:
+    """The coinbase paying `value` to `script`; with `others`, the value is shared: each of
+    them gets an equal part (as a pool's coinbase pays its miners) and `script` the rest."""
     script_sig = push_data(height.to_bytes(4, "little").rstrip(b"\x00") or b"\x00") + push_data(
         b"/pkt-wallet-test/" + tag
     )
     txin = TxIn(OutPoint(b"\x00" * 32, 0xFFFFFFFF), script_sig, 0xFFFFFFFF)
-    return Transaction(1, (txin,), (TxOut(value, script),), 0)
+    share = value // (len(others) + 1)
+    outputs = (TxOut(value - share * len(others), script), *(TxOut(share, o) for o in others))
+    return Transaction(1, (txin,), outputs, 0)
 
 
 def mine_header(prev_hash: bytes, merkle: bytes, timestamp: int, bits: int) -> BlockHeader:
@@ -100,14 +107,18 @@ class RegtestChain:
         pay_to: bytes = ANYONE_CAN_SPEND,
         tag: bytes = b"",
         timestamp: int | None = None,
+        coinbase_others: Sequence[bytes] = (),
     ) -> ChainBlock:
+        """Mine the next block: `txs` after a coinbase paying `pay_to` (sharing the reward
+        with `coinbase_others`, if any)."""
         height = len(self.blocks)
         txs = list(txs or [])
         prev_scripts = [self.utxo_scripts[i.prevout] for tx in txs for i in tx.inputs]
         fees = sum(self._input_value(i.prevout) for tx in txs for i in tx.inputs) - sum(
             o.value for tx in txs for o in tx.outputs
         )
-        coinbase = coinbase_tx(height, block_subsidy(height, self.params) + fees, pay_to, tag)
+        reward = block_subsidy(height, self.params) + fees
+        coinbase = coinbase_tx(height, reward, pay_to, tag, coinbase_others)
         all_txs = (coinbase, *txs)
         merkle = merkle_root([t.txid for t in all_txs])
         ts = timestamp if timestamp is not None else self.next_time()

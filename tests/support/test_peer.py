@@ -2,15 +2,17 @@
 
 It serves a RegtestChain: headers, BIP157 filter headers/checkpoints/filters, blocks and
 transactions; accepts transactions (checking that they parse, spend known outputs and carry valid
-signatures: `script_verify`); and can misbehave on request. It runs its own event loop in a
-thread, on 127.0.0.1 only.
+signatures: `script_verify`); and can misbehave on request (`Misbehaviour`, `Fault`: the hostile
+peers of tests/test_hostile_peers.py). It runs its own event loop in a thread, on 127.0.0.1 only.
 """
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import Enum
 
 from spv.bip158 import build_filter, filter_header
 from spv.bytes_io import ByteWriter
@@ -53,6 +55,21 @@ from .regtest_chain import RegtestChain
 from .script_verify import VerifyError, verify_transaction
 
 SERVICES = 0x4D  # NETWORK | BLOOM | WITNESS | CF, as pktd
+OTHER_MAGIC = bytes.fromhex("f9beb4d9")  # Bitcoin mainnet's: a frame for another network
+
+
+class Fault(Enum):
+    """How a hostile peer answers a request (see `Misbehaviour.faults`)."""
+
+    DISCONNECT = "disconnect"  # close the connection instead of answering
+    GARBAGE = "garbage"  # random bytes instead of the answer
+    BAD_CHECKSUM = "bad checksum"  # the real answer, its frame checksum corrupted
+    WRONG_MAGIC = "wrong magic"  # the real answer framed with another network's magic
+    DRIP = "slow drip"  # the real answer, one byte every `drip_interval` seconds
+    OVERSIZE_COUNT = "oversize count"  # an answer whose count field exceeds the protocol limit
+    WRONG_BLOCK = "wrong block"  # getdata: another block than the one asked for
+    UNCONNECTED_HEADERS = "unconnected headers"  # getheaders: headers that connect to nothing,
+    # then more of them, unasked, until the connection ends
 
 
 @dataclass
@@ -65,6 +82,11 @@ class Misbehaviour:
     oversize_after_handshake: bool = False
     disconnect_after_messages: int | None = None
     delay: float = 0.0  # seconds before every answer
+    faults: dict[str, Fault] = field(default_factory=dict)  # request command -> bad answer
+    drip_interval: float = 1.0
+    claim_height: int | None = None  # start height announced in `version` (a lie if above)
+    handshake_delay: float = 0.0  # seconds before answering `version`
+    latency: float = 0.0  # seconds each message waits before it is handled, overlapping
 
 
 class TestPeer:
@@ -86,12 +108,15 @@ class TestPeer:
         self.connections = 0
         self.handshakes = 0
         self.requests: dict[str, int] = {}
+        self.faults_done: dict[str, int] = {}  # request command -> bad answers given
+        self.cfilter_starts: list[int] = []  # start heights of the getcfilters served
         self.user_agents: list[str] = []
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.AbstractServer | None = None
         self._thread: threading.Thread | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._sendheaders: dict[asyncio.StreamWriter, bool] = {}
+        self._background: set[asyncio.Future[None]] = set()
         self.port = 0
         self._lock = threading.Lock()
         self.set_chain(chain, announce=False)
@@ -174,6 +199,11 @@ class TestPeer:
             for w in list(self._writers):
                 w.close()
             await asyncio.sleep(0)
+            current = asyncio.current_task()
+            others = [t for t in asyncio.all_tasks() if t is not current]
+            for task in others:  # connection handlers (a slow drip, say) end here
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
 
         asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(5)
         self._loop.call_soon_threadsafe(self._loop.stop)
@@ -207,6 +237,9 @@ class TestPeer:
         self._writers.add(writer)
         decoder = FrameDecoder(self.params.magic)
         handled = 0
+        latency = self.misbehaviour.latency
+        delayed: asyncio.Queue[tuple[float, str, bytes]] = asyncio.Queue()
+        worker = asyncio.ensure_future(self._after_latency(writer, delayed)) if latency else None
         try:
             while True:
                 data = await reader.read(1 << 16)
@@ -217,21 +250,55 @@ class TestPeer:
                     limit = self.misbehaviour.disconnect_after_messages
                     if limit is not None and handled > limit:
                         return
-                    self.requests[command] = self.requests.get(command, 0) + 1
-                    if command in self.misbehaviour.stall:
-                        continue
-                    await self._on_message(writer, command, payload)
+                    if worker is not None:
+                        delayed.put_nowait((time.monotonic() + latency, command, payload))
+                    elif not await self._process(writer, command, payload):
+                        return
         except (ParseError, ConnectionError, OSError):
             return
+        except asyncio.CancelledError:  # stop(): the server is shutting down
+            return
         finally:
+            if worker is not None:
+                worker.cancel()
             self._writers.discard(writer)
             self._sendheaders.pop(writer, None)
             writer.close()
+
+    async def _after_latency(
+        self, writer: asyncio.StreamWriter, delayed: "asyncio.Queue[tuple[float, str, bytes]]"
+    ) -> None:
+        """Handle each request `latency` seconds after it came, in order (requests overlap:
+        a long network path, not a slow peer)."""
+        try:
+            while True:
+                due, command, payload = await delayed.get()
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
+                if not await self._process(writer, command, payload):
+                    writer.close()
+                    return
+        except (ParseError, ConnectionError, OSError):
+            writer.close()
+
+    async def _process(self, writer: asyncio.StreamWriter, command: str, payload: bytes) -> bool:
+        """Answer one message (or misbehave); False when the connection must end."""
+        self.requests[command] = self.requests.get(command, 0) + 1
+        if command in self.misbehaviour.stall:
+            return True
+        fault = self.misbehaviour.faults.get(command)
+        if fault is not None:
+            self.faults_done[command] = self.faults_done.get(command, 0) + 1
+            return await self._answer_badly(writer, fault, command, payload)
+        await self._on_message(writer, command, payload)
+        return True
 
     async def _on_message(self, writer: asyncio.StreamWriter, command: str, payload: bytes) -> None:
         msg = parse_payload(command, payload)
         if isinstance(msg, Version):
             self.user_agents.append(msg.user_agent)
+            if self.misbehaviour.handshake_delay:
+                await asyncio.sleep(self.misbehaviour.handshake_delay)
+            claimed = self.misbehaviour.claim_height
             reply = Version(
                 version=70013,
                 services=SERVICES,
@@ -240,7 +307,7 @@ class TestPeer:
                 addr_from=NetAddress.from_ip("::", 0, services=SERVICES),
                 nonce=0x1234,
                 user_agent=self.user_agent,
-                start_height=self.height,
+                start_height=self.height if claimed is None else claimed,
                 relay=True,
             )
             await self._send(writer, reply)
@@ -319,6 +386,7 @@ class TestPeer:
         first = msg.start_height
         if stop is None or first > stop or stop - first >= 1000 or first < self.base:
             return
+        self.cfilter_starts.append(first)
         for h in range(first, stop + 1):
             i = h - self.base
             await self._send(writer, CFilter(0, self.hashes[i], self.filters[i]))
@@ -371,3 +439,98 @@ class TestPeer:
                     await self._send(w, Inv((InvVector(MSG_BLOCK, tip),)))
             except (ConnectionError, OSError):
                 pass
+
+    # --- hostile answers (Misbehaviour.faults) ---
+
+    async def _answer_badly(
+        self, writer: asyncio.StreamWriter, fault: Fault, command: str, payload: bytes
+    ) -> bool:
+        """Answer `command` the way `fault` says; False when the connection must end."""
+        magic = self.params.magic
+        if fault is Fault.DISCONNECT:
+            return False
+        if fault is Fault.GARBAGE:
+            writer.write(b"\x00garbage" + os.urandom(300))
+        elif fault is Fault.OVERSIZE_COUNT:
+            writer.write(self._oversize_answer(command, payload))
+        elif fault is Fault.WRONG_BLOCK:
+            msg = parse_payload(command, payload)
+            assert isinstance(msg, GetData)
+            for item in msg.items:
+                height = self.height_of.get(item.hash, 0)
+                other = self.hashes[(height - self.base + 1) % len(self.hashes)]
+                await self._send(writer, RawMessage(command="block", payload=self.blocks[other]))
+        elif fault is Fault.UNCONNECTED_HEADERS:
+            task = asyncio.ensure_future(self._send_unconnected_headers(writer))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+        else:
+            capture = _Capture()
+            await self._on_message(capture, command, payload)  # type: ignore[arg-type]
+            answer = bytearray(capture.data)
+            if not answer:
+                return True
+            if fault is Fault.BAD_CHECKSUM:
+                answer[20] ^= 0xFF
+            elif fault is Fault.WRONG_MAGIC:
+                answer[:4] = OTHER_MAGIC if magic != OTHER_MAGIC else b"\x0b\x11\x09\x07"
+            elif fault is Fault.DRIP:
+                for byte in answer:
+                    if writer.is_closing():
+                        return False
+                    writer.write(bytes([byte]))
+                    await writer.drain()
+                    await asyncio.sleep(self.misbehaviour.drip_interval)
+                return True
+            writer.write(bytes(answer))
+        await writer.drain()
+        return True
+
+    def _oversize_answer(self, command: str, payload: bytes) -> bytes:
+        """A well-framed answer to `command` whose count field is over the protocol's limit."""
+        too_many = ByteWriter().compact_size(1_000_000).getvalue()
+        if command == "getheaders":
+            return encode_frame(self.params.magic, "headers", too_many)
+        if command == "getcfheaders":
+            msg = parse_payload(command, payload)
+            assert isinstance(msg, GetCFHeaders)
+            body = b"\x00" + msg.stop_hash + bytes(32) + too_many
+            return encode_frame(self.params.magic, "cfheaders", body)
+        if command == "getcfilters":
+            msg = parse_payload(command, payload)
+            assert isinstance(msg, GetCFilters)
+            body = b"\x00" + msg.stop_hash + too_many
+            return encode_frame(self.params.magic, "cfilter", body)
+        if command == "getdata":
+            msg = parse_payload(command, payload)
+            assert isinstance(msg, GetData)
+            header = (
+                self.blocks[msg.items[0].hash][:80] if msg.items[0].hash in self.blocks else b""
+            )
+            return encode_frame(self.params.magic, "block", header.ljust(80, b"\x00") + too_many)
+        return encode_frame(self.params.magic, "inv", too_many)
+
+    async def _send_unconnected_headers(self, writer: asyncio.StreamWriter) -> None:
+        """Headers whose first parent is unknown: first as the answer, then unasked, again and
+        again (every 20 ms) until the connection ends."""
+        while not writer.is_closing():
+            headers = [bytearray(h) for h in self.headers[1 : 1 + 200]]
+            headers[0][4:36] = os.urandom(32)
+            try:
+                await self._send_raw_headers(writer, [bytes(h) for h in headers])
+            except (ConnectionError, OSError):
+                return
+            await asyncio.sleep(0.02)
+
+
+class _Capture:
+    """Stands in for a stream writer to catch the bytes of an answer."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def write(self, data: bytes) -> None:
+        self.data += data
+
+    async def drain(self) -> None:
+        return None

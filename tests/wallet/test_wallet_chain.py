@@ -166,7 +166,7 @@ def test_vote_consolidate_and_spend_the_vote_output(tmp_path: Path) -> None:
         assert len(wallet.coins()) == 1 and wallet.balance().confirmed == 150 * COIN - merge.fee
 
         # the vote moves the coins to the wallet's own P2PKH address with the vote appended
-        (vote,) = wallet.create_vote(
+        (vote,) = wallet.create_legacy_vote(
             address_from_script(candidate, REGTEST), address_from_script(against, REGTEST)
         )
         legacy_script = script_of(wallet, wallet.receive_address(legacy=True))

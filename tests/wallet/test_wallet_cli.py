@@ -159,10 +159,16 @@ def test_wallet_cli_automation_contract(tmp_path: Path) -> None:
             == json.loads(cli.ok("balance", "--json", "--offline"))["confirmed"]
         )
 
-        # vote from the CLI: one transaction, output with OP_VOTE
+        # the 2019-2023 vote from the CLI, only with --legacy-2019: one transaction, OP_VOTE
         candidate = p2pkh_address(b"\x02" + b"\x11" * 32, REGTEST).encode(REGTEST)
         vote_txid = cli.ok(
-            "vote", candidate, "--yes", "--password-stdin", "--offline", stdin="alice pw\n"
+            "vote",
+            "--legacy-2019",
+            candidate,
+            "--yes",
+            "--password-stdin",
+            "--offline",
+            stdin="alice pw\n",
         ).strip()
         voted = next(t for t in peer.received_txs if t.txid_hex == vote_txid)
         assert voted.outputs[0].script.endswith(b"\x66")
