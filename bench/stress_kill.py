@@ -2,7 +2,8 @@
 
 Scenarios (tests/support/kill_stress.py): labels, payments recorded as pending, a sync
 recording coinbase payouts block by block with its scan position committed as it goes (the
-wallet calls the light client's watcher makes), and password changes of the key file. After
+wallet calls the light client's watcher makes), the same sync run by the light client against
+a loopback peer (node-sync), and password changes of the key file. After
 each kill: "corrupt" = the database fails PRAGMA integrity_check or does not open, or the key
 file opens with neither password; "lost" = something the process printed as committed (after
 the call returned) is missing, or a file still opens with an older password after the next

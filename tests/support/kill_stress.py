@@ -14,9 +14,11 @@ moment and checks:
 
 Scenarios: ``labels`` (set_label), ``sends`` (create_send, sign, record_pending), ``sync``
 (Wallet.on_block_transactions + on_scan_progress, as the light client's watcher calls them:
-coinbase payouts recorded block by block), ``password`` (change_password with the default
-Argon2id key file; after the next start no file opens with an older password, or it counts
-as lost).
+coinbase payouts recorded block by block), ``node-sync`` (the same driven by the real light
+client, ``sync_wallet`` with an ``SpvNode`` against a loopback peer in another process; after
+each full sync the wallet is rewound to a random height, as a reorg does, and syncs again),
+``password`` (change_password with the default Argon2id key file; after the next start no
+file opens with an older password, or it counts as lost).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,12 +39,14 @@ WALLET = "stress"
 FAST_KDF = {"n": 1024, "r": 8, "p": 1}
 """For the wallet-write scenarios: the key file is not what they test (the password one uses
 the real default, Argon2id)."""
-SCENARIOS = ("labels", "sends", "sync", "password")
-WINDOW = {"labels": 0.4, "sends": 0.8, "sync": 0.6, "password": 2.0}
+SCENARIOS = ("labels", "sends", "sync", "node-sync", "password")
+WINDOW = {"labels": 0.4, "sends": 0.8, "sync": 0.6, "node-sync": 4.0, "password": 2.0}
 """Seconds after `ready` within which the kill lands (uniformly)."""
 FUNDING_OUTPUTS = 4000
 FUNDING_VALUE = 1_000_000
 SYNC_START = 1000
+NODE_BLOCKS = 5000
+"""Blocks of the node-sync chain, each paying the wallet (a miner's wallet)."""
 
 
 def password(i: int) -> str:
@@ -92,6 +97,8 @@ def child(scenario: str, datadir: Path) -> None:
             i += 1
             print(f"ok {i}", file=out, flush=True)
     wallet = Wallet.open(datadir, WALLET, _params())
+    if scenario == "node-sync":
+        _node_sync(wallet, datadir)
     print("ready", flush=True)
     n = int(time.time() * 1000)  # grows from one child to the next
     if scenario == "labels":
@@ -123,19 +130,63 @@ def child(scenario: str, datadir: Path) -> None:
     raise SystemExit(f"unknown scenario {scenario}")
 
 
+def _node_sync(wallet, datadir: Path) -> None:  # type: ignore[no-untyped-def]
+    """Sync with the light client, report each committed scan position, rewind, again."""
+    import asyncio
+
+    from app.wallet.sync import sync_wallet
+    from spv.node import SpvNode
+
+    port = int((datadir / "peer_port").read_text())
+    commit = wallet.on_scan_progress
+
+    def on_scan_progress(height: int) -> None:
+        commit(height)
+        print(f"ok {height}", flush=True)
+
+    wallet.on_scan_progress = on_scan_progress  # the node calls the watcher's method
+    rng = random.Random()
+
+    async def loop() -> None:
+        print("ready", flush=True)
+        while True:
+            node = SpvNode(_params(), datadir, peers=[("127.0.0.1", port)], target_peers=1)
+            async with node:
+                await sync_wallet(wallet, node, timeout=600)
+            height = rng.randrange(0, max(1, wallet.synced_height))
+            print(f"rewind {height}", flush=True)  # before: the rewind may commit unreported
+            wallet.on_chain_rewound(height)
+
+    asyncio.run(loop())
+
+
 # --- set-up ------------------------------------------------------------------------------------------
 
 
-def setup(scenario: str, datadir: Path) -> None:
+def setup(scenario: str, datadir: Path) -> Callable[[], None]:
+    """The wallet (and for node-sync the chain and its peer process); returns the clean-up."""
     from app.wallet.wallet import Wallet
+    from spv.address import script_for_address
     from spv.tx import OutPoint, Transaction, TxIn, TxOut
 
     datadir.mkdir(parents=True, exist_ok=True)
     if scenario == "password":
         Wallet.create(datadir, WALLET, _params(), password(0))[0].close()
         (datadir / "password_index").write_text("0")
-        return
+        return lambda: None
     wallet, _ = Wallet.create(datadir, WALLET, _params(), "pw", kdf_params=FAST_KDF)
+    if scenario == "node-sync":
+        from tests.support.peer_process import PeerProcesses
+        from tests.support.regtest_chain import RegtestChain
+
+        script = script_for_address(wallet.receive_address(), _params())
+        wallet.close()
+        chain = RegtestChain()
+        for _ in range(NODE_BLOCKS):
+            chain.mine(pay_to=script)
+        peers = PeerProcesses()
+        (datadir / "peer_port").write_text(str(peers.serve(chain)))
+        return peers.close
     if scenario == "sends":
         keys = wallet.accounts[wallet.default_account].keys[0]
         scripts = [k.script for k in keys[:20]]  # type: ignore[union-attr]
@@ -148,9 +199,14 @@ def setup(scenario: str, datadir: Path) -> None:
                                          [funding])  # fmt: skip
         wallet.ledger.tip_height = 100
     wallet.close()
+    return lambda: None
 
 
 # --- the parent --------------------------------------------------------------------------------------
+
+
+class ChildFailed(RuntimeError):
+    """The writing process did not start, or stopped before the kill."""
 
 
 @dataclass
@@ -189,7 +245,7 @@ def _run_child(scenario: str, datadir: Path, rng: random.Random) -> list[str]:
         if first.strip() != "ready":
             proc.kill()
             _, err = proc.communicate(timeout=30)
-            raise RuntimeError(f"{scenario} child did not start: {first!r} {err[-2000:]}")
+            raise ChildFailed(f"{scenario} child did not start: {first!r} {err[-2000:]}")
         time.sleep(rng.uniform(0, WINDOW[scenario]))
         proc.send_signal(signal.SIGKILL)
         rest, err = proc.communicate(timeout=30)
@@ -198,8 +254,8 @@ def _run_child(scenario: str, datadir: Path, rng: random.Random) -> list[str]:
             proc.kill()
             proc.wait()
     if proc.returncode != -signal.SIGKILL:
-        raise RuntimeError(f"{scenario} child ended by itself ({proc.returncode}): {err[-2000:]}")
-    return [line for line in rest.splitlines() if line.startswith("ok ")]
+        raise ChildFailed(f"{scenario} child ended by itself ({proc.returncode}): {err[-2000:]}")
+    return [line for line in rest.splitlines() if line.startswith(("ok ", "rewind "))]
 
 
 def _integrity(db: Path) -> str:
@@ -242,14 +298,17 @@ def _check_wallet(scenario: str, datadir: Path, oks: list[str], state: dict, out
                     wallet.history_entry(txid)
                 except Exception:
                     out.note("lost", f"payment {txid} recorded as pending is gone")
-        elif scenario == "sync":
-            if oks:
-                state["height"] = int(oks[-1].split()[1])
-            committed = state.get("height", SYNC_START - 1)
+        elif scenario in ("sync", "node-sync"):
+            first = SYNC_START if scenario == "sync" else 1
+            for line in oks:  # ok HEIGHT, or rewind HEIGHT (printed before the rewind)
+                word, height = line.split()
+                before = state.get("height", first - 1)
+                state["height"] = int(height) if word == "rewind" else max(int(height), before)
+            committed = state.get("height", first - 1)
             if wallet.synced_height < committed:
                 out.note("lost", f"scan position {wallet.synced_height} < committed {committed}")
             have = {e.height for e in wallet.history()}
-            missing = [h for h in range(SYNC_START, committed + 1) if h not in have]
+            missing = [h for h in range(first, committed + 1) if h not in have]
             if missing:
                 out.note(
                     "lost", f"{len(missing)} payouts of committed blocks missing: {missing[:5]}"
@@ -308,17 +367,25 @@ def _opens(path: Path, pw: str) -> bool:
 def stress(scenario: str, kills: int, workdir: Path, seed: int) -> Outcome:
     rng = random.Random(seed)
     datadir = workdir / scenario
-    setup(scenario, datadir)
+    cleanup = setup(scenario, datadir)
     out = Outcome(scenario)
     state: dict = {}  # type: ignore[type-arg]
-    for _ in range(kills):
-        oks = _run_child(scenario, datadir, rng)
-        out.kills += 1
-        out.committed += len(oks)
-        if scenario == "password":
-            _check_password(datadir, oks, state, out)
-        else:
-            _check_wallet(scenario, datadir, oks, state, out)
+    try:
+        for _ in range(kills):
+            try:
+                lines = _run_child(scenario, datadir, rng)
+            except ChildFailed as exc:  # it could not even start: its files are broken
+                out.kills += 1
+                out.note("corrupt", str(exc))
+                continue
+            out.kills += 1
+            out.committed += sum(line.startswith("ok ") for line in lines)
+            if scenario == "password":
+                _check_password(datadir, lines, state, out)
+            else:
+                _check_wallet(scenario, datadir, lines, state, out)
+    finally:
+        cleanup()
     return out
 
 
