@@ -24,11 +24,14 @@ $(STAMP_PACKAGE): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[package]'
 	touch $@ $(STAMP_RUN)
 
+# The window needs Qt's system libraries (X11/xcb, GL, fonts): installed with apt-get when
+# missing (packaging/linux/qt-system-libs.sh says which, from ldd on the installed Qt).
 run: $(STAMP_RUN)
+	bash tools/ensure-qt-runtime-deps.sh $(BIN)/python
 	$(BIN)/pkt-wallet
 
 test: $(STAMP_TEST)
-	bash tools/ensure-test-system-deps.sh
+	bash tools/ensure-test-system-deps.sh $(BIN)/python
 	$(BIN)/python -m pytest
 
 lint: $(STAMP_TEST)
@@ -44,7 +47,10 @@ package: $(STAMP_PACKAGE)
 bench: $(STAMP_RUN)
 	$(BIN)/python bench/chain_core.py
 
+# Under Xvfb with the xcb platform and a window manager (openbox) for the title bars.
 screenshots: $(STAMP_TEST)
+	bash tools/ensure-test-system-deps.sh $(BIN)/python
+	bash tools/ensure-screenshot-deps.sh
 	$(BIN)/python tools/screenshots.py
 
 clean:

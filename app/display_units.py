@@ -84,15 +84,26 @@ def parse_in_unit(text: str, units_per_coin: int, unit: str) -> int:
         raise AmountError(f"too many decimal places (more than {MAX_FRACTION_DIGITS})")
     if len(whole) > len(str(MAX_SUPPLY_COINS * divisor)):
         raise AmountError(f"the amount is above {limit}")
+    exact = _exact_decimals(units_per_coin, divisor)
+    if exact is not None and len(fraction.rstrip("0")) > exact:
+        raise AmountError(f"too many decimals: {unit} amounts have at most {exact} decimals")
     decimals = len(fraction)
     scaled = int((whole or "0") + fraction)
     units = _units_of(scaled, units_per_coin, divisor, decimals)
-    if units == 0 and scaled:
+    if units == 0 and scaled != 0:
         smallest = format_in_unit(1, units_per_coin, unit)
-        raise AmountError(
-            f"{text} {unit} is less than the smallest amount, one unit ({smallest} {unit}): "
-            "too many decimal places"
-        )
+        raise AmountError(f"too many decimals: the smallest amount is {smallest} {unit}")
     if units > max_units(units_per_coin):
         raise AmountError(f"the amount is above {limit}")
     return units
+
+
+def _exact_decimals(units_per_coin: int, divisor: int) -> int | None:
+    """How many decimals the unit has when its smallest amount is a power of ten of it (BTC's
+    regtest coins: 8 in BTC); None when it is not (PKT: 2^30 units a coin), where typed
+    decimals are rounded to the nearest unit."""
+    per_unit, rest = divmod(units_per_coin, divisor)
+    if rest or per_unit < 1:
+        return None
+    digits = len(str(per_unit)) - 1
+    return digits if per_unit == 10**digits else None

@@ -2,7 +2,8 @@
 
 Each check is a function returning a :class:`CheckResult`; :func:`run_self_test` runs them in a
 temporary directory and :func:`format_report` makes the one-line report. Nothing here touches
-the network: the main window runs on regtest with no peers and no DNS seeds, offscreen.
+the network: the main window runs on regtest with no peers and no DNS seeds, on the real
+display (offscreen only when QT_QPA_PLATFORM=offscreen asks for it).
 
 The checks:
 
@@ -14,12 +15,15 @@ The checks:
   own code);
 * ``wallet``: an encrypted wallet created, closed, reopened, its password checked (and a wrong
   one refused), its seed decrypted;
-* ``window``: the desktop window opened and closed (Qt is imported only by this check).
+* ``window``: the desktop window opened on the display, drawn, and closed, in a child process
+  (Qt aborts a process whose platform plugin cannot load); the system libraries of Qt's X11
+  plugin are checked first, so a missing one is named.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -192,17 +196,84 @@ def _wallet_round_trip(workdir: Path) -> str:
 
 # --- window -------------------------------------------------------------------------------------
 
+WINDOW_FLAG = "--self-test-window"
+"""The hidden command-line flag that runs the window check itself, in a child process: Qt
+aborts the whole process when its platform plugin cannot load, and the report must still be
+printed."""
+WINDOW_TIMEOUT = 120.0
+
 
 def check_main_window(workdir: Path) -> CheckResult:
     return _run_check("window", _open_and_close_window, workdir)
 
 
+def window_child_command(datadir: Path) -> list[str]:
+    """How to run the window check in a child process: the bundle's program, or this Python."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, WINDOW_FLAG, str(datadir)]
+    return [sys.executable, "-m", "app", WINDOW_FLAG, str(datadir)]
+
+
 def _open_and_close_window(workdir: Path) -> str:
+    """The real window on the real platform (X11, Wayland, …) whenever there is a display;
+    Qt's offscreen platform only when asked (QT_QPA_PLATFORM=offscreen)."""
+    from app import qt_libraries
+    from app.resources import resource_path
+
+    icon = resource_path("icons/pkt-wallet.svg")  # the child checks that it draws
+    if not icon.is_file():
+        raise CheckFailed(f"the app icon {icon} does not load (missing)")
+    if sys.platform.startswith("linux") and not any(
+        os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    ):
+        raise CheckFailed(
+            "no display to open the window on (DISPLAY is not set): run the self-test on the "
+            "desktop, or with QT_QPA_PLATFORM=offscreen to check everything but the screen"
+        )
+    if qt_libraries.wants_xcb():
+        missing = qt_libraries.missing_libraries()
+        if missing:
+            raise CheckFailed(qt_libraries.describe_missing(missing))
+    try:
+        done = subprocess.run(
+            window_child_command(workdir / "datadir"),
+            capture_output=True,
+            text=True,
+            timeout=WINDOW_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        raise CheckFailed(
+            f"the window did not open and close within {WINDOW_TIMEOUT:.0f} s"
+        ) from None
+    lines = done.stdout.strip().splitlines()
+    said = lines[-1] if lines else ""
+    if done.returncode == 0 and said.startswith("ok: "):
+        return said.removeprefix("ok: ")
+    if said.startswith("failed: "):
+        raise CheckFailed(said.removeprefix("failed: "))
+    # Qt's first lines say why (e.g. "could not connect to display :1"); the last ones list
+    # the platform plugins.
+    qt_said = " | ".join([line.strip() for line in done.stderr.splitlines() if line.strip()][:3])
+    raise CheckFailed(
+        f"the window process ended with status {done.returncode}"
+        + (f" (it said: {qt_said})" if qt_said else "")
+    )
+
+
+def window_child_main(datadir: str) -> int:
+    """The child process of the window check: one line on stdout, "ok: …" or "failed: …"."""
     try:
         from app.gui.selftest_window import open_and_close_main_window
     except ImportError as exc:
-        raise CheckFailed(f"the desktop window is not available: {exc}") from None
-    return open_and_close_main_window(workdir / "datadir")
+        print(f"failed: the desktop window is not available: {exc}", flush=True)
+        return EXIT_FAILED
+    try:
+        detail = open_and_close_main_window(Path(datadir))
+    except Exception as exc:  # reported in one line to the parent
+        print(f"failed: {' '.join(str(exc).split())}", flush=True)
+        return EXIT_FAILED
+    print(f"ok: {detail}", flush=True)
+    return EXIT_OK
 
 
 # --- running ------------------------------------------------------------------------------------
@@ -227,8 +298,7 @@ class SelfTestReport:
 
 
 def run_self_test(checks: Sequence[Check] = ALL_CHECKS) -> SelfTestReport:
-    """Run `checks`, each in its own scratch directory (removed afterwards), offscreen."""
-    use_offscreen_qt()
+    """Run `checks`, each in its own scratch directory (removed afterwards)."""
     started = time.perf_counter()
     results: list[CheckResult] = []
     with tempfile.TemporaryDirectory(prefix="pkt-wallet-selftest-") as scratch:
@@ -237,12 +307,6 @@ def run_self_test(checks: Sequence[Check] = ALL_CHECKS) -> SelfTestReport:
             workdir.mkdir()
             results.append(check(workdir))
     return SelfTestReport(tuple(results), time.perf_counter() - started)
-
-
-def use_offscreen_qt() -> None:
-    """The window check never needs a screen: Qt's offscreen platform, if Qt is not up yet."""
-    if "PySide6.QtGui" not in sys.modules:
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
 
 def format_report(report: SelfTestReport) -> str:

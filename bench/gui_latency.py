@@ -2,8 +2,10 @@
 
 The real window (offscreen) with the real AppCore syncs a regtest chain (headers, filter
 headers, filters, the wallet's blocks) from a loopback TestPeer, with a wallet open that the
-chain pays every 50 blocks, while 2 mining threads (chosen on the Mining page) mine against the
-loopback test pool. A QTimer on the Qt thread ticks every 5 ms; the longest gap between two
+chain pays every 50 blocks (`--pay-every`), while 2 mining threads (chosen on the Mining page)
+mine against the loopback test pool. `--miner` is a miner's wallet at scale: 100,000 blocks that
+all pay it (a first sync recording 100,000 payouts), then the History scrolled to its end and
+searched while mining goes on. A QTimer on the Qt thread ticks every 5 ms; the longest gap between two
 ticks is the longest stall (goal <= 50 ms). The peer and the pool run in their own processes,
 as pktd and a pool server would.
 
@@ -11,7 +13,7 @@ as pktd and a pool server would.
 prints the most frequent places (to find what stalls it).
 
 Run: QT_QPA_PLATFORM=offscreen .venv/bin/python bench/gui_latency.py [--blocks 25000]
-[--threads 2] [--after 5] [--why]
+[--pay-every 50] [--threads 2] [--after 5] [--why] [--miner]
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from app import threadguard  # noqa: E402
 from app.core import AppCore  # noqa: E402
+from app.gui.app import prefer_the_gui_thread  # noqa: E402
 from app.gui.bridge import CoreBridge  # noqa: E402
 from app.gui.calls import GuiCalls  # noqa: E402
 from app.gui.main_window import MainWindow  # noqa: E402
@@ -53,10 +56,12 @@ PAY_EVERY = 50
 BUCKETS_MS = (10, 20, 50, 100, 250)
 
 
-def _peer_process(blocks: int, pay_to: bytes, out: multiprocessing.Queue[object]) -> None:
+def _peer_process(
+    blocks: int, pay_every: int, pay_to: bytes, out: multiprocessing.Queue[object]
+) -> None:
     chain = RegtestChain()
     for height in range(1, blocks + 1):
-        chain.mine(pay_to=pay_to if height % PAY_EVERY == 1 else b"\x51")
+        chain.mine(pay_to=pay_to if height % pay_every == 1 % pay_every else b"\x51")
     peer = TestPeer(chain)
     peer.start()
     out.put(peer.port)
@@ -78,18 +83,36 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--blocks", type=int, default=25_000)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--pay-every", type=int, default=PAY_EVERY, help="a payout every N blocks")
+    ap.add_argument(
+        "--miner",
+        action="store_true",
+        help="a miner's wallet: 100,000 blocks all paying it, then History scrolled and searched",
+    )
     ap.add_argument("--after", type=float, default=5.0, help="seconds measured after sync")
     ap.add_argument("--limit", type=float, default=600.0, help="give up after this many s")
     ap.add_argument("--why", action="store_true", help="sample the Qt thread when it stalls")
+    ap.add_argument(
+        "--default-switch",
+        action="store_true",
+        help="keep Python's 5 ms interpreter switch interval (the app sets 1 ms)",
+    )
     args = ap.parse_args()
+    if args.miner:
+        args.blocks, args.pay_every = 100_000, 1
+        args.limit = max(args.limit, 3600.0)
+        args.after = max(args.after, 20.0)
 
+    if not args.default_switch:
+        prefer_the_gui_thread()  # as run_gui does
+    print(f"interpreter switch interval: {sys.getswitchinterval() * 1000:g} ms")
     qt_application()
     with tempfile.TemporaryDirectory() as tmp:
         datadir = Path(tmp)
         wallet, _ = Wallet.create(
             datadir, "main", REGTEST, "benchmark", kdf_params={"n": 1024, "r": 8, "p": 1}
         )
-        address = wallet.receive_address()
+        address = wallet.mining_address()
         wallet.close()
         threadguard.mark_gui_thread()  # lenient: violations are counted, not raised
 
@@ -97,7 +120,9 @@ def main() -> None:
         ports: multiprocessing.Queue[object] = ctx.Queue()
         pay_to = script_for_address(address, REGTEST)
         t0 = time.perf_counter()
-        peer_proc = ctx.Process(target=_peer_process, args=(args.blocks, pay_to, ports))
+        peer_proc = ctx.Process(
+            target=_peer_process, args=(args.blocks, args.pay_every, pay_to, ports)
+        )
         pool_proc = ctx.Process(target=_pool_process, args=(ports,))
         peer_proc.start()
         pool_proc.start()
@@ -149,6 +174,20 @@ def _measure(
             print(f"mining did not start: {page.why_not.text()}")
         start = time.perf_counter()
         synced: list[float] = []
+        history = window.history_page
+        browsing = {"scrolls": 0, "searched": False}
+
+        def browse(since_sync: float) -> None:
+            """After a miner's sync: the History page, scrolled down page after page (each a
+            fetch of 200 rows), then searched."""
+            if window.pages.currentWidget() is not history:
+                window.pages.setCurrentWidget(history)
+            if since_sync < args.after / 2:
+                history.table.scrollToBottom()  # Qt asks the model for more rows
+                browsing["scrolls"] += 1
+            elif not browsing["searched"]:
+                browsing["searched"] = True
+                history.search.setText("mining")
 
         def done() -> bool:
             """Note when the wallet's pages are up; done `args.after` s after the sync (or at
@@ -164,6 +203,8 @@ def _measure(
                 and window.overview_page.table.rowCount() > 0
             ):
                 synced.append(now)
+            if args.miner and synced:
+                browse(now - synced[0])
             if now - start > args.limit or (synced and now - synced[0] >= args.after):
                 meter.stop()  # before the loop quits: closing the window is not measured
                 return True
@@ -171,6 +212,12 @@ def _measure(
 
         run_event_loop_until(done)
         synced_at = synced[0] if synced else None
+        if args.miner:
+            print(
+                f"History after the sync: {history.model.total:,} transactions, "
+                f"{history.model.rowCount():,} rows read by scrolling ({browsing['scrolls']} "
+                f"scrolls), then searched: {history.status.text()}"
+            )
         snap = mining.snapshot()
         mining.stop()
     finally:

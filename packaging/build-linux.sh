@@ -9,7 +9,7 @@ version=$("$python" -c 'import app; print(app.__version__)')
 name=pkt-wallet-$version
 archive=dist/$name-linux-$(uname -m).tar.gz
 
-bash packaging/ensure-build-deps.sh
+bash packaging/ensure-build-deps.sh "$python"
 "$python" -m PyInstaller --noconfirm --log-level WARN \
     --distpath dist --workpath build/pyinstaller packaging/pkt-wallet.spec
 
@@ -18,7 +18,7 @@ rm -rf "$stage"
 mkdir -p "$stage/$name"
 cp -a dist/pkt-wallet "$stage/$name/"
 cp packaging/linux/pkt-wallet.desktop packaging/linux/install.sh packaging/linux/uninstall.sh \
-    "$stage/$name/"
+    packaging/linux/qt-system-libs.sh "$stage/$name/"
 cp resources/icons/pkt-wallet.svg "$stage/$name/"
 tar -C "$stage" -czf "$archive" "$name"
 rm -rf "$stage"

@@ -5,7 +5,6 @@ amount that is not zero but less than half a unit is refused rather than silentl
 Formatting by default gives the shortest decimal that parses back to the same units.
 """
 
-import math
 import re
 from fractions import Fraction
 
@@ -90,19 +89,31 @@ def _decimal_text(scaled: int, decimals: int) -> str:
     return f"{whole}.{fraction:0{decimals}d}"
 
 
-def _parses_back(scaled: int, decimals: int, units: int, units_per_coin: int) -> bool:
-    return round(Fraction(scaled * units_per_coin, 10**decimals)) == units
+def _round_half_even(numerator: int, denominator: int) -> int:
+    """round(numerator / denominator), ties to even, in integers (numerator >= 0)."""
+    quotient, remainder = divmod(numerator, denominator)
+    twice = 2 * remainder
+    if twice > denominator or (twice == denominator and quotient % 2):
+        return quotient + 1
+    return quotient
 
 
 def _shortest(units: int, units_per_coin: int) -> str:
-    # The first number of places at which the floor or ceiling of the exact value parses
-    # back; its last digit is never 0, or one place fewer would already have worked.
+    # The first number of places at which the floor or the ceiling of the exact value parses
+    # back (the nearer one tried first; on a tie, the floor); its last digit is never 0, or
+    # one place fewer would already have worked. Integers only: this runs for every amount
+    # a window or a listing shows.
     decimals = 0
     while True:
-        exact = Fraction(units * 10**decimals, units_per_coin)
-        floor, ceiling = math.floor(exact), math.ceil(exact)
-        for scaled in sorted((floor, ceiling), key=lambda s: (abs(s - exact), s)):
-            if _parses_back(scaled, decimals, units, units_per_coin):
+        scale = 10**decimals
+        floor, remainder = divmod(units * scale, units_per_coin)
+        candidates = (
+            [floor]
+            if remainder == 0
+            else ([floor, floor + 1] if 2 * remainder <= units_per_coin else [floor + 1, floor])
+        )
+        for scaled in candidates:
+            if _round_half_even(scaled * units_per_coin, scale) == units:
                 return _decimal_text(scaled, decimals)
         decimals += 1
 

@@ -22,16 +22,20 @@ def _unpacked_archive(where: Path) -> Path:
     program = top / "pkt-wallet" / "pkt-wallet"
     program.write_text('#!/bin/sh\necho "stand-in $*"\n')
     program.chmod(0o755)
-    for name in ("pkt-wallet.desktop", "install.sh", "uninstall.sh"):
+    for name in ("pkt-wallet.desktop", "install.sh", "uninstall.sh", "qt-system-libs.sh"):
         shutil.copy2(LINUX / name, top / name)
     shutil.copy2(ROOT / "resources" / "icons" / "pkt-wallet.svg", top / "pkt-wallet.svg")
     return top
 
 
-def _run(script: Path, home: Path) -> subprocess.CompletedProcess[str]:
+def _run(
+    script: Path, home: Path, *args: str, path: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "XDG_DATA_HOME"}
+    if path is not None:
+        env["PATH"] = path
     return subprocess.run(
-        ["sh", str(script)],
+        ["sh", str(script), *args],
         env={**env, "HOME": str(home)},
         capture_output=True,
         text=True,
@@ -91,3 +95,60 @@ def test_desktop_entry_has_the_required_keys() -> None:
     assert section["Exec"] == '"@BIN@"'  # install.sh fills in the path
     assert section["Terminal"] == "false"
     assert section["Categories"].endswith(";")
+
+
+def _stand_in_qt(top: Path) -> Path:
+    """The bundle's Qt as far as the check looks: the xcb plugin and a Qt library."""
+    qt = top / "pkt-wallet" / "_internal" / "PySide6" / "Qt"
+    (qt / "plugins" / "platforms").mkdir(parents=True)
+    (qt / "lib").mkdir(parents=True)
+    (qt / "plugins" / "platforms" / "libqxcb.so").write_bytes(b"\x7fELF")
+    (qt / "lib" / "libQt6Core.so.6").write_bytes(b"\x7fELF")
+    return top / "pkt-wallet"
+
+
+def _ldd_saying(where: Path, lines: str) -> str:
+    """A PATH whose ldd prints `lines` (what the dynamic linker would say)."""
+    where.mkdir()
+    ldd = where / "ldd"
+    ldd.write_text(f"#!/bin/sh\ncat <<'EOF'\n{lines}\nEOF\n")
+    ldd.chmod(0o755)
+    return f"{where}:{os.environ['PATH']}"
+
+
+MISSING = """\tlibxcb.so.1 => /lib/x86_64-linux-gnu/libxcb.so.1 (0x00007f)
+\tlibxcb-icccm.so.4 => not found
+\tlibxcb-keysyms.so.1 => not found
+\tlibQt6Gui.so.6 => not found
+\tlibunheard-of.so.9 => not found"""
+
+
+def test_install_names_the_missing_system_packages(tmp_path: Path) -> None:
+    top = _unpacked_archive(tmp_path / "download")
+    _stand_in_qt(top)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".fonts").mkdir()
+    (home / ".fonts" / "a.ttf").write_bytes(b"")  # fonts are there
+    done = _run(top / "install.sh", home, path=_ldd_saying(tmp_path / "bin", MISSING))
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert (home / ".local" / "opt" / "pkt-wallet" / "pkt-wallet").is_file()  # installed anyway
+    assert "missing system packages: libxcb-icccm4 libxcb-keysyms1" in done.stdout
+    assert "sudo apt-get install libxcb-icccm4 libxcb-keysyms1" in done.stdout
+    assert "libunheard-of.so.9" in done.stdout  # named, though no package is known for it
+    assert "libQt6" not in done.stdout  # Qt's own libraries are the bundle's business
+
+
+def test_the_library_check_passes_when_nothing_is_missing(tmp_path: Path) -> None:
+    qt = _stand_in_qt(tmp_path / "top")
+    home = tmp_path / "home"
+    (home / ".fonts").mkdir(parents=True)
+    (home / ".fonts" / "a.ttf").write_bytes(b"")
+    ok = _run(
+        LINUX / "qt-system-libs.sh",
+        home,
+        "check",
+        str(qt),
+        path=_ldd_saying(tmp_path / "bin", "\tlibxcb.so.1 => /lib/libxcb.so.1 (0x1)"),
+    )
+    assert ok.returncode == 0 and ok.stdout == "", ok.stdout + ok.stderr

@@ -2,6 +2,7 @@
 window-shown probe used by bench/cold_start.py."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -113,3 +114,59 @@ def test_window_check_fails_when_the_bundled_icon_is_missing(
     result = selftest.check_main_window(tmp_path)
     assert not result.ok
     assert "pkt-wallet.svg does not load" in result.detail
+
+
+# --- the window check: the real display, or a failure that says why ---------------------------
+
+
+def _window_check(tmp_path: Path, **env: str) -> selftest.CheckResult:
+    old = {name: os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    try:
+        for name in old:
+            os.environ.pop(name, None)
+        os.environ.update(env)
+        return selftest.check_main_window(tmp_path)
+    finally:
+        for name, value in old.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def test_window_check_fails_without_a_display(tmp_path: Path) -> None:
+    """No display and no QT_QPA_PLATFORM=offscreen: not a PASS on a window never drawn."""
+    result = _window_check(tmp_path)
+    assert not result.ok and "no display" in result.detail
+    assert "QT_QPA_PLATFORM=offscreen" in result.detail
+
+
+def test_window_check_names_missing_system_libraries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app import qt_libraries
+
+    monkeypatch.setattr(
+        qt_libraries, "missing_libraries", lambda: ["libxcb-icccm.so.4", "libxcb-keysyms.so.1"]
+    )
+    result = _window_check(tmp_path, DISPLAY=":0", QT_QPA_PLATFORM="xcb")
+    assert not result.ok
+    assert "libxcb-icccm.so.4, libxcb-keysyms.so.1" in result.detail
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Qt's xcb platform")
+def test_window_check_fails_with_qts_reason_when_the_window_cannot_open(tmp_path: Path) -> None:
+    """Qt ends the process when it cannot reach the display: the check says what Qt said."""
+    result = _window_check(tmp_path, DISPLAY=":4077", QT_QPA_PLATFORM="xcb")  # no such display
+    assert not result.ok
+    assert "could not connect to display" in result.detail or "missing" in result.detail
+
+
+@pytest.mark.skipif(shutil.which("Xvfb") is None, reason="needs Xvfb (make test installs it)")
+def test_window_check_uses_the_real_display(tmp_path: Path) -> None:
+    from tests.support.xvfb import xvfb
+
+    with xvfb() as env:
+        result = _window_check(tmp_path, DISPLAY=env["DISPLAY"])  # no platform asked for
+    assert result.ok, result.detail
+    assert result.detail.startswith("xcb: ")

@@ -221,12 +221,9 @@ def test_known_values() -> None:
     assert parse_in_unit("1", PKT, "μPKT") == 1074  # 2^30 / 10^6 = 1073.74…
     # 1 μPKT is 1073.741824 units: typed amounts round to the nearest unit
     assert parse_in_unit("0.0005", PKT, "μPKT") == 1  # 0.54 of a unit
-    # 0.43 of a unit: refused, not silently 0 (issue 16)
-    with pytest.raises(AmountError, match=r"0.0004 μPKT is less than .* \(0.001 μPKT\)"):
-        parse_in_unit("0.0004", PKT, "μPKT")
-    with pytest.raises(AmountError, match="too many decimal places"):
-        parse_in_unit("0.0000000001", PKT, "PKT")
-    assert parse_in_unit("0.000", PKT, "μPKT") == 0
+    with pytest.raises(AmountError, match="too many decimals: the smallest amount is 0.001 μPKT"):
+        parse_in_unit("0.0004", PKT, "μPKT")  # 0.43 of a unit: not zero, not sendable
+    assert parse_in_unit("0.0000", PKT, "μPKT") == 0  # zero stays zero
     assert parse_in_unit("0.001", PKT, "μPKT") == 1
 
 

@@ -399,3 +399,32 @@ def test_payment_uri_is_hashable_and_comparable() -> None:
     second = PaymentURI(address=P2PKH, amount_units=1, extra={"a": "b"})
     assert first == second
     assert hash(first) == hash(second)
+
+
+def test_shortest_amount_text_matches_the_exact_rational_definition() -> None:
+    """The integer-only formatter gives what the definition says: the fewest decimals that
+    parse back to the same units, the nearer of floor and ceiling first (ties: the floor)."""
+    import math
+    import random
+    from fractions import Fraction
+
+    def by_definition(units: int, upc: int) -> str:
+        decimals = 0
+        while True:
+            exact = Fraction(units * 10**decimals, upc)
+            for scaled in sorted(
+                (math.floor(exact), math.ceil(exact)), key=lambda s: (abs(s - exact), s)
+            ):
+                if round(Fraction(scaled * upc, 10**decimals)) == units:
+                    whole, frac = divmod(scaled, 10**decimals)
+                    return str(whole) if decimals == 0 else f"{whole}.{frac:0{decimals}d}"
+            decimals += 1
+
+    rng = random.Random(3)
+    for upc in (2**30, 10**8, 1, 3, 7):
+        for _ in range(3000):
+            units = rng.choice(
+                [rng.randrange(10**6), rng.randrange(6 * 10**9 * upc), rng.randrange(3 * upc + 1)]
+            )
+            text = format_amount(units, upc)
+            assert text == by_definition(units, upc) and parse_amount(text, upc) == units

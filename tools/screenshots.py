@@ -1,13 +1,17 @@
 """Save a picture of every screen of the desktop window to docs/screenshots/ (`make screenshots`).
 
-Runs offscreen against the real core, wallet and services, fed by the loopback servers the
-tests use (a regtest peer, a PacketCrypt pool, the VPN directory and cjdns admin endpoint, a
-GitHub-like Steward server). Nothing leaves 127.0.0.1. Amounts are regtest coins ("rBTC").
+The app runs in real windows: on a virtual X display (Xvfb) with Qt's xcb platform and a window
+manager (openbox, when installed) so the pictures have title bars; each picture is what the X
+server shows where the window is. It runs against the real core, wallet and services, fed by
+the loopback servers the tests use (a regtest peer, a PacketCrypt pool, the VPN directory and
+cjdns admin endpoint, a GitHub-like Steward server). Nothing leaves 127.0.0.1. Amounts are
+regtest coins ("rBTC").
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -17,9 +21,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ON_DISPLAY = "PKT_SCREENSHOTS_ON_DISPLAY"
+"""Set in the child process that runs on the virtual display."""
 
-from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+from PySide6.QtWidgets import QApplication, QScrollArea, QWidget  # noqa: E402
 
 from app.core import AppCore  # noqa: E402
 from app.gui.bridge import CoreBridge  # noqa: E402
@@ -71,9 +76,20 @@ def wait_until(what: str, condition: Callable[[], bool], timeout: float = 30.0) 
 
 
 def save(widget: QWidget, name: str) -> None:
-    pump(0.3)
+    """What the display shows where `widget`'s window is, title bar included."""
+    window = widget.window()
+    window.raise_()
+    window.activateWindow()
+    wait_until(
+        f"{name} on the display",
+        lambda: window.windowHandle() is not None and window.windowHandle().isExposed(),
+    )
+    pump(0.5)  # the window manager's frame and the last paints
+    frame = window.frameGeometry()
+    screen = window.screen()
+    picture = screen.grabWindow(0, frame.x(), frame.y(), frame.width(), frame.height())
     path = OUT / f"{name}.png"
-    if not widget.grab().save(str(path)):
+    if picture.isNull() or not picture.save(str(path)):
         raise SystemExit(f"screenshots: could not write {path}")
     print(f"  {path.relative_to(ROOT)}")
 
@@ -112,6 +128,11 @@ def first_run(workdir: Path) -> None:
         setup.create_button.click()
         wait_until("the seed words", lambda: setup.stack.currentWidget() is setup.seed_page, 60)
         save(window, "seed-words")
+        words = [w for w in setup.seed_words.text().split() if not w.endswith(".")]
+        setup.seed_done_button.click()
+        first = setup.confirm_edits[0]
+        first.setText(words[setup._challenge[0] - 1])
+        save(window, "check-words")
         window.close()
         window.deleteLater()
     finally:
@@ -225,8 +246,9 @@ def wallet_screens(workdir: Path) -> None:
             assert receive is window.receive_page
             history = window.history_page
             show_page(window, "History")
+            wait_until("the history page", lambda: history.model.rowCount() == 3)
             save(window, "history")
-            history._open_details(history.proxy.index(history.proxy.rowCount() - 1, 0))
+            history._open_details(history.model.index(0, 0))  # newest first: the payment sent
             if history.dialog is not None:
                 details = history.dialog
                 wait_until("the details", lambda: details.outputs.rowCount() > 0)
@@ -276,6 +298,16 @@ def wallet_screens(workdir: Path) -> None:
                 except SystemExit:
                     continue
                 save(window, title.lower())
+            settings = window.settings_page
+            show_page(window, "Settings")
+            scroll = settings.findChild(QScrollArea)
+            if scroll is not None:
+                scroll.ensureWidgetVisible(settings.cjdns_error, 0, 200)
+                save(window, "settings-vpn")
+            window.show_about()
+            if window.about_box is not None:
+                save(window.about_box, "about")
+                window.about_box.close()
             window.close()
         finally:
             mining.stop()
@@ -285,6 +317,8 @@ def wallet_screens(workdir: Path) -> None:
 
 
 def main() -> int:
+    if os.environ.get(ON_DISPLAY) != "1":
+        return run_on_virtual_display()
     OUT.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv)
     try:
@@ -298,6 +332,17 @@ def main() -> int:
         first_run(Path(tmp) / "fresh")
         wallet_screens(Path(tmp) / "wallet")
     return 0
+
+
+def run_on_virtual_display() -> int:
+    """Start Xvfb (and openbox), then this script again on it with Qt's xcb platform."""
+    from tests.support.xvfb import xvfb
+
+    with xvfb((1400, 900), window_manager=True) as env:
+        done = subprocess.run(
+            [sys.executable, str(Path(__file__).resolve())], env={**env, ON_DISPLAY: "1"}
+        )
+    return done.returncode
 
 
 if __name__ == "__main__":

@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="check this installation (mining kernel, keys, wallet file, window) and exit",
     )
+    parser.add_argument(  # the self-test's window check runs in a child process (app/selftest.py)
+        "--self-test-window", metavar="DATADIR", help=argparse.SUPPRESS
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     # the order of the command list in --help
     chain.register(sub)
@@ -91,6 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ..selftest import main as run_self_test
 
         return run_self_test()
+    if args.self_test_window:
+        from ..selftest import window_child_main
+
+        return window_child_main(args.self_test_window)
     handler: Command | None = getattr(args, "handler", None)
     if handler is None:
         handler = _start_desktop_app
@@ -163,6 +170,12 @@ def _start_desktop_app(ctx: Context) -> int:
         or os.environ.get("QT_QPA_PLATFORM")
     ):
         raise CLIError("no display to open the window on; use a command (pkt-wallet --help)")
+    from .. import qt_libraries
+
+    if qt_libraries.wants_xcb():  # else Qt aborts naming at best one of them
+        missing = qt_libraries.missing_libraries()
+        if missing:
+            raise CLIError(qt_libraries.describe_missing(missing))
     try:
         from ..gui.app import run_gui
     except ImportError as exc:

@@ -27,7 +27,19 @@ EXIT_WHEN_SHOWN_ENV = "PKT_WALLET_EXIT_WHEN_SHOWN"
 loop idle, then quit."""
 
 
+GIL_SWITCH_SECONDS = 0.001
+"""How long a thread waiting for Python's interpreter lock waits before asking for it (5 ms by
+default): the Qt thread shares it with the network thread and the miners' helpers, and with
+several of them busy it lost the race for whole tens of milliseconds (bench/gui_latency.py)."""
+
+
+def prefer_the_gui_thread() -> None:
+    """Interpreter settings for a responsive window (called before any thread starts)."""
+    sys.setswitchinterval(GIL_SWITCH_SECONDS)
+
+
 def run_gui(params: NetworkParams, datadir: Path, peers: list[tuple[str, int]]) -> int:
+    prefer_the_gui_thread()
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName("PKT Wallet")

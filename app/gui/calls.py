@@ -1,13 +1,23 @@
-"""Deliver results of background work (core futures, worker threads) back on the Qt thread."""
+"""Deliver results of background work (core futures, worker threads) back on the Qt thread.
+
+No thread but the Qt thread ever holds the last reference to a Qt object here. The callbacks
+(which capture widgets) stay in a table on the Qt thread, keyed by a ticket: the worker only
+sends back the ticket and the result. The work function itself is released by the worker
+before it reports, while the table still holds it. (When the worker dropped the last reference
+to a widget's Python wrapper, shiboken 6.11 queued the widget's deletion for the Qt thread,
+which could run after Qt had deleted the widget itself: a crash at a random later point, seen
+in test teardown.)
+"""
 
 import concurrent.futures
 import itertools
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 
 _workers = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="gui-worker")
 
@@ -36,51 +46,99 @@ def _call_if_alive(fn: Callable[[Any], None], arg: Any) -> None:
     fn(arg)
 
 
-class GuiCalls(QObject):
-    """`watch(future, ok, err)`: `ok(result)` or `err(exception)` runs later on the GUI thread.
-    Results that arrive after this object was deleted (e.g. with the window it belongs to) are
-    dropped.
+@dataclass
+class _Waiting:
+    calls: "GuiCalls"
+    on_result: Callable[[Any], None]
+    on_error: Callable[[BaseException], None]
+    work: object = None  # the worker's function, released here (on the Qt thread)
 
-    The callbacks stay in a table of the GUI thread, never in the future: a future is released
-    on the thread that finished it, and a callback released there that held the last reference
-    to a widget (or a Qt object owned by Python) would make shiboken delete it from that
-    thread's pending calls, later, out of order — the rare segfault seen in the GUI tests."""
 
-    _deliver = Signal(int, bool, object)
+class _Job:
+    """The worker's function, let go of before the worker reports (the Qt thread still holds
+    it), so the worker never drops the last reference to what it captured."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        self.fn: Callable[[], Any] | None = fn
+
+    def __call__(self) -> Any:
+        fn, self.fn = self.fn, None
+        assert fn is not None
+        try:
+            return fn()
+        except BaseException as exc:
+            # the frames' locals (a widget's `self`, …) go; the lines stay for a log
+            traceback.clear_frames(exc.__traceback__)
+            raise
+        finally:
+            del fn
+
+
+class _Dispatcher(QObject):
+    """Lives on the Qt thread; the workers' reports come to it as queued signals."""
+
+    report = Signal(int, bool, object)  # ticket, ok, result or exception
 
     def __init__(self) -> None:
         super().__init__()
-        self._waiting: dict[int, tuple[Callable[[Any], None], Callable[[BaseException], None]]]
-        self._waiting = {}
-        self._jobs: dict[int, Callable[[], Any]] = {}
-        self._tokens = itertools.count()
-        self._deliver.connect(self._arrived)
+        self.waiting: dict[int, _Waiting] = {}
+        self.tickets = itertools.count(1)
+        self.report.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+
+    def _deliver(self, ticket: int, ok: bool, value: object) -> None:
+        waiting = self.waiting.pop(ticket, None)
+        if waiting is None or not shiboken6.isValid(waiting.calls):
+            return
+        if ok:
+            _call_if_alive(waiting.on_result, value)
+        else:
+            assert isinstance(value, BaseException)
+            _call_if_alive(waiting.on_error, value)
+
+
+_dispatcher: _Dispatcher | None = None
+
+
+def _the_dispatcher() -> _Dispatcher:
+    global _dispatcher
+    if _dispatcher is None:  # made by the first GuiCalls, on the Qt thread
+        _dispatcher = _Dispatcher()
+    return _dispatcher
+
+
+def _reporter(dispatcher: _Dispatcher, ticket: int) -> Callable[[Any], None]:
+    """The future's done-callback: it captures nothing of the window."""
+
+    def done(future: "concurrent.futures.Future[Any]") -> None:
+        exc = future.exception()
+        if exc is not None:
+            dispatcher.report.emit(ticket, False, exc)
+        else:
+            dispatcher.report.emit(ticket, True, future.result())
+
+    return done
+
+
+class GuiCalls(QObject):
+    """`watch(future, ok, err)`: `ok(result)` or `err(exception)` runs later on the GUI thread.
+    Results that arrive after this object was deleted (e.g. with the window it belongs to), or
+    after a widget the callback works on was deleted, are dropped."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._dispatcher = _the_dispatcher()
 
     def watch(
         self,
         future: "concurrent.futures.Future[Any]",
         on_result: Callable[[Any], None],
         on_error: Callable[[BaseException], None],
+        work: object = None,
     ) -> None:
-        token = next(self._tokens)
-        self._waiting[token] = (on_result, on_error)
-
-        def done(f: "concurrent.futures.Future[Any]") -> None:  # any thread: holds no callback
-            if not shiboken6.isValid(self):
-                return
-            exc = f.exception()
-            if exc is not None:
-                self._deliver.emit(token, False, exc)
-            else:
-                self._deliver.emit(token, True, f.result())
-
-        future.add_done_callback(done)
-
-    def _arrived(self, token: int, ok: bool, value: Any) -> None:
-        callbacks = self._waiting.pop(token, None)
-        self._jobs.pop(token, None)  # released here, on the GUI thread
-        if callbacks is not None:
-            _call_if_alive(callbacks[0] if ok else callbacks[1], value)
+        dispatcher = self._dispatcher
+        ticket = next(dispatcher.tickets)
+        dispatcher.waiting[ticket] = _Waiting(self, on_result, on_error, work)
+        future.add_done_callback(_reporter(dispatcher, ticket))
 
     def in_worker(
         self,
@@ -88,36 +146,5 @@ class GuiCalls(QObject):
         on_result: Callable[[Any], None],
         on_error: Callable[[BaseException], None],
     ) -> None:
-        """Run slow work (key derivation, file encryption) off the GUI thread. The worker
-        never holds the last reference to `fn` (a closure over widgets, typically): it is
-        kept here and released on the GUI thread when its result is delivered."""
-        token = next(self._tokens)
-        self._waiting[token] = (on_result, on_error)
-        self._jobs[token] = fn
-        _workers.submit(self._work, token)
-
-    def _work(self, token: int) -> None:  # a worker thread
-        fn = self._jobs.get(token)
-        if fn is None:
-            return
-        try:
-            ok, value = True, fn()
-        except BaseException as exc:  # noqa: BLE001 - handed to on_error on the GUI thread
-            ok, value = False, _without_frames(exc)
-        del fn
-        if shiboken6.isValid(self):
-            self._deliver.emit(token, ok, value)
-
-
-def _without_frames(exc: BaseException) -> BaseException:
-    """`exc` with its traceback kept as text (`exc.formatted_traceback`) and its frames
-    dropped: the frames hold the worker's variables, widgets among them, which must not be
-    released on the worker thread."""
-    exc.formatted_traceback = "".join(traceback.format_exception(exc))  # type: ignore[attr-defined]
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        current.__traceback__ = None
-        current = current.__cause__ or current.__context__
-    return exc
+        """Run slow work (key derivation, file encryption) off the GUI thread."""
+        self.watch(_workers.submit(_Job(fn)), on_result, on_error, work=fn)

@@ -11,6 +11,7 @@ from app.wallet.txbuild import TxBuildError, fee_for, parse_fee_rate
 from spv.params import NetworkParams
 
 from .money import coins
+from .payment_text import rate_label, rate_text, unit_explained
 
 _ERROR = "color: #b00020"
 
@@ -32,14 +33,14 @@ _TOOLTIP = (
     "Economy = the minimum every node relays ({minimum} unit/vbyte).\n"
     "Normal = 2× the minimum, a margin if nodes raise their limit.\n"
     "Priority = 5× the minimum, for when blocks are busy.\n"
-    "Custom = any rate from the minimum up, in units per vbyte (e.g. 3 or 2.5)."
+    "Custom = any rate from the minimum up, in units per vbyte (e.g. 3 or 2.5).\n"
+    "{units}"
 )
 
 
-def rate_text(rate: Fraction) -> str:
-    if rate.denominator == 1:
-        return str(rate.numerator)
-    return f"{float(rate):.6g}"
+TYPICAL_VSIZE = 141
+"""A payment from one coin to one recipient with change (segwit): the fee shown before a
+preview measured the real one."""
 
 
 class FeeChoice(QWidget):
@@ -61,10 +62,13 @@ class FeeChoice(QWidget):
         self.preset = QComboBox()
         for preset in PRESETS:
             rate = self.minimum * preset.multiple
-            self.preset.addItem(f"{preset.name} — {rate_text(rate)} units/vbyte", rate)
+            self.preset.addItem(f"{preset.name} — {rate_label(rate)}", rate)
         self.preset.addItem(CUSTOM, None)
         self.preset.setCurrentIndex(1)  # Normal
-        self.preset.setToolTip(_TOOLTIP.format(minimum=rate_text(self.minimum)))
+        self.preset.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.preset.setToolTip(
+            _TOOLTIP.format(minimum=rate_text(self.minimum), units=unit_explained(params))
+        )
         self.custom = QLineEdit()
         self.custom.setPlaceholderText(f"units/vbyte, at least {rate_text(self.minimum)}")
         self.custom.setVisible(False)
@@ -73,6 +77,7 @@ class FeeChoice(QWidget):
         layout.addLayout(row)
         self.info = QLabel()
         self.info.setWordWrap(True)
+        self.info.setToolTip(unit_explained(params))
         layout.addWidget(self.info)
         self.preset.currentIndexChanged.connect(self._preset_changed)
         self.custom.textChanged.connect(self._rate_changed)
@@ -149,12 +154,21 @@ class FeeChoice(QWidget):
         self.changed.emit()
 
     def _fee_text(self, rate: Fraction) -> str:
-        head = f"{rate_text(rate)} units/vbyte"
+        """The fee as an amount in the user's unit, and the rate it comes from."""
+        head = rate_label(rate)
         if self._vsize is None:
-            return f"{head}; the fee is shown once you preview the payment"
+            typical = coins(fee_for(TYPICAL_VSIZE, rate), self.params)
+            return (
+                f"{head}: about {typical} for a simple payment ({TYPICAL_VSIZE} vbytes); "
+                "the exact fee is shown in the preview"
+            )
         if rate == self._exact_rate and self._exact_fee is not None:
-            return f"{head}: this payment pays {coins(self._exact_fee, self.params)}"
+            return (
+                f"{head}: this payment pays {coins(self._exact_fee, self.params)} "
+                f"({self._vsize:,} vbytes)"
+            )
         estimate = fee_for(self._vsize, rate)
         return (
-            f"{head}: about {coins(estimate, self.params)} for this payment ({self._vsize} vbytes)"
+            f"{head}: about {coins(estimate, self.params)} for this payment "
+            f"({self._vsize:,} vbytes)"
         )

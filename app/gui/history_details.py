@@ -187,7 +187,11 @@ class BumpFeeDialog(QDialog):
         self.setWindowTitle("Bump fee")
         layout = QVBoxLayout(self)
         layout.addWidget(
-            page_header("Bump fee", "The same payment again, with a higher fee from the change.")
+            page_header(
+                "Bump fee",
+                "The same payment again with a higher fee, taken from the change (a payment "
+                "of everything, with no change, gives the recipient that much less).",
+            )
         )
         self.fee = FeeChoice(params)
         self.fee.select("Priority")

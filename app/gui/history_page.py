@@ -80,7 +80,7 @@ class HistoryModel(PagedTableModel):
             return coins(e.balance, self.params)
         if column == 4:
             return f"{e.confirmations:,}" if e.height is not None else "unconfirmed"
-        return e.txid
+        return f"{e.txid[:10]}…{e.txid[-6:]}"  # the whole id: its tooltip and the details
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         descending = order == Qt.SortOrder.DescendingOrder
@@ -241,12 +241,21 @@ class HistoryPage(QWidget):
     def _prepare_bump(self, txid: str) -> None:
         assert self.bump_dialog is not None
         rate = self.bump_dialog.fee.rate_argument()
+        entry = self.entries.get(txid)
+        old_fee = entry.fee if entry is not None else None
         self.calls.watch(
-            self.core.prepare_fee_bump(txid, rate), self._bump_preview, self._bump_failed
+            self.core.prepare_fee_bump(txid, rate),
+            lambda preview: self._bump_preview(preview, old_fee),
+            self._bump_failed,
         )
 
-    def _bump_preview(self, preview: TxPreview) -> None:
-        self.preview_dialog = PreviewDialog(preview, self.params, self)
+    def _bump_preview(self, preview: TxPreview, old_fee: int | None = None) -> None:
+        reduced_by = (
+            preview.fee - old_fee
+            if preview.reduced_output is not None and old_fee is not None
+            else None
+        )
+        self.preview_dialog = PreviewDialog(preview, self.params, self, reduced_by=reduced_by)
         self.preview_dialog.accepted.connect(lambda: self._send_bump(preview))
         self.preview_dialog.open()
 

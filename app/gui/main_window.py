@@ -3,7 +3,7 @@
 from collections.abc import Callable
 
 from PySide6.QtCore import QSize, QTimer
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent, QIcon
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import __version__
 from app import settings as app_settings
 from app.core import AppCore, WalletView
 from app.last_wallet import preselected_wallet, save_last_wallet
@@ -31,7 +32,7 @@ from .calls import GuiCalls
 from .errors import show_error
 from .glance import GlanceModel
 from .history_page import HistoryPage
-from .icons import nav_icon
+from .icons import icon_path, nav_icon
 from .mining_page import MiningPage
 from .money import unit_changes
 from .network_page import NetworkPage
@@ -96,9 +97,10 @@ class MainWindow(QMainWindow):
         self.mining_page = MiningPage(
             core.params,
             self.mining,
-            load_settings(core.datadir),
+            load_settings(core.datadir, core.params.name),
             lambda settings: save_settings(core.datadir, settings),
             self.calls,
+            core=core,
         )
         self.setup_page = WalletSetup(core.params, core.datadir, self.calls)
         self.setup_page.wallet_ready.connect(self.open_wallet)
@@ -121,6 +123,8 @@ class MainWindow(QMainWindow):
         self.vpn_page = VpnPage(vpn_service, self.calls, core)
         self.network_page = NetworkPage(core.chain_info)
         self.settings_page = SettingsPage(core.params, core.datadir, self.calls)
+        # saved settings apply at once: the VPN page rebuilds its service from them
+        self.settings_page.vpn_settings_saved.connect(self.vpn_page.settings_changed)
         self.wallet_name: str | None = None
         self._shown_view: WalletView | None = None  # shown again when the unit changes
         unit_changes().unit_changed.connect(self._unit_changed)
@@ -128,9 +132,11 @@ class MainWindow(QMainWindow):
         self.sync_indicator = SyncIndicator()
         self.statusBar().addPermanentWidget(self.sync_indicator, 1)
         bridge.sync_progress.connect(self.sync_indicator.update_progress)
+        bridge.sync_progress.connect(self.overview_page.show_sync)
         bridge.core_event.connect(self._core_event)
         if core.last_progress is not None:
             self.sync_indicator.update_progress(core.last_progress)
+            self.overview_page.show_sync(core.last_progress)
         self._quitting = False
         self.tray: TrayIcon | None = None
         self._connect_glance()
@@ -146,6 +152,12 @@ class MainWindow(QMainWindow):
         self.wallet_menu.switch_requested.connect(self.show_unlock_dialog)
         self.wallet_menu.change_password_requested.connect(self.show_password_dialog)
         self.wallet_menu.seed_requested.connect(self.show_seed_dialog)
+        self.wallet_menu.quit_requested.connect(self.quit_app)
+        self.help_menu = self.menuBar().addMenu("&Help")
+        self.about_action = self.help_menu.addAction("&About PKT Wallet")
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.about_action.triggered.connect(self.show_about)
+        self.about_box: QMessageBox | None = None
         self.overview_page.backup_requested.connect(self.show_seed_dialog)
         self.seed_dialog: SeedWordsDialog | None = None
         self.password_dialog: ChangePasswordDialog | None = None
@@ -272,6 +284,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"PKT Wallet — {self.core.params.name}")
         self._show_start_page()
         self.wallet_menu.refresh()
+        self.mining_page.set_wallet_address(None)
+        self.vpn_page.set_wallet(None)
 
     def _show(self, view: WalletView) -> None:
         """Fill the pages with `view`: the Overview at once, the rest in the next turns of
@@ -311,6 +325,7 @@ class MainWindow(QMainWindow):
             self._show(payload)
         elif kind == "sync-error":
             self.sync_indicator.show_problem(str(payload))
+            self.overview_page.show_sync_problem(str(payload))
 
     # --- tray, at a glance, closing ---
 
@@ -417,6 +432,23 @@ class MainWindow(QMainWindow):
         if clicked in (keep, always):
             return True
         return False if clicked is stop else None
+
+    def show_about(self) -> None:
+        """Help ▸ About: what this is, its version, where its data is (not modal)."""
+        box = QMessageBox(self)
+        box.setWindowTitle("About PKT Wallet")
+        box.setIconPixmap(QIcon(str(icon_path("pkt-wallet.svg"))).pixmap(64, 64))
+        box.setText(f"<b>PKT Wallet</b> {__version__}")
+        box.setInformativeText(
+            "Send and receive PKT, mine PKT (PacketCrypt announcements), connect to a PKT VPN "
+            "exit (cjdns) and vote on Network Steward proposals. A light client: it keeps "
+            "your keys on this computer and checks the chain itself.<br><br>"
+            f"Network: {self.core.params.name}<br>Data folder: {self.core.datadir}<br>"
+            "License: MIT"
+        )
+        box.setStandardButtons(QMessageBox.StandardButton.Close)
+        self.about_box = box
+        box.open()
 
     def _error(self, exc: BaseException) -> None:
         show_error(self, None, exc)

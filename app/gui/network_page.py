@@ -18,6 +18,20 @@ from .widgets import page_header
 ChainInfoSource = Callable[[], dict[str, object]]
 
 
+def _height(value: object) -> int:
+    return value if isinstance(value, int) else -1
+
+
+def filter_text(info: dict[str, object]) -> str:
+    """The compact filters' progress; "none yet" before the first (the stores say -1)."""
+    headers = _height(info.get("filter_header_height"))
+    scanned = _height(info.get("filter_height"))
+    if headers < 0:
+        return "none yet (they follow the block headers)"
+    done = f"scanned to block {scanned:,}" if scanned >= 0 else "not scanned yet"
+    return f"filter headers to block {headers:,}, {done}"
+
+
 class NetworkPage(QWidget):
     def __init__(self, chain_info: ChainInfoSource, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -41,6 +55,14 @@ class NetworkPage(QWidget):
         peers_box = QGroupBox("Peers")
         peers_layout = QVBoxLayout(peers_box)
         self.peers = QListWidget()
+        self.no_peers = QLabel(
+            "No peer connected yet. The light client keeps looking for PKT nodes; if none "
+            "answers, check the internet connection, or add a node you know in Settings ▸ "
+            "Extra peers."
+        )
+        self.no_peers.setWordWrap(True)
+        self.no_peers.setStyleSheet("color: palette(mid)")
+        peers_layout.addWidget(self.no_peers)
         peers_layout.addWidget(self.peers)
         layout.addWidget(peers_box, 1)
         self.timer = QTimer(self)
@@ -64,10 +86,10 @@ class NetworkPage(QWidget):
         self.network_label.setText(str(info["network"]))
         self.height_label.setText(f"{info['height']:,}")
         self.tip.setText(str(info["tip"]))
-        self.filter_heights.setText(
-            f"headers to {info['filter_header_height']:,}, scanned to {info['filter_height']:,}"
-        )
+        self.filter_heights.setText(filter_text(info))
         peers = info.get("peers", [])
+        peers = [str(p) for p in peers] if isinstance(peers, list) else []
         self.peers.clear()
-        if isinstance(peers, list):
-            self.peers.addItems([str(p) for p in peers])
+        self.peers.addItems(peers)
+        self.peers.setVisible(bool(peers))
+        self.no_peers.setVisible(not peers)

@@ -17,10 +17,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.core import WalletView
+from spv.node import SyncProgress
 from spv.params import NetworkParams
 
 from .glance import GlanceRow
 from .money import coins
+from .payment_text import plural
+from .sync_indicator import describe as describe_sync
 from .widgets import page_header
 
 RECENT = 12
@@ -67,6 +70,10 @@ class OverviewPage(QWidget):
             "Mining rewards become spendable 100 blocks after they were mined."
         )
         form.addRow(self.total)
+        self.sync_note = QLabel()  # the balance is not up to date yet: say so, with why
+        self.sync_note.setWordWrap(True)
+        self.sync_note.setStyleSheet("color: #8a5a00")
+        form.addRow(self.sync_note)
         form.addRow("Spendable", self.confirmed)
         form.addRow("Unconfirmed", self.unconfirmed)
         form.addRow("Immature (mining)", self.immature)
@@ -83,8 +90,38 @@ class OverviewPage(QWidget):
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.empty = QLabel(
+            "No transactions yet. Payments you receive or send, and mining rewards, show here."
+        )
+        self.empty.setWordWrap(True)
+        self.empty.setStyleSheet("color: palette(mid)")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.empty.setVisible(False)
+        recent_layout.addWidget(self.empty)
         recent_layout.addWidget(self.table)
         layout.addWidget(recent, 1)
+        self._synced = False
+        self._sync_text = "Connecting to the network…"
+        self._show_sync_note()
+
+    # --- sync: the balance is only as good as the last sync ---
+
+    def show_sync(self, progress: SyncProgress) -> None:
+        self._synced = progress.stage == "synced"
+        self._sync_text = describe_sync(progress)
+        self._show_sync_note()
+
+    def show_sync_problem(self, reason: str) -> None:
+        self._synced = False
+        self._sync_text = f"Not connected to the network: {reason}"
+        self._show_sync_note()
+
+    def _show_sync_note(self) -> None:
+        self.sync_note.setVisible(not self._synced)
+        self.sync_note.setText(
+            f"Not up to date yet: payments may be missing from this balance. {self._sync_text}"
+        )
+        self.total.setStyleSheet("" if self._synced else "color: palette(mid)")
 
     def show_wallet(self, view: WalletView) -> None:
         self.backup_banner.setVisible(not view.backed_up)
@@ -95,13 +132,15 @@ class OverviewPage(QWidget):
         self.immature.setText(coins(b.immature, self.params))
         entries = list(reversed(view.history))[:RECENT]
         self.table.setRowCount(len(entries))
+        self.empty.setVisible(not entries)
+        self.table.setVisible(bool(entries))
         for row, e in enumerate(entries):
             when = (
                 datetime.fromtimestamp(e.timestamp).strftime("%Y-%m-%d %H:%M")
                 if e.timestamp
                 else ""
             )
-            status = "unconfirmed" if e.height is None else f"{e.confirmations} confirmations"
+            status = "unconfirmed" if e.height is None else plural(e.confirmations, "confirmation")
             if e.coinbase:
                 status = "mining reward · " + status
             amount = QTableWidgetItem(coins(e.amount, self.params, signed=True))

@@ -6,6 +6,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QProgressBar,
     QPushButton,
@@ -17,7 +18,7 @@ from app.core import AppCore
 from app.wallet import unlock_cache
 
 from .calls import GuiCalls
-from .widgets import make_primary, page_header
+from .widgets import enter_submits, make_primary, page_header
 
 MIN_PASSWORD = 8
 
@@ -47,6 +48,7 @@ class ChangePasswordDialog(QDialog):
         self.setWindowTitle("Change password")
         self.setMinimumWidth(420)
         layout = QVBoxLayout(self)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)  # grows with its text
         layout.addWidget(
             page_header("Change password", f"Of the wallet {wallet!r} on this computer.")
         )
@@ -81,7 +83,7 @@ class ChangePasswordDialog(QDialog):
         layout.addLayout(buttons)
         self.cancel_button.clicked.connect(self.reject)
         self.change_button.clicked.connect(self.change)
-        self.repeat.returnPressed.connect(self.change)
+        enter_submits(self, self.change_button)
 
     def change(self) -> None:
         problem = new_password_problem(self.new.text(), self.repeat.text())

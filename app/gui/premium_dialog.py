@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QVBoxLayout,
     QWidget,
@@ -19,6 +20,7 @@ from app.wallet.wallet import TxPreview
 from spv.params import NetworkParams
 
 from .money import coins
+from .widgets import enter_submits
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,9 @@ class PremiumDialog(QDialog):
         offer, payment = quote.offer, quote.payment
         self.setWindowTitle(f"Premium VPN on {offer.exit_name}")
         layout = QVBoxLayout(self)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)  # grows with its text
         terms = QLabel(offer.describe(params.units_per_coin, params.coin_symbol))
+        terms.setMinimumWidth(360)
         terms.setWordWrap(True)
         layout.addWidget(terms)
         form = QFormLayout()
@@ -64,3 +68,4 @@ class PremiumDialog(QDialog):
         layout.addWidget(buttons)
         self.pay_button.setEnabled(False)
         self.password.textChanged.connect(lambda text: self.pay_button.setEnabled(bool(text)))
+        enter_submits(self, self.pay_button)

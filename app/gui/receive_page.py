@@ -6,7 +6,7 @@ from typing import Any
 
 import segno
 from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer
-from PySide6.QtGui import QGuiApplication, QPixmap
+from PySide6.QtGui import QGuiApplication, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -181,6 +181,7 @@ class ReceivePage(QWidget):
         self.table.clicked.connect(self._row_chosen)
         self.table.doubleClicked.connect(self._edit_label)
         self.model.loaded.connect(self._list_loaded)
+        self._columns_fitted = True
         list_layout.addWidget(self.table)
         outer.addWidget(self.list_box, 1)
         self.list_box.setVisible(core is not None)
@@ -251,7 +252,20 @@ class ReceivePage(QWidget):
         self.refresh_list()
 
     def _list_loaded(self) -> None:
+        """Fit the columns to the rows on screen, once, when the page is shown (on a hidden
+        page Qt measures every row read: a stall with each wallet update)."""
+        self._columns_fitted = False
+        if self.isVisible():
+            self._fit_columns()
+
+    def _fit_columns(self) -> None:
         self.table.resizeColumnsToContents()
+        self._columns_fitted = True
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if not self._columns_fitted:
+            self._fit_columns()
 
     def _got_summary(self, summary: tuple[int, int, bool]) -> None:
         total, used, chosen_used = summary

@@ -13,12 +13,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.display_units import format_in_unit
-from spv.address import decode_address
 from spv.errors import ParseError
 from spv.params import NetworkParams
 from spv.uri import parse_payment_uri
 
 from .money import current_unit, parse_coins, unit_changes, unit_symbol
+from .payment_text import address_problem
 
 _ERROR = "color: #b00020"
 _OK = "color: #1b7f3b"
@@ -43,6 +43,7 @@ class RecipientRow(QWidget):
         self.address = QLineEdit()
         self.address.setPlaceholderText("address or pkt: payment request")
         self.address_state = QLabel()
+        self.address_state.setWordWrap(True)  # a long reason must not widen the window
         self.amount = QLineEdit()
         self._show_unit()
         unit_changes().unit_changed.connect(self._unit_changed)  # a slot: ends with us
@@ -71,10 +72,14 @@ class RecipientRow(QWidget):
         address = self.address.text().strip()
         if not address:
             raise RecipientError("enter the address to pay")
+        problem = address_problem(address, self.params)
+        if problem is not None:
+            raise RecipientError(problem)
+        if self.max.isChecked():
+            return address, "max"
+        if not self.amount.text().strip():
+            raise RecipientError(f"enter the amount to send, in {unit_symbol(self.params)}")
         try:
-            decode_address(address, self.params)
-            if self.max.isChecked():
-                return address, "max"
             amount = parse_coins(self.amount.text(), self.params)  # in the display unit
         except ParseError as exc:
             raise RecipientError(str(exc)) from None
@@ -115,10 +120,9 @@ class RecipientRow(QWidget):
         if not text:
             self.address_state.clear()
             return
-        try:
-            decode_address(text, self.params)
-        except ParseError as exc:
-            self._address_problem(str(exc))
+        problem = address_problem(text, self.params)
+        if problem is not None:
+            self._address_problem(problem)
             return
         self.address_state.setStyleSheet(_OK)
         self.address_state.setText("✓ valid address")

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QProgressBar,
     QPushButton,
@@ -20,7 +21,7 @@ from app.core import AppCore, SeedWords
 
 from .calls import GuiCalls
 from .seed_display import notice, seed_words_card, word_grid
-from .widgets import make_primary, page_header
+from .widgets import enter_submits, make_primary, page_header
 
 CHECKED_WORDS = 3
 
@@ -49,9 +50,11 @@ class SeedWordsDialog(QDialog):
         self.password_text = ""
         self.word_count = 0
         self.positions: list[int] = []
+        self._words: list[str] = []  # while the dialog is open, for "Back to the words"
         self.setWindowTitle("Seed words")
         self.setMinimumWidth(520)
         layout = QVBoxLayout(self)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)  # grows to fit the words
         layout.addWidget(
             page_header("Seed words", f"Of the wallet {wallet!r}: the only way to restore it.")
         )
@@ -114,7 +117,13 @@ class SeedWordsDialog(QDialog):
             self.check_edits.append(edit)
             self.check_form.addRow("", edit)
         self.confirm_button = make_primary(QPushButton("Check"))
-        self.check_form.addRow("", self.confirm_button)
+        self.back_button = QPushButton("Back to the words")
+        self.back_button.setToolTip("Show the words again")
+        check_row = QHBoxLayout()
+        check_row.addWidget(self.back_button)
+        check_row.addStretch(1)
+        check_row.addWidget(self.confirm_button)
+        self.check_form.addRow("", check_row)
         self.stack.addWidget(check)
         self.check_page = check
 
@@ -132,8 +141,10 @@ class SeedWordsDialog(QDialog):
         self.password.returnPressed.connect(self.reveal)
         self.check_button.clicked.connect(self.ask_words)
         self.confirm_button.clicked.connect(self.check_words)
+        self.back_button.clicked.connect(self.show_words)
         self.close_button.clicked.connect(self.accept)
         self.finished.connect(self._forget)
+        enter_submits(self, self.show_button)
 
     def reveal(self) -> None:
         if not self.password.text():
@@ -148,8 +159,8 @@ class SeedWordsDialog(QDialog):
         self.password_text = self.password.text()
         self.password.clear()
         words = seed.words.split()
+        self._words = words
         self.word_count = len(words)
-        self.words_label.setText(word_grid(words))
         kind = "pktwallet seed words" if seed.seed_type == "pktwallet" else "BIP39 seed words"
         extra = (
             " Restoring also needs the seed passphrase you chose." if seed.has_passphrase else ""
@@ -160,30 +171,41 @@ class SeedWordsDialog(QDialog):
             if self.backed_up
             else "Your paper backup was never checked: check it now."
         )
+        self.show_words()
+
+    def show_words(self) -> None:
+        """The words on screen (again, from the check: to re-read the paper)."""
+        self.words_label.setText(word_grid(self._words))
+        self.error.clear()
         self.stack.setCurrentWidget(self.shown_page)
+        enter_submits(self, self.check_button)
+        self.check_button.setFocus()
 
     def ask_words(self) -> None:
         self.positions = challenge_positions(self.word_count)
-        for index, (edit, position) in enumerate(
-            zip(self.check_edits, self.positions, strict=True)
-        ):
+        for edit, position in zip(self.check_edits, self.positions, strict=True):
             edit.clear()
             label = self.check_form.labelForField(edit)
             if isinstance(label, QLabel):
                 label.setText(f"Word {position}")
-            if index == 0:
-                edit.setFocus()
         self.words_label.clear()  # the words leave the screen while they are typed back
+        self.error.clear()
         self.stack.setCurrentWidget(self.check_page)
+        enter_submits(self, self.confirm_button)  # Enter in a word: on to the next empty one
+        self.check_edits[0].setFocus()
 
     def check_words(self) -> None:
         answers = {
             p: e.text().strip().lower()
             for p, e in zip(self.positions, self.check_edits, strict=True)
         }
-        if any(not word for word in answers.values()):
-            self.error.setText("Type every word asked for.")
-            return
+        focused = self.focusWidget()
+        moving_on = focused in self.check_edits and isinstance(focused, QLineEdit)
+        for edit, (position, word) in zip(self.check_edits, answers.items(), strict=True):
+            if not word:  # Enter after a word moves on to the next one still empty
+                edit.setFocus()
+                self.error.setText("" if moving_on else f"Type word {position} too.")
+                return
         self._busy(True)
         self.calls.watch(
             self.core.confirm_backup(answers, self.password_text), self._confirmed, self._failed
@@ -194,6 +216,7 @@ class SeedWordsDialog(QDialog):
         self.error.clear()
         self.backed_up = True
         self.done_label.setText("✓ Your paper backup is right. The wallet is marked backed up.")
+        enter_submits(self, self.close_button)
 
     def _failed(self, exc: BaseException) -> None:
         self._busy(False)
@@ -208,6 +231,7 @@ class SeedWordsDialog(QDialog):
     def _forget(self, _result: int) -> None:
         """Nothing secret stays in the dialog once it is closed."""
         self.password_text = ""
+        self._words = []
         self.words_label.clear()
         for edit in (self.password, *self.check_edits):
             edit.clear()

@@ -5,8 +5,6 @@ preview to check, then the password, signing and broadcast."""
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
-    QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -18,65 +16,21 @@ from PySide6.QtWidgets import (
 
 from app.core import AppCore
 from app.wallet.coin_view import CoinView
-from app.wallet.wallet import SEQUENCE_RBF, TxPreview
-from spv.params import NetworkParams
+from app.wallet.errors import TooManyCoinsError
+from app.wallet.wallet import PasswordError, TxPreview
 
 from .calls import GuiCalls
 from .coin_control import CoinControlDialog
-from .fee_choice import FeeChoice, rate_text
+from .fee_choice import FeeChoice
 from .money import coins
+from .payment_text import describe_send_error, plural
+from .preview_dialog import PreviewDialog
 from .recipient_row import RecipientError, RecipientRow
 from .widgets import keep_left, make_primary, page_header
 
+__all__ = ["PreviewDialog", "SendPage"]  # PreviewDialog: also History's fee bump
+
 _ERROR = "color: #b00020"
-
-
-class PreviewDialog(QDialog):
-    """Shows exactly what will be signed; asks for the password."""
-
-    def __init__(
-        self, preview: TxPreview, params: NetworkParams, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.preview = preview
-        self.setWindowTitle("Check the payment")
-        layout = QVBoxLayout(self)
-        layout.addWidget(page_header("Check the payment", "Exactly this will be signed and sent."))
-        form = QFormLayout()
-        recipients_first = sorted(preview.outputs, key=lambda o: (o.is_change, o.is_mine))
-        for out in recipients_first:
-            who = out.address or out.script.hex()
-            role = (
-                "change (back to you)"
-                if out.is_change
-                else ("to yourself" if out.is_mine else "to")
-            )
-            form.addRow(f"{role}", QLabel(f"{coins(out.value, params)}  {who}"))
-        form.addRow("Fee", QLabel(f"{coins(preview.fee, params)} ({preview.vsize} vbytes)"))
-        form.addRow("Fee rate", QLabel(f"{rate_text(preview.fee_rate)} units/vbyte"))
-        total = preview.sent + preview.fee
-        total_label = QLabel(f"<b>{coins(total, params)}</b> leaves your wallet")
-        form.addRow("Total", total_label)
-        form.addRow("Coins spent", QLabel(str(len(preview.inputs))))
-        replaceable = any(i.sequence <= SEQUENCE_RBF for i in preview.unsigned.inputs)
-        form.addRow(
-            "Fee bump (RBF)",
-            QLabel("allowed later" if replaceable else "no (final once broadcast)"),
-        )
-        layout.addLayout(form)
-        self.password = QLineEdit()
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setPlaceholderText("wallet password")
-        layout.addWidget(self.password)
-        buttons = QDialogButtonBox()
-        self.send_button = buttons.addButton(
-            "Sign and send", QDialogButtonBox.ButtonRole.AcceptRole
-        )
-        make_primary(self.send_button)
-        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
 
 
 class SendPage(QWidget):
@@ -88,6 +42,7 @@ class SendPage(QWidget):
         self.params = core.params
         self.calls = calls
         self.dialog: PreviewDialog | None = None
+        self._error_shown = False
         self.coin_dialog: CoinControlDialog | None = None
         self.chosen_coins: list[CoinView] = []  # empty: the wallet chooses
         self._sending_description = ""  # becomes the label of the transaction being sent
@@ -137,8 +92,24 @@ class SendPage(QWidget):
         layout.addWidget(make_primary(self.preview_button, "Preview the payment"))
         keep_left(layout, self.preview_button)
         layout.addWidget(self.status)
+        # what to do when a payment needs more coins than one transaction can spend
+        self.consolidate_button = QPushButton("Consolidate coins…")
+        self.consolidate_button.setToolTip(
+            "Merge small coins into one (a payment to yourself, one transaction at a time)"
+        )
+        self.fit_button = QPushButton("Send the most one payment can carry")
+        remedies = QHBoxLayout()
+        remedies.addWidget(self.consolidate_button)
+        remedies.addWidget(self.fit_button)
+        remedies.addStretch(1)
+        layout.addLayout(remedies)
+        self._show_remedies(None)
         layout.addStretch(1)
         self.preview_button.clicked.connect(self.preview)
+        self.consolidate_button.clicked.connect(self.consolidate)
+        self.fit_button.clicked.connect(lambda: self.preview(fit_one_transaction=True))
+        self.fee.changed.connect(self._draft_changed)
+        self.rbf.toggled.connect(self._draft_changed)
         self.add_recipient_button.clicked.connect(lambda: self.add_recipient(removable=True))
         self.choose_coins.clicked.connect(self.open_coin_control)
         self.reset_coins.clicked.connect(lambda: self.use_coins([]))
@@ -150,6 +121,7 @@ class SendPage(QWidget):
         self.recipients.append(row)
         self.recipients_box.addWidget(row)
         row.changed.connect(self.fee.draft_changed)
+        row.changed.connect(self._draft_changed)
         row.max.toggled.connect(lambda on: self._only_one_max(row) if on else None)
         row.remove_requested.connect(self.remove_recipient)
         row.request_note.connect(self._request_note)
@@ -177,10 +149,33 @@ class SendPage(QWidget):
                 other.max.setChecked(False)
 
     def _say(self, text: str, error: bool = False) -> None:
+        self._error_shown = error
         self.status.setStyleSheet(_ERROR if error else "")
         self.status.setText(text)
 
-    def preview(self) -> None:
+    def _draft_changed(self) -> None:
+        """An error about the payment as it was must not stay under the changed one."""
+        if self._error_shown:
+            self._say("")
+            self._show_remedies(None)
+
+    def _show_remedies(self, exc: BaseException | None) -> None:
+        """Consolidate (and, for "max", send what one transaction can) after TooManyCoins."""
+        too_many = isinstance(exc, TooManyCoinsError)
+        self.consolidate_button.setVisible(too_many)
+        self.fit_button.setVisible(
+            isinstance(exc, TooManyCoinsError) and exc.single_max is not None
+        )
+        if isinstance(exc, TooManyCoinsError) and exc.single_max is not None:
+            self.fit_button.setText(
+                f"Send the most one payment can carry ({coins(exc.single_max, self.params)})"
+            )
+
+    def _preview_failed(self, exc: BaseException) -> None:
+        self._say(describe_send_error(exc, self.params), error=True)
+        self._show_remedies(exc)
+
+    def preview(self, fit_one_transaction: bool = False) -> None:
         payments: list[tuple[str, int | str]] = []
         for number, row in enumerate(self.recipients, 1):
             try:
@@ -194,16 +189,39 @@ class SendPage(QWidget):
             self._say(self.fee.problem() or "choose a fee rate", error=True)
             return
         self._say("Preparing…")
+        self._show_remedies(None)
         self.calls.watch(
             self.core.prepare_payments(
                 payments,
                 rate,
                 coins=[c.outpoint for c in self.chosen_coins] or None,
                 rbf=self.rbf.isChecked(),
+                fit_one_transaction=fit_one_transaction,
             ),
             self._show_preview,
-            lambda exc: self._say(str(exc), error=True),
+            self._preview_failed,
         )
+
+    def consolidate(self) -> None:
+        """Merge small coins (the first standard-size batch) into the wallet's own address."""
+        rate = self.fee.rate_argument()
+        if rate is None:
+            self._say(self.fee.problem() or "choose a fee rate", error=True)
+            return
+        self._say("Preparing the consolidation…")
+        self._show_remedies(None)
+        self.calls.watch(
+            self.core.prepare_consolidation(rate, max_transactions=1),
+            self._show_consolidation,
+            self._preview_failed,
+        )
+
+    def _show_consolidation(self, previews: list[TxPreview]) -> None:
+        if not previews:
+            self._say("There are no small coins to merge.")
+            return
+        self._sending_description = ""
+        self._open_preview(previews[0], consolidating=True)
 
     # --- coin control ---
 
@@ -218,7 +236,7 @@ class SendPage(QWidget):
         self.chosen_coins = list(chosen)
         if chosen:
             total = coins(sum(c.value for c in chosen), self.params)
-            self.coins_state.setText(f"Using {len(chosen)} chosen coin(s) ({total})")
+            self.coins_state.setText(f"Using {plural(len(chosen), 'chosen coin')} ({total})")
         else:
             self.coins_state.setText("The wallet chooses the coins")
         self.reset_coins.setVisible(bool(chosen))
@@ -227,20 +245,45 @@ class SendPage(QWidget):
     def _show_preview(self, preview: TxPreview) -> None:
         self._say("")
         self.fee.show_fee(preview.fee, preview.vsize, preview.fee_rate)
-        self.dialog = PreviewDialog(preview, self.params, self)
-        self.dialog.accepted.connect(lambda: self._send(preview))
-        self.dialog.open()
+        self._open_preview(preview, consolidating=False)
 
-    def _send(self, preview: TxPreview) -> None:
-        assert self.dialog is not None
-        password = self.dialog.password.text()
-        self.dialog.password.clear()
+    def _open_preview(self, preview: TxPreview, consolidating: bool) -> None:
+        dialog = PreviewDialog(preview, self.params, self, signs_in_place=True)
+        dialog.send_requested.connect(
+            lambda password: self._send(dialog, preview, password, consolidating)
+        )
+        self.dialog = dialog
+        dialog.open()
+
+    def _send(
+        self, dialog: PreviewDialog, preview: TxPreview, password: str, consolidating: bool
+    ) -> None:
+        """Sign and broadcast; the preview dialog stays open until it worked (a wrong
+        password is said there, and the preview is not lost)."""
         self._say("Signing and sending…")
         self.preview_button.setEnabled(False)
-        self._sending_description = self.description.text().strip()
-        self.calls.watch(
-            self.core.sign_and_broadcast(preview, password), self._sent, self._send_failed
-        )
+        self._sending_description = "" if consolidating else self.description.text().strip()
+
+        def sent(txid: str) -> None:
+            dialog.succeeded()
+            if consolidating:
+                self.preview_button.setEnabled(True)
+                self._say(
+                    f"Coins merged (transaction {txid}). Once it confirms, send the payment "
+                    "again; if it still needs too many coins, consolidate once more."
+                )
+            else:
+                self._sent(txid)
+
+        def failed(exc: BaseException) -> None:
+            self.preview_button.setEnabled(True)
+            self._say("")
+            if dialog.isVisible():
+                dialog.failed(describe_send_error(exc, self.params))
+            else:
+                self._send_failed(exc)
+
+        self.calls.watch(self.core.sign_and_broadcast(preview, password), sent, failed)
 
     def _sent(self, txid: str) -> None:
         description, self._sending_description = self._sending_description, ""
@@ -261,4 +304,7 @@ class SendPage(QWidget):
 
     def _send_failed(self, exc: BaseException) -> None:
         self.preview_button.setEnabled(True)
-        self._say(f"Not sent: {exc}", error=True)
+        if isinstance(exc, PasswordError):
+            self._say("Not sent: wrong password.", error=True)
+        else:
+            self._say(f"Not sent: {describe_send_error(exc, self.params)}", error=True)

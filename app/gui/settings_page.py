@@ -9,7 +9,7 @@ their own services (VPN settings, the Steward cache), so this page edits those i
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
@@ -35,103 +35,32 @@ from app.settings import (
     SettingsError,
     apply_http_proxy,
     check_http_url,
-    load_settings_checked,
     parse_peer_lines,
     proxy_url,
-    save_settings,
     socks_available,
 )
 from app.steward.errors import StewardError
-from app.steward.service import StewardService, check_node_url
-from app.steward.store import SETTING_EXPLORER, SETTING_GITHUB_API
+from app.steward.service import check_node_url
+from app.vpn.cjdroute import parse_bind
 from app.vpn.errors import ConfigError
-from app.vpn.settings import DEFAULT_DIRECTORY_URL, VpnSettings
-from app.wallet import unlock_cache
-from app.wallet.wallet import list_wallets
+from app.vpn.settings import DEFAULT_DIRECTORY_URL
 from spv.params import NETWORKS, NetworkParams
 
 from .calls import GuiCalls
 from .money import set_unit
+from .settings_store import (
+    CjdnsAdmin,
+    StoredSettings,
+    forget_passwords,
+    read_stored_settings,
+    write_settings,
+)
 from .widgets import make_primary, page_header
+
+__all__ = ["SettingsPage", "StoredSettings", "read_stored_settings", "write_settings"]
 
 ERROR_STYLE = "color: #b00020"
 NOTE_STYLE = "color: palette(mid)"
-
-
-@dataclass(frozen=True)
-class StoredSettings:
-    """What the page shows, as it is on disk."""
-
-    app: AppSettings
-    problems: tuple[str, ...]
-    steward_source_url: str
-    explorer_url: str
-    vpn_directory_url: str | None
-    """None when the VPN settings file cannot be read (then it is left alone)."""
-    keyring_problem: str | None
-    node_url: str = ""
-    """The full node whose vote RPC counts the Network Steward election ('' : none)."""
-    node_user: str = ""
-    node_password: str = field(default="", repr=False)  # OS keyring when there is one
-
-
-def read_stored_settings(datadir: Path, params: NetworkParams) -> StoredSettings:
-    app, problems = load_settings_checked(datadir)
-    with StewardService(datadir, params) as steward:
-        steward_url = steward.github_api_url()
-        explorer_url = steward.explorer_api_url() or ""
-        node = steward.node_settings()
-    vpn_url: str | None
-    try:
-        vpn_url = VpnSettings.load(datadir).directory_url
-    except ConfigError as exc:
-        problems.append(f"VPN settings: {exc}")
-        vpn_url = None
-    return StoredSettings(
-        app,
-        tuple(problems),
-        steward_url,
-        explorer_url,
-        vpn_url,
-        unlock_cache.availability(),
-        node.url or "",
-        node.user or "",
-        node.password or "",
-    )
-
-
-def write_settings(
-    datadir: Path, params: NetworkParams, old: StoredSettings, new: StoredSettings
-) -> None:
-    """Save `new`; the service addresses only where they changed (an untouched default stays a
-    default, so a later release can move it)."""
-    save_settings(datadir, new.app)
-    changed = {
-        key: value or None
-        for key, value, before in (
-            (SETTING_GITHUB_API, new.steward_source_url, old.steward_source_url),
-            (SETTING_EXPLORER, new.explorer_url, old.explorer_url),
-        )
-        if value != before
-    }
-    node_changed = (new.node_url, new.node_user) != (old.node_url, old.node_user)
-    if changed or node_changed or new.node_password != old.node_password:
-        with StewardService(datadir, params) as steward:
-            for key, value in changed.items():
-                steward.set_setting(key, value)
-            if node_changed:
-                steward.save_node(new.node_url, new.node_user)
-            if new.node_password != old.node_password:
-                steward.save_node_password(new.node_password or None)
-    if new.vpn_directory_url is not None and new.vpn_directory_url != old.vpn_directory_url:
-        vpn = VpnSettings.load(datadir)
-        vpn.directory_url = new.vpn_directory_url or DEFAULT_DIRECTORY_URL
-        vpn.save(datadir)
-
-
-def forget_passwords(datadir: Path, network: str) -> int:
-    """Remove every remembered password of this network's wallets; how many there were."""
-    return sum(unlock_cache.forget(network, name) for name in list_wallets(datadir))
 
 
 def _node_url(text: str) -> str:
@@ -162,6 +91,8 @@ def _note(text: str) -> QLabel:
 class SettingsPage(QWidget):
     settings_saved = Signal(object)
     """The AppSettings just saved (for the tray, which reads keep_mining_in_tray)."""
+    vpn_settings_saved = Signal()
+    """The VPN directory or how to reach cjdns changed: the VPN page rebuilds its service."""
 
     def __init__(self, params: NetworkParams, datadir: Path, calls: GuiCalls) -> None:
         super().__init__()
@@ -178,6 +109,7 @@ class SettingsPage(QWidget):
         form_column.addWidget(self._network_group())
         form_column.addWidget(self._proxy_group())
         form_column.addWidget(self._services_group())
+        form_column.addWidget(self._cjdns_group())
         form_column.addWidget(self._node_group())
         form_column.addWidget(self._wallet_group())
         form_column.addStretch(1)
@@ -212,6 +144,7 @@ class SettingsPage(QWidget):
             self.explorer_edit,
             self.vpn_edit,
             self.steward_edit,
+            *self.cjdns_edits.values(),
             self.node_url_edit,
             self.node_user_edit,
             self.node_password_edit,
@@ -286,6 +219,27 @@ class SettingsPage(QWidget):
         )
         return group
 
+    def _node_group(self) -> QGroupBox:
+        group = QGroupBox("Network Steward full node (for the election count)")
+        form = QFormLayout(group)
+        self.node_url_edit = QLineEdit()
+        self.node_url_edit.setPlaceholderText("none, e.g. http://127.0.0.1:64765")
+        self.node_url_error = _error_label()
+        self.node_user_edit = QLineEdit()
+        self.node_password_edit = QLineEdit()
+        self.node_password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow("RPC address", self.node_url_edit)
+        form.addRow(self.node_url_error)
+        form.addRow("RPC user", self.node_user_edit)
+        form.addRow("RPC password", self.node_password_edit)
+        form.addRow(
+            _note(
+                "A PKT full node with the vote index answers the Steward page's count. The "
+                "password is kept in the operating system's keyring when there is one."
+            )
+        )
+        return group
+
     def _services_group(self) -> QGroupBox:
         group = QGroupBox("Service addresses (empty: the default)")
         form = QFormLayout(group)
@@ -305,23 +259,31 @@ class SettingsPage(QWidget):
         form.addRow(_note("Mining pools are chosen on the Mining page."))
         return group
 
-    def _node_group(self) -> QGroupBox:
-        group = QGroupBox("Network Steward full node (for the election count)")
+    def _cjdns_group(self) -> QGroupBox:
+        """How the VPN reaches cjdns: empty fields are found automatically (~/.cjdnsadmin,
+        cjdroute.conf in the usual places, cjdroute on the PATH)."""
+        group = QGroupBox("VPN: cjdns (empty: found automatically)")
         form = QFormLayout(group)
-        self.node_url_edit = QLineEdit()
-        self.node_url_edit.setPlaceholderText("none, e.g. http://127.0.0.1:64765")
-        self.node_url_error = _error_label()
-        self.node_user_edit = QLineEdit()
-        self.node_password_edit = QLineEdit()
-        self.node_password_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        form.addRow("RPC address", self.node_url_edit)
-        form.addRow(self.node_url_error)
-        form.addRow("RPC user", self.node_user_edit)
-        form.addRow("RPC password", self.node_password_edit)
+        self.cjdns_edits: dict[str, QLineEdit] = {}
+        rows = (
+            ("cjdroute_path", "cjdroute program", "e.g. /usr/local/bin/cjdroute"),
+            ("cjdroute_conf", "cjdroute.conf", "e.g. /etc/cjdroute.conf"),
+            ("admin_bind", "Admin address", "127.0.0.1:11234"),
+            ("admin_password", "Admin password", "from cjdroute.conf"),
+        )
+        for key, label, placeholder in rows:
+            edit = QLineEdit()
+            edit.setPlaceholderText(placeholder)
+            if key == "admin_password":
+                edit.setEchoMode(QLineEdit.EchoMode.Password)
+            self.cjdns_edits[key] = edit
+            form.addRow(label, edit)
+        self.cjdns_error = _error_label()
+        form.addRow(self.cjdns_error)
         form.addRow(
             _note(
-                "A PKT full node with the vote index answers the Steward page's count. The "
-                "password is kept in the operating system's keyring when there is one."
+                "The VPN page uses these at once (after a disconnect, if it is connected). "
+                "cjdns' admin interface is how the app asks cjdroute for a tunnel."
             )
         )
         return group
@@ -379,6 +341,9 @@ class SettingsPage(QWidget):
         self.node_user_edit.setText(stored.node_user)
         self.node_password_edit.setText(stored.node_password)
         self.vpn_edit.setEnabled(stored.vpn_directory_url is not None)
+        for key, edit in self.cjdns_edits.items():
+            edit.setText(getattr(stored.cjdns, key) if stored.cjdns is not None else "")
+            edit.setEnabled(stored.cjdns is not None)
         self.tray_check.setChecked(app.keep_mining_in_tray)
         available = stored.keyring_problem is None
         self.forget_button.setEnabled(available)
@@ -411,13 +376,14 @@ class SettingsPage(QWidget):
                 self.steward_error,
                 lambda: check_http_url(self.steward_edit.text(), "Steward proposals"),
             ),
+            "cjdns": (self.cjdns_error, self._check_cjdns),
             "node": (self.node_url_error, lambda: _node_url(self.node_url_edit.text())),
         }
         errors: dict[str, str] = {}
         for name, (label, check) in checks.items():
             try:
                 check()
-            except SettingsError as exc:
+            except (SettingsError, ConfigError) as exc:
                 errors[name] = str(exc)
             label.setText(errors.get(name, ""))
             label.setVisible(name in errors)
@@ -435,9 +401,15 @@ class SettingsPage(QWidget):
             keep_mining_in_tray=self.tray_check.isChecked(),
         )
         vpn = self.vpn_edit.text() if self.stored.vpn_directory_url is not None else None
+        cjdns = (
+            CjdnsAdmin(**{key: edit.text().strip() for key, edit in self.cjdns_edits.items()})
+            if self.stored.cjdns is not None
+            else None
+        )
         return replace(
             self.stored,
             app=app,
+            cjdns=cjdns,
             steward_source_url=check_http_url(self.steward_edit.text(), "Steward"),
             explorer_url=check_http_url(self.explorer_edit.text(), "Explorer"),
             vpn_directory_url=None if vpn is None else check_http_url(vpn, "VPN directory"),
@@ -445,6 +417,15 @@ class SettingsPage(QWidget):
             node_user=self.node_user_edit.text().strip(),
             node_password=self.node_password_edit.text(),
         )
+
+    def _check_cjdns(self) -> None:
+        bind = self.cjdns_edits["admin_bind"].text().strip()
+        if bind:
+            parse_bind(bind)
+        for key in ("cjdroute_path", "cjdroute_conf"):
+            path = self.cjdns_edits[key].text().strip()
+            if path and not Path(path).expanduser().is_absolute():
+                raise ConfigError(f"{path!r}: give the full path (starting with /)")
 
     def _changed(self) -> None:
         if self.stored is None:
@@ -473,6 +454,10 @@ class SettingsPage(QWidget):
         )
 
     def _saved(self, new: StoredSettings) -> None:
+        old = self.stored
+        vpn_changed = old is not None and (
+            (old.vpn_directory_url, old.cjdns) != (new.vpn_directory_url, new.cjdns)
+        )
         before = self.stored.app if self.stored is not None else AppSettings()
         restart = (new.app.extra_peers, new.app.use_dns_seeds) != (
             before.extra_peers,
@@ -483,9 +468,13 @@ class SettingsPage(QWidget):
         apply_http_proxy(new.app.proxy)
         self._changed()
         self.status_label.setText(
-            "Saved. The peer settings take effect at the next start." if restart else "Saved."
+            "Saved. The peer settings take effect at the next start."
+            if restart
+            else "Saved and in use."
         )
         self.settings_saved.emit(new.app)
+        if vpn_changed:
+            self.vpn_settings_saved.emit()
 
     def _save_failed(self, exc: BaseException) -> None:
         self.status_label.setText(f"Could not save the settings: {exc}")

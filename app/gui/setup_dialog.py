@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QDialog, QVBoxLayout, QWidget
 
 from spv.params import NetworkParams
@@ -39,6 +40,13 @@ class WalletSetupDialog(QDialog):
             self.setup.show_restore()
         else:
             self.setup.show_create()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+        """Enter is the fields' own (create, restore, check the words): never a button that
+        Qt made the dialog's default because it once had the focus ("Back", "Cancel")."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            return
+        super().keyPressEvent(event)
 
     def reject(self) -> None:  # Cancel, Escape or the close button
         self.setup.abandon()

@@ -1,8 +1,10 @@
 """The multi-stage sync indicator: connecting → headers → filter headers → filters → up to date."""
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QWidget
 
 from spv.node import SyncProgress
+
+from .widgets import ElidedLabel
 
 STAGES = ("connecting", "headers", "filter headers", "filters", "synced")
 _LABELS = {
@@ -56,7 +58,7 @@ class SyncIndicator(QWidget):
         super().__init__(parent)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
-        self.label = QLabel("Connecting to peers…")
+        self.label = ElidedLabel("Connecting to peers…")  # a long error must not widen the window
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
         self.bar.setTextVisible(False)
@@ -77,6 +79,6 @@ class SyncIndicator(QWidget):
         self.label.setText(f"Not connected: {reason} — trying again")
         self.label.setStyleSheet("color: #8a5a00")
         self.label.setToolTip(
-            "Check the internet connection. If PKT's public peers are down, add a peer you "
-            "know on the Settings page (Extra peers)."
+            f"Not connected: {reason}\nCheck the internet connection. If PKT's public peers "
+            "are down, add a peer you know on the Settings page (Extra peers)."
         )

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QListWidget,
     QProgressBar,
@@ -26,7 +27,7 @@ from app.wallet.wallet import PasswordError, Wallet, WalletError, key_path
 from spv.params import NetworkParams
 
 from .calls import GuiCalls
-from .widgets import make_primary, page_header
+from .widgets import enter_submits, make_primary, page_header
 
 log = logging.getLogger(__name__)
 
@@ -108,10 +109,10 @@ class UnlockDialog(QDialog):
         self.error.setStyleSheet("color: #b00020")
         self.error.setWordWrap(True)
         self.open_button = make_primary(QPushButton("Open"), "Open the wallet")
-        self.open_button.setDefault(True)
         self.cancel_button = QPushButton("Not now")
 
         layout = QVBoxLayout(self)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)  # grows with its text
         layout.addWidget(page_header("Open a wallet", "Choose a wallet and type its password."))
         self.wallet_list.setMaximumHeight(self.wallet_list.fontMetrics().lineSpacing() * 8)
         layout.addWidget(self.wallet_list)
@@ -129,8 +130,8 @@ class UnlockDialog(QDialog):
         layout.addLayout(buttons)
 
         self.open_button.clicked.connect(self.try_unlock)
-        self.password.returnPressed.connect(self.try_unlock)
         self.cancel_button.clicked.connect(self.reject)
+        enter_submits(self, self.open_button)  # Enter unlocks, never "Not now"
         matches = self.wallet_list.findItems(selected or "", Qt.MatchFlag.MatchExactly)
         self.wallet_list.setCurrentRow(self.wallet_list.row(matches[0]) if matches else 0)
         self.wallet_list.currentTextChanged.connect(self._wallet_chosen)  # later choices

@@ -5,7 +5,8 @@ and wallet work runs off the Qt thread."""
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -19,14 +20,17 @@ from PySide6.QtWidgets import (
 )
 
 from app.core import AppCore, WalletView
+from app.vpn.cjdroute import CjdrouteInfo
 from app.vpn.diagnostics import DiagStep
 from app.vpn.directory import ExitList, ExitServer
 from app.vpn.errors import PremiumError
-from app.vpn.premium import PremiumGrant, SignedPayment
+from app.vpn.premium import PremiumGrant, SignedPayment, pkt_to_units
 from app.vpn.service import VpnService
 from app.vpn.state import VpnState, VpnStatus
+from spv.params import MAINNET
 
 from .calls import GuiCalls
+from .money import coins
 from .premium_dialog import PremiumDialog, PremiumQuote
 from .widgets import make_primary, page_header
 
@@ -46,8 +50,42 @@ _STEP_TEXT = {
 }
 
 
+NOT_INSTALLED = (
+    "cjdroute (the cjdns router) is not installed, so the VPN cannot connect. Install cjdns "
+    "(https://github.com/cjdelisle/cjdns; it is not packaged in Debian 12) and start it, or "
+    "give its path in Settings ▸ VPN: cjdns."
+)
+
+
 class _StatusSignal(QObject):
     changed = Signal(object)  # VpnStatus, from any thread
+
+
+class DiagnosticsList(QListWidget):
+    """The connection test's steps; while empty it says what the test does."""
+
+    EMPTY = (
+        "Test connection checks each link in turn: cjdroute, its admin interface, the exit "
+        "directory, the chosen exit and the tunnel. Nothing is changed."
+    )
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        super().paintEvent(event)
+        if self.count():
+            return
+        painter = QPainter(self.viewport())
+        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+        painter.drawText(
+            self.viewport().rect().adjusted(8, 6, -8, -6),
+            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap),
+            self.EMPTY,
+        )
+
+
+def readiness(service: VpnService) -> tuple[VpnStatus, CjdrouteInfo]:
+    """Worker: cjdroute's state as it is now (connected by another process, not running, not
+    installed), before the user presses anything."""
+    return service.live_status(), service.detect()
 
 
 def describe(status: VpnStatus) -> str:
@@ -69,6 +107,7 @@ class VpnPage(QWidget):
         self.calls = calls
         self.core = core  # pays for premium with its open wallet
         self._wallet_open = False
+        self._premium_busy = False  # asking for an offer or paying: premium_status says so
         self.premium_dialog: PremiumDialog | None = None
         self._signal = _StatusSignal()
         self._signal.changed.connect(self.show_status)
@@ -87,12 +126,18 @@ class VpnPage(QWidget):
         top.addWidget(self.state_label, 1)
         top.addWidget(self.switch)
         layout.addLayout(top)
+        self.ready_note = QLabel()  # e.g. cjdroute is not installed: said before any click
+        self.ready_note.setWordWrap(True)
+        self.ready_note.setStyleSheet("color: #8a5a00")
+        self.ready_note.setVisible(False)
+        layout.addWidget(self.ready_note)
         self.search = QLineEdit()
         self.search.setPlaceholderText("search exits by name or country")
         layout.addWidget(self.search)
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(["Country", "Name", "Load", "Price", ""])
         self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         layout.addWidget(self.table, 1)
@@ -100,6 +145,7 @@ class VpnPage(QWidget):
         self.diagnose_button = QPushButton("Test connection")
         self.refresh_button = QPushButton("Refresh list")
         self.list_note = QLabel()
+        self.list_note.setWordWrap(True)
         bottom.addWidget(self.list_note, 1)
         bottom.addWidget(self.refresh_button)
         bottom.addWidget(self.diagnose_button)
@@ -107,11 +153,12 @@ class VpnPage(QWidget):
         premium_row = QHBoxLayout()
         self.premium_status = QLabel()
         self.premium_status.setWordWrap(True)
+        self.premium_status.setStyleSheet("color: palette(mid)")
         self.premium_button = QPushButton("Buy premium…")
         premium_row.addWidget(self.premium_status, 1)
         premium_row.addWidget(self.premium_button)
         layout.addLayout(premium_row)
-        self.diagnostics = QListWidget()
+        self.diagnostics = DiagnosticsList()
         self.diagnostics.setMaximumHeight(140)
         layout.addWidget(self.diagnostics)
         self.switch.clicked.connect(self.toggle)
@@ -120,22 +167,87 @@ class VpnPage(QWidget):
         self.refresh_button.clicked.connect(self.reload_exits)
         self.premium_button.clicked.connect(self.ask_premium)
         self.table.itemSelectionChanged.connect(self._update_premium_button)
+        self._make_service = make_service
+        self._status = VpnStatus()
+        self._settings_pending = False  # new settings wait for the tunnel to close
+        self._listed = False  # the exit list is fetched when the page is first shown
         self._update_premium_button()
         try:
             self.service = make_service(self._signal.changed.emit)
         except Exception as exc:  # noqa: BLE001 - cjdns missing or misconfigured: say why
-            self.state_label.setText(f"The VPN needs cjdns: {exc}")
-            self.switch.setEnabled(False)
-            self.diagnose_button.setEnabled(False)
-            self.refresh_button.setEnabled(False)
-            return
-        self._listed = False  # the exit list is fetched when the page is first shown
+            self._service_failed(exc)
+        self._update_premium_button()
+
+    def _service_failed(self, exc: BaseException) -> None:
+        self.service = None
+        self.state_label.setText(f"The VPN needs cjdns: {exc}")
+        for button in (self.switch, self.diagnose_button, self.refresh_button):
+            button.setEnabled(False)
+        self._update_premium_button()
 
     def showEvent(self, event: object) -> None:  # noqa: N802 - Qt's name
         super().showEvent(event)  # type: ignore[arg-type]
         if self.service is not None and not self._listed:
             self._listed = True
             self.reload_exits()
+            self.check_ready()
+
+    # --- readiness, settings ---
+
+    def check_ready(self) -> None:
+        """Say up front what would stop a connection (cjdroute not installed or not
+        running), and show a tunnel another process opened."""
+        service = self.service
+        if service is None:
+            return
+        self.calls.in_worker(lambda: readiness(service), self._ready_known, lambda _exc: None)
+
+    def _ready_known(self, ready: tuple[VpnStatus, CjdrouteInfo]) -> None:
+        status, info = ready
+        if self._status.state not in (VpnState.OFF, VpnState.ERROR):
+            return  # a connection started meanwhile: its own states speak
+        if status.state == VpnState.CONNECTED:
+            self.show_status(status)
+            self.ready_note.setVisible(False)
+            return
+        if status.error and not info.found:
+            self.ready_note.setText(NOT_INSTALLED)
+            self.ready_note.setToolTip(status.error)
+            self.ready_note.setVisible(True)
+        elif status.error:
+            self.ready_note.setText(f"Before connecting: {status.error}")
+            self.ready_note.setToolTip("")
+            self.ready_note.setVisible(True)
+        else:
+            self.ready_note.setVisible(False)
+        if not info.found and status.error:
+            self.switch.setEnabled(False)  # nothing to connect with: the note says why
+            self.switch.setToolTip("cjdroute is not installed")
+        else:
+            self.switch.setToolTip("")
+
+    def settings_changed(self) -> None:
+        """Settings were saved (VPN directory, cjdns): use them now, or once disconnected."""
+        if self._status.state not in (VpnState.OFF, VpnState.ERROR):
+            self._settings_pending = True
+            self.list_note.setText("The new VPN settings apply once you disconnect.")
+            return
+        self._settings_pending = False
+        make = self._make_service
+        notify = self._signal.changed.emit
+        self.calls.in_worker(lambda: make(notify), self._service_rebuilt, self._service_failed)
+
+    def _service_rebuilt(self, service: VpnService) -> None:
+        self.service = service
+        for button in (self.switch, self.diagnose_button, self.refresh_button):
+            button.setEnabled(True)
+        self.diagnostics.clear()
+        self.state_label.setText(describe(service.status))
+        self._update_premium_button()
+        if self._listed or self.isVisible():
+            self._listed = True
+            self.reload_exits()
+            self.check_ready()
 
     # --- exits ---
 
@@ -149,6 +261,8 @@ class VpnPage(QWidget):
         )
 
     def _exits_loaded(self, result: ExitList) -> None:
+        if self.service is None or result is None:
+            return
         self.exits = result.exits
         note = "from the cache (the directory did not answer)" if result.from_cache else ""
         self.list_note.setText(note)
@@ -162,13 +276,14 @@ class VpnPage(QWidget):
 
     def _fill_table(self) -> None:
         shown = self.visible_exits()
+        params = self.core.params if self.core is not None else MAINNET
         self.table.setRowCount(len(shown))
         for row, e in enumerate(shown):
             cells = (
                 e.country_code,
                 e.name,
                 f"{e.load:.0f} %",
-                f"{e.cost:g} PKT" if e.premium else "free",
+                coins(pkt_to_units(e.cost, params.units_per_coin), params) if e.premium else "free",
                 "premium" if e.premium else "",
             )
             for col, text in enumerate(cells):
@@ -192,6 +307,7 @@ class VpnPage(QWidget):
                 self.state_label.setText("Choose an exit first")
                 return
             self.switch.setText("Cancel")
+            self.diagnostics.clear()  # a test run before is not about this connection
             self.calls.in_worker(lambda: service.connect(target), self._done, self._failed)
         else:
             self.switch.setEnabled(False)
@@ -207,9 +323,18 @@ class VpnPage(QWidget):
             self.state_label.setText(f"Not connected: {exc}")
 
     def show_status(self, status: VpnStatus) -> None:
+        before, self._status = self._status, status
         self.state_label.setText(describe(status))
         busy = status.state not in (VpnState.OFF, VpnState.ERROR, VpnState.CONNECTED)
         self.switch.setEnabled(True)
+        if status.state == VpnState.OFF and before.state != VpnState.OFF:
+            self.diagnostics.clear()  # about the tunnel that is gone
+        if status.state != VpnState.OFF:
+            self.ready_note.setVisible(False)
+        self._update_premium_button()
+        if self._settings_pending and status.state in (VpnState.OFF, VpnState.ERROR):
+            self.list_note.setText("")
+            self.settings_changed()
         if status.state == VpnState.CONNECTED:
             self.switch.setText("Disconnect")
         elif busy:
@@ -255,6 +380,9 @@ class VpnPage(QWidget):
         target = self.selected_exit()
         if target is None or not target.premium:
             return "choose an exit that sells premium (marked “premium”)"
+        status = self._status
+        if status.state != VpnState.CONNECTED or status.exit_key != target.public_key:
+            return f"connect to {target.name} first: the exit grants premium to its tunnel"
         return None
 
     def _update_premium_button(self) -> None:
@@ -263,6 +391,12 @@ class VpnPage(QWidget):
         self.premium_button.setToolTip(
             reason or "Pay the selected exit for one hour of premium bandwidth"
         )
+        if self._premium_busy:
+            return
+        if reason:
+            self.premium_status.setText(f"Premium: {reason}.")
+        elif self.premium_status.text().startswith("Premium: "):
+            self.premium_status.clear()  # the reason no longer holds; outcomes stay
 
     def ask_premium(self) -> None:
         """Fetch the selected exit's offer and prepare the wallet's payment, then show both."""
@@ -272,6 +406,7 @@ class VpnPage(QWidget):
             self.premium_status.setText(f"Cannot buy premium: {reason}")
             return
         self.premium_button.setEnabled(False)
+        self._premium_busy = True
         self.premium_status.setText(f"Asking {target.name} for its price…")
 
         def quote() -> PremiumQuote:
@@ -291,6 +426,7 @@ class VpnPage(QWidget):
 
     def _show_offer(self, quote: PremiumQuote) -> None:
         assert self.core is not None
+        self._premium_busy = False
         self._update_premium_button()
         self.premium_status.setText("")
         self.premium_dialog = PremiumDialog(quote, self.core.params, self)
@@ -303,6 +439,7 @@ class VpnPage(QWidget):
         password = dialog.password.text()
         dialog.password.clear()
         self.premium_button.setEnabled(False)
+        self._premium_busy = True
         self.premium_status.setText("Signing the payment and sending it to the exit…")
 
         def sign(address: str, amount_units: int) -> SignedPayment:
@@ -326,10 +463,12 @@ class VpnPage(QWidget):
         self.calls.in_worker(buy, self._premium_bought, self._premium_failed)
 
     def _premium_bought(self, grant: PremiumGrant) -> None:
+        self._premium_busy = False
         self._update_premium_button()
         until = time.strftime("%H:%M", time.localtime(grant.until))
         self.premium_status.setText(f"Premium until {until} (payment {grant.txid})")
 
     def _premium_failed(self, exc: BaseException) -> None:
+        self._premium_busy = False
         self._update_premium_button()
         self.premium_status.setText(f"Premium not bought: {str(exc) or type(exc).__name__}")

@@ -1,4 +1,4 @@
-"""The "Wallet" menu: new, restore, open (chooser), close, and the wallets to switch to."""
+"""The "Wallet" menu: new, restore, open (chooser), close, the wallets to switch to, and Quit."""
 
 from collections.abc import Callable
 
@@ -18,6 +18,7 @@ class WalletMenu(QMenu):
     change_password_requested = Signal()
     seed_requested = Signal()
     switch_requested = Signal(str)
+    quit_requested = Signal()
 
     def __init__(
         self,
@@ -37,9 +38,15 @@ class WalletMenu(QMenu):
         self.seed_action = self.addAction("&Seed words…")
         self.password_action = self.addAction("Change &password…")
         self.addSeparator()
+        self.quit_action = QAction("&Quit", self)
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)  # Ctrl+Q
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.quit_action.triggered.connect(self.quit_requested)
         self._switch_group = QActionGroup(self)
         self._switch_group.setExclusive(True)
-        self.switch_actions: list[QAction] = []
+        self.switch_actions: list[QAction] = []  # inserted between these two separators
+        self._quit_separator = self.addSeparator()
+        self.addAction(self.quit_action)
         self.new_action.triggered.connect(self.new_requested)
         self.restore_action.triggered.connect(self.restore_requested)
         self.open_action.triggered.connect(self.open_requested)
@@ -67,7 +74,7 @@ class WalletMenu(QMenu):
             action.setStatusTip(f"Switch to wallet {name}")
             action.triggered.connect(lambda _checked=False, n=name: self._switch(n))
             self._switch_group.addAction(action)
-            self.addAction(action)
+            self.insertAction(self._quit_separator, action)
             self.switch_actions.append(action)
 
     def _switch(self, name: str) -> None:

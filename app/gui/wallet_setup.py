@@ -6,7 +6,7 @@ import logging
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QElapsedTimer, QTimer, Signal
+from PySide6.QtCore import QDate, QElapsedTimer, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -42,11 +42,17 @@ from .widgets import keep_left, make_primary, page_header
 log = logging.getLogger(__name__)
 
 MIN_PASSWORD = 8
+CHECKED_WORDS = 3  # words of a new seed typed back to check the paper
 DERIVING = "Deriving keys… this takes a few seconds"
 
 
 def name_problem(datadir: Path, name: str) -> str:
     """Why `name` cannot be a new wallet's name ("" when it can)."""
+    if not name:
+        return "type a name for the wallet (letters, digits, '.', '_' or '-')"
+    if " " in name:
+        suggestion = "-".join(name.split())
+        return f"a wallet name cannot contain spaces (it names its files): try {suggestion!r}"
     try:
         check_name(name)
     except WalletError as exc:
@@ -137,6 +143,7 @@ class WalletSetup(QWidget):
         self.datadir = datadir
         self.calls = calls
         self._new_wallet: Wallet | None = None
+        self._mnemonic = ""  # the new wallet's words until they are confirmed
         self._challenge: list[int] = []
         self._job = 0  # bumped by every start and every Cancel: late results are discarded
         self.stack = QStackedWidget()
@@ -170,6 +177,7 @@ class WalletSetup(QWidget):
         restore = QPushButton("Restore a wallet from its seed words")
         create.clicked.connect(self.show_create)
         restore.clicked.connect(self.show_restore)
+        self.choice_create, self.choice_restore = create, restore
         width = self.fontMetrics().horizontalAdvance("Restore a wallet from its seed words") + 64
         for button in (self.open_button, create, restore):
             button.setMinimumWidth(width)
@@ -214,6 +222,7 @@ class WalletSetup(QWidget):
         self._set_busy(self.create_busy, self._create_inputs(), False)
         self._set_restore_busy(False)
         wallet, self._new_wallet = self._new_wallet, None
+        self._mnemonic = ""
         if wallet is not None:
             self.calls.in_worker(
                 wallet.close,
@@ -269,6 +278,13 @@ class WalletSetup(QWidget):
         form.addRow(self.create_error)
         form.addRow(self.create_busy)
         form.addRow(self.create_back, self.create_button)
+        for edit in (
+            self.create_name,
+            self.create_password,
+            self.create_repeat,
+            self.create_passphrase,
+        ):
+            edit.returnPressed.connect(self._create)  # Enter in any field creates
         return page
 
     def _seed_page(self) -> QWidget:
@@ -294,21 +310,47 @@ class WalletSetup(QWidget):
         layout.addWidget(self.seed_extra)
         done = make_primary(QPushButton("I have written them down"))
         done.clicked.connect(self._ask_words_back)
+        self.seed_done_button = done
+        done.setAutoDefault(True)  # Enter presses it while it has the focus (not a dialog)
         layout.addWidget(done)
         keep_left(layout, done)
         layout.addStretch(1)
         return page
 
     def _confirm_page(self) -> QWidget:
+        """Three words to type back, built once (their labels change with each challenge).
+        Completed inline (the rest of the word selected in the field): a popup list would
+        cover the next field and take the Enter meant for checking."""
         page = QWidget()
         self.confirm_form = QFormLayout(page)
         self.confirm_form.addRow(
             page_header("Check your paper", "Type these words from your paper to check it.")
         )
+        # kept by Python for the page's whole life, not parented: a completer that is a Qt
+        # child of the widgets it serves can be deleted in the wrong order (a crash seen with
+        # PySide6 6.11)
+        self._confirm_completer = QCompleter(list(wordlist()))
+        self._confirm_completer.setCompletionMode(QCompleter.CompletionMode.InlineCompletion)
+        self._confirm_completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.confirm_edits: list[QLineEdit] = []
+        for number in range(1, CHECKED_WORDS + 1):
+            edit = QLineEdit()
+            edit.setCompleter(self._confirm_completer)
+            edit.returnPressed.connect(self._confirm)  # on to the next empty word, or check
+            self.confirm_edits.append(edit)
+            self.confirm_form.addRow(f"Word {number}", edit)
         self.confirm_error = _error_label()
+        self.confirm_form.addRow(self.confirm_error)
         self.confirm_button = make_primary(QPushButton("Check"))
         self.confirm_button.clicked.connect(self._confirm)
+        self.confirm_back = QPushButton("Back to the words")
+        self.confirm_back.setToolTip("Show the words again to re-read your paper")
+        self.confirm_back.clicked.connect(self._show_words_again)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.confirm_back)
+        buttons.addStretch(1)
+        buttons.addWidget(self.confirm_button)
+        self.confirm_form.addRow(buttons)
         return page
 
     def _restore_page(self) -> QWidget:
@@ -345,7 +387,10 @@ class WalletSetup(QWidget):
         self.restore_birthday.setMinimumDate(QDate(launch.year, launch.month, launch.day))
         today = datetime.now(UTC).date()
         self.restore_birthday.setMaximumDate(QDate(today.year, today.month, today.day))
-        self.restore_birthday.setDate(QDate(launch.year, launch.month, launch.day))
+        # the chain's first day (nothing can be older); today where the network has no known
+        # start (regtest), never 1970-01-01
+        start = launch if self.params.launch_time else today
+        self.restore_birthday.setDate(QDate(start.year, start.month, start.day))
         self.restore_birthday.setEnabled(False)
         self.restore_birthday_known.toggled.connect(self.restore_birthday.setEnabled)
         birthday_row = QHBoxLayout()
@@ -368,6 +413,13 @@ class WalletSetup(QWidget):
         form.addRow(self.restore_error)
         form.addRow(self.restore_busy)
         form.addRow(self.restore_back, self.restore_button)
+        for edit in (
+            self.restore_name,
+            self.restore_passphrase,
+            self.restore_password,
+            self.restore_repeat,
+        ):
+            edit.returnPressed.connect(self._restore)  # Enter in a field restores
         return page
 
     def _create_inputs(self) -> list[QWidget]:
@@ -455,9 +507,13 @@ class WalletSetup(QWidget):
         self.seed_extra.setVisible(self.create_extend.isChecked())
         self.create_passphrase.clear()
         self.create_extend.setChecked(False)
-        words = mnemonic.split()
-        self.seed_words.setText(word_grid(words))
+        self._mnemonic = mnemonic  # until the words are confirmed: "Back to the words"
+        self._show_words_again()
+
+    def _show_words_again(self) -> None:
+        self.seed_words.setText(word_grid(self._mnemonic.split()))
         self.stack.setCurrentWidget(self.seed_page)
+        self.seed_done_button.setFocus()
 
     def _create_failed(self, job: int, exc: BaseException) -> None:
         if job != self._job:
@@ -468,23 +524,15 @@ class WalletSetup(QWidget):
     def _ask_words_back(self) -> None:
         assert self._new_wallet is not None
         self.seed_words.clear()  # the words are not kept on screen any longer
-        self._challenge = self._new_wallet.backup_challenge(3)
-        stale = self.confirm_page  # a fresh form: no rows left from an earlier wallet
-        self.confirm_page = self._confirm_page()
-        self.stack.addWidget(self.confirm_page)
-        self.stack.removeWidget(stale)
-        stale.deleteLater()
-        # kept by Python, not parented: a completer that is a Qt child of the widgets it
-        # serves can be deleted in the wrong order (a crash seen with PySide6 6.11)
-        self._confirm_completer = QCompleter(list(wordlist()))
-        for position in self._challenge:
-            edit = QLineEdit()
-            edit.setCompleter(self._confirm_completer)
-            self.confirm_edits.append(edit)
-            self.confirm_form.addRow(f"Word {position}", edit)
-        self.confirm_form.addRow(self.confirm_error)
-        self.confirm_form.addRow(self.confirm_button)
+        self._challenge = self._new_wallet.backup_challenge(CHECKED_WORDS)
+        for edit, position in zip(self.confirm_edits, self._challenge, strict=True):
+            edit.clear()
+            label = self.confirm_form.labelForField(edit)
+            if isinstance(label, QLabel):
+                label.setText(f"Word {position}")
+        self.confirm_error.clear()
         self.stack.setCurrentWidget(self.confirm_page)
+        self.confirm_edits[0].setFocus()
 
     def _confirm(self) -> None:
         assert self._new_wallet is not None
@@ -492,6 +540,12 @@ class WalletSetup(QWidget):
             p: e.text().strip().lower()
             for p, e in zip(self._challenge, self.confirm_edits, strict=True)
         }
+        moving_on = self.focusWidget() in self.confirm_edits  # Enter after typing a word
+        for edit, (position, word) in zip(self.confirm_edits, typed.items(), strict=True):
+            if not word:
+                edit.setFocus()
+                self.confirm_error.setText("" if moving_on else f"Type word {position} too.")
+                return
         wallet = self._new_wallet
 
         def confirm() -> str:  # saves the wallet: not on the GUI thread
@@ -504,6 +558,7 @@ class WalletSetup(QWidget):
 
     def _confirmed(self, name: str) -> None:
         self._new_wallet = None
+        self._mnemonic = ""
         self.confirm_button.setEnabled(True)
         self.wallet_ready.emit(name)
 

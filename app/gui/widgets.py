@@ -2,14 +2,16 @@
 button, page shortcuts."""
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QIcon, QKeySequence, QShortcut
+from PySide6.QtGui import QIcon, QKeySequence, QPainter, QPaintEvent, QShortcut
 from PySide6.QtWidgets import (
+    QDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
     QLayout,
     QListWidget,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -93,3 +95,45 @@ def make_primary(button: QPushButton, accessible_name: str = "") -> QPushButton:
 def keep_left(layout: QLayout, widget: QWidget) -> None:
     """Keep `widget` at its natural width at the left of `layout` instead of stretched."""
     layout.setAlignment(widget, Qt.AlignmentFlag.AlignLeft)
+
+
+def enter_submits(dialog: QDialog, button: QPushButton | None) -> None:
+    """Enter anywhere in `dialog` presses `button` (None: no button; fields handle Enter).
+
+    Qt makes any button of a dialog the default one when it gets the focus: when a slow check
+    disabled the password field, the focus moved on to "Cancel" and the same Enter cancelled
+    the dialog. So no button of `dialog` takes Enter unless it has the focus, except `button`.
+    Call it once the dialog's buttons exist (and again with the new button when a page
+    changes)."""
+    for child in dialog.findChildren(QPushButton):
+        child.setAutoDefault(False)
+        child.setDefault(False)
+    if button is not None:
+        button.setDefault(True)
+
+
+def no_auto_default(*buttons: QPushButton) -> None:
+    """Buttons that only a click (or Space with the focus) presses: not Enter typed in a field
+    of the dialog they are in (see enter_submits)."""
+    for button in buttons:
+        button.setAutoDefault(False)
+
+
+class ElidedLabel(QLabel):
+    """One line that never widens its window: cut with "…" when it does not fit (the status
+    bar's sync line, whose errors can be long: its tooltip holds the whole reason)."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(40)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return QSize(40, super().minimumSizeHint().height())
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        painter = QPainter(self)
+        rect = self.contentsRect()
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        painter.drawText(rect, int(self.alignment()) | int(Qt.AlignmentFlag.AlignVCenter), text)

@@ -31,6 +31,12 @@ KNOWN_POOLS: tuple[KnownPool, ...] = (
     KnownPool("http://pktco.in", "pktco.in community pool"),
 )
 DEFAULT_POOLS: tuple[str, ...] = (KNOWN_POOLS[0].url,)
+"""Mainnet's. The known pools mine mainnet only: other networks start with no pool."""
+
+
+def default_pools(network: str) -> list[str]:
+    """The pools a new installation mines for on `network` (none but on mainnet)."""
+    return list(DEFAULT_POOLS) if network == "mainnet" else []
 
 
 @dataclass
@@ -75,13 +81,13 @@ def settings_path(datadir: Path) -> Path:
     return Path(datadir) / SETTINGS_FILE
 
 
-def load_settings(datadir: Path) -> MiningSettings:
-    """The saved settings, or the defaults when there are none."""
+def load_settings(datadir: Path, network: str = "mainnet") -> MiningSettings:
+    """The saved settings, or the defaults for `network` when there are none."""
     path = settings_path(datadir)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return MiningSettings()
+        return MiningSettings(pools=default_pools(network))
     try:
         return MiningSettings.from_json(json.loads(raw))
     except ValueError as exc:

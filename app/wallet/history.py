@@ -85,9 +85,8 @@ class History:
             for (sid,) in self.db.execute(
                 "SELECT script FROM coins WHERE tx = ? ORDER BY vout", (tx_row,)
             ):
-                script, _ = self.keys.script_of(int(sid))
-                address = address_from_script(script, self.params)
-                if address is not None and self.labels.get(address):
+                address = self.keys.address_of(int(sid))
+                if address and self.labels.get(address):
                     return self.labels[address]
             return ""
         (raw,) = self.db.execute("SELECT raw FROM txs WHERE id = ?", (tx_row,)).fetchone()
@@ -96,9 +95,9 @@ class History:
         for out in Transaction.parse(raw).outputs:
             if self.keys.owner(out.script) is not None:
                 continue
-            address = address_from_script(out.script, self.params)
-            if address is not None and self.labels.get(address):
-                return self.labels[address]
+            recipient = address_from_script(out.script, self.params)
+            if recipient is not None and self.labels.get(recipient):
+                return self.labels[recipient]
         return ""
 
     def _search(self, text: str) -> tuple[str, list[object]]:
@@ -270,8 +269,7 @@ class History:
         )
 
     def _address(self, script_id: int) -> str:
-        script, _ = self.keys.script_of(script_id)
-        return address_from_script(script, self.params) or ""
+        return self.keys.address_of(script_id)
 
     def _input_part(self, prev_txid: bytes, vout: int) -> TxPart:
         from spv.tx import OutPoint

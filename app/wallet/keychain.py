@@ -109,6 +109,7 @@ class KeyChain:
         self._by_script: dict[bytes, tuple[int, Owned]] = {}
         self._by_id: dict[int, tuple[bytes, Owned, int]] = {}  # id -> script, owner, base id
         self._watched: set[bytes] | None = None
+        self._addresses: dict[int, str] = {}  # script id -> address text (see address_of)
 
     # --- loading and creating ---
 
@@ -250,6 +251,15 @@ class KeyChain:
                     return self.add_script(script, base[1], base[0], -1)
         return None
 
+    def address_of(self, script_id: int) -> str:
+        """The address text of a wallet script ("" when it has none), made once per script:
+        a history row, a coin or a label lookup asks for it again and again."""
+        found = self._addresses.get(script_id)
+        if found is None:
+            found = address_from_script(self._by_id[script_id][0], self.params) or ""
+            self._addresses[script_id] = found
+        return found
+
     def script_of(self, script_id: int) -> tuple[bytes, Owned]:
         script, owned, _ = self._by_id[script_id]
         return script, owned
@@ -326,9 +336,17 @@ class KeyChain:
             raise WalletError("invalid key index")
         return key
 
-    def first_unused(self, ai: int, branch: int) -> DerivedKey:
+    def first_unused(
+        self, ai: int, branch: int, avoid: frozenset[bytes] = frozenset()
+    ) -> DerivedKey:
+        """The first key of the branch that was never used (and whose script is not in
+        `avoid`: the mining address, kept for the pool)."""
         for key in self.accounts[ai].keys[branch]:
-            if key is not None and KeyRef(ai, branch, key.index) not in self.used:
+            if (
+                key is not None
+                and KeyRef(ai, branch, key.index) not in self.used
+                and key.script not in avoid
+            ):
                 return key
         raise WalletError("no unused address left")  # the gap keeps some: never expected
 
@@ -346,12 +364,13 @@ class KeyChain:
             self.store.db.execute("UPDATE accounts SET reserved = ? WHERE id = ?", (index, ai))
             self.extend_gaps()
 
-    def receive_key(self, ai: int, new: bool) -> DerivedKey:
+    def receive_key(self, ai: int, new: bool, avoid: frozenset[bytes] = frozenset()) -> DerivedKey:
         """The first unused receive key of account `ai` (handed out: `new` goes past it);
-        with `new`, the next key after every used or handed-out one."""
+        with `new`, the next key after every used or handed-out one. Keys whose script is in
+        `avoid` are never given."""
         acc = self.accounts[ai]
         if not new:
-            current = self.first_unused(ai, EXTERNAL)
+            current = self.first_unused(ai, EXTERNAL, avoid)
             self.reserve(ai, current.index)
             return current
         index = max(
@@ -362,7 +381,7 @@ class KeyChain:
             index += 1
             self.reserve(ai, index)
             key = acc.keys[EXTERNAL][index]
-            if key is not None:
+            if key is not None and key.script not in avoid:
                 return key
 
     # --- listing ---

@@ -18,7 +18,6 @@ from fractions import Fraction
 from spv.address import address_from_script, script_for_address
 from spv.errors import ParseError
 from spv.params import NetworkParams
-from spv.script import add_vote
 from spv.tx import OutPoint, Transaction, TxIn, TxOut
 from spv.units import format_amount
 
@@ -494,42 +493,6 @@ class Spending:
             raise WalletError("nothing to consolidate: fewer than two spendable coins")
         return previews
 
-    def create_legacy_vote(
-        self,
-        vote_for: str | None,
-        vote_against: str | None = None,
-        *,
-        fee_rate: str | float | Fraction | None = None,
-        coins: Sequence[OutPoint | str] | None = None,
-    ) -> list[TxPreview]:
-        """The 2019-2023 Network Steward vote (``OP_VOTE``, ignored by today's Electorium
-        count: see :mod:`app.wallet.voting`): move the coins (all spendable ones by default)
-        to the wallet's own legacy P2PKH address with ``<for> <against> OP_VOTE`` appended
-        (segwit outputs cannot carry it). Every coin then votes with its value."""
-        rate = self.fee_rate(fee_rate)
-        for_script = self._vote_candidate(vote_for)
-        against_script = self._vote_candidate(vote_against)
-        if for_script is None and against_script is None:
-            raise WalletError("give a candidate to vote for and/or against")
-        ai = self._legacy_account()
-        if ai is None:
-            raise WalletError("this wallet has no legacy (P2PKH) account to vote from")
-        key = self.keys.first_unused(ai, EXTERNAL)
-        try:
-            dest = add_vote(key.script, for_script, against_script)
-        except ValueError as exc:
-            raise WalletError(f"cannot vote: {exc}") from None
-        pool: Iterable[Coin] = self.chosen_coins(coins) if coins else self.coins.spendable_largest()
-        previews = self.batched_previews("vote-2019", pool, dest, rate)
-        if not previews:
-            raise InsufficientFundsError("no spendable coins that cover the fee of the vote")
-        return previews
-
-    def _vote_candidate(self, address: str | None) -> bytes | None:
-        if address is None or address.strip().lower() in ("", "none", "-"):
-            return None
-        return self.destination(address)
-
     def create_sweep_imported(
         self, *, fee_rate: str | float | Fraction | None = None
     ) -> list[TxPreview]:
@@ -543,68 +506,6 @@ class Spending:
         if not previews:
             raise WalletError("the imported coins do not cover the fee")
         return previews
-
-    # --- fee bump (BIP125) ---
-
-    def create_fee_bump(
-        self, txid: str, raw: bytes | None, confirmed: bool, fee_rate: str | float | Fraction | None
-    ) -> TxPreview:
-        """A BIP125 replacement of an unconfirmed payment of this wallet that allowed it: the
-        same coins and recipients, a higher fee — at least the rate asked and the old fee
-        plus the replacement's own relay fee (BIP125 rule 4) — taken from the change, or,
-        for a payment without change to one recipient (a "max" payment), from that payment
-        (as Electrum does; the preview's `reduced_output` says which)."""
-        if confirmed:
-            raise WalletError("this payment is confirmed already: its fee cannot change")
-        if raw is None:
-            raise WalletError("this payment spends coins that are not this wallet's")
-        tx = Transaction.parse(raw)
-        if tx.is_coinbase() or not any(i.sequence <= SEQUENCE_RBF for i in tx.inputs):
-            raise WalletError(
-                "this payment was sent without 'allow fee bump later' (RBF): it cannot be replaced"
-            )
-        coins = []
-        for txin in tx.inputs:
-            coin = self.coins.owned_output(txin.prevout)
-            if coin is None:
-                raise WalletError("this payment spends coins that are not this wallet's")
-            coins.append(coin)
-        old_fee = sum(c.value for c in coins) - sum(o.value for o in tx.outputs)
-        rate = self.fee_rate(fee_rate)
-        kinds = [c.owner.kind for c in coins]
-        vsize = vsize_of_weight(tx_weight(kinds, [o.script for o in tx.outputs]))
-        relay = fee_for(vsize, Fraction(self.params.min_relay_fee_per_kb, 1000))
-        new_fee = max(fee_for(vsize, rate), old_fee + relay)
-        outputs = [(o.script, o.value, False) for o in tx.outputs]
-        change_at = [
-            n
-            for n, o in enumerate(tx.outputs)
-            if (owned := self.keys.owner(o.script)) is not None
-            and not owned.ref.imported
-            and owned.ref.branch == INTERNAL
-        ]
-        reduced: int | None = None
-        if change_at:
-            target = change_at[-1]
-            outputs[target] = (tx.outputs[target].script, tx.outputs[target].value, True)
-        else:
-            others = [n for n, o in enumerate(tx.outputs) if self.keys.owner(o.script) is None]
-            if len(others) != 1:
-                raise WalletError(
-                    "this payment has no change and pays several recipients: a higher fee "
-                    "cannot be taken from it"
-                )
-            target = reduced = others[0]
-        out = tx.outputs[target]
-        new_value = out.value - (new_fee - old_fee)
-        if new_value < 0 or is_dust(new_value, out.script, self.params.min_relay_fee_per_kb):
-            what = "the payment" if reduced is not None else "the change"
-            raise WalletError(
-                f"{what} ({self.money(out.value)}) is too small to pay a fee of "
-                f"{self.money(new_fee)}"
-            )
-        outputs[target] = (out.script, new_value, outputs[target][2])
-        return self.preview("bump", coins, outputs, rate, rbf=True, reduced_output=reduced)
 
 
 def many_inputs_advice(inputs: int, params: NetworkParams) -> str | None:

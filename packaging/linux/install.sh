@@ -31,7 +31,21 @@ cp "$here/uninstall.sh" "$opt_dir/uninstall.sh"
 command -v update-desktop-database >/dev/null 2>&1 && update-desktop-database "$apps_dir" || true
 command -v gtk-update-icon-cache >/dev/null 2>&1 && gtk-update-icon-cache -q "$data_home/icons/hicolor" 2>/dev/null || true
 
+# The system libraries the window needs (X11/xcb, GL, fonts) that the bundle does not bring.
+missing=""
+if [ -f "$here/qt-system-libs.sh" ]; then
+    missing=$(sh "$here/qt-system-libs.sh" check "$opt_dir") || true
+fi
+
 echo "PKT Wallet is installed in $opt_dir"
 echo "Start it from the applications menu, or run: $bin_dir/pkt-wallet"
 echo "Check the installation: $bin_dir/pkt-wallet --self-test"
 echo "Uninstall: $opt_dir/uninstall.sh"
+if [ -n "$missing" ]; then
+    echo
+    echo "BEFORE YOU START IT: the window needs system libraries this computer lacks."
+    echo "$missing"
+    packages=$(echo "$missing" | sed -n 's/^missing system packages: //p')
+    [ -n "$packages" ] && echo "On Debian or Ubuntu install them with: sudo apt-get install $packages"
+    exit 3
+fi

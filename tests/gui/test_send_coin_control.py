@@ -141,14 +141,14 @@ def test_chosen_coin_is_exactly_what_the_payment_spends(qtbot, funded: Setup) ->
     coin_dialog.set_checked(funded.older, False)
     qtbot.mouseClick(coin_dialog.use_button, Qt.MouseButton.LeftButton)
     assert not coin_dialog.isVisible()
-    assert send.coins_state.text() == "Using 1 chosen coin(s) (50 rBTC)"
+    assert send.coins_state.text() == "Using 1 chosen coin (50 rBTC)"
     assert send.reset_coins.isVisible()
 
     send.address.setText(destination)
     send.amount.setText("1")
     dialog = _preview(qtbot, send)
     assert [outpoint_text(c.outpoint) for c in dialog.preview.inputs] == [funded.newer]
-    assert _field(dialog, "Coins spent") == "1"
+    assert _field(dialog, "Coins spent") == "1 coin"
     tx = _sign_and_send(qtbot, funded, dialog)
     assert [outpoint_text(i.prevout) for i in tx.inputs] == [funded.newer]
     assert send.coins_state.text() == "The wallet chooses the coins"  # spent: choice reset
@@ -188,21 +188,22 @@ def test_fee_presets_custom_rate_and_rbf(qtbot, funded: Setup) -> None:  # type:
     send = funded.send
     send.address.setText(_new_wallet_address(Path(funded.window.core.datadir) / "y", "y"))
     send.amount.setText("1")
-    assert "shown once you preview" in send.fee.info.text()
+    assert "for a simple payment" in send.fee.info.text()  # an amount, before any preview
+    assert "exact fee is shown in the preview" in send.fee.info.text()
     send.fee.select("Economy")
     economy = _preview(qtbot, send)
     economy.reject()
-    assert _field(economy, "Fee rate") == "1 units/vbyte"
+    assert _field(economy, "Fee").endswith(f"(1 unit/vbyte × {economy.preview.vsize} vbytes)")
     assert _field(economy, "Fee bump (RBF)") == "no (final once broadcast)"
-    assert send.fee.info.text().endswith(f"pays {coins(economy.preview.fee, REGTEST)}")
+    assert f"pays {coins(economy.preview.fee, REGTEST)}" in send.fee.info.text()
     send.fee.select("Priority")
     assert "about" in send.fee.info.text()  # estimated from the measured size
     send.rbf.setChecked(True)
     priority = _preview(qtbot, send)
     assert priority.preview.fee_rate == 5 * economy.preview.fee_rate
     assert priority.preview.fee > economy.preview.fee
-    assert _field(priority, "Fee rate") == "5 units/vbyte"
-    assert _field(priority, "Fee bump (RBF)") == "allowed later"
+    assert "(5 units/vbyte × " in _field(priority, "Fee")
+    assert _field(priority, "Fee bump (RBF)").startswith("allowed later")
     tx = _sign_and_send(qtbot, funded, priority)
     assert all(i.sequence == SEQUENCE_RBF for i in tx.inputs)
 
@@ -227,7 +228,7 @@ def test_bad_custom_fee_rate_is_explained_and_nothing_is_prepared(qtbot, funded:
     send.fee.custom.setText("2.5")
     assert send.fee.info.text().startswith("2.5 units/vbyte")
     dialog = _preview(qtbot, send)
-    assert _field(dialog, "Fee rate") == "2.5 units/vbyte"
+    assert "(2.5 units/vbyte × " in _field(dialog, "Fee")
 
 
 def test_several_recipients_in_one_transaction(qtbot, funded: Setup) -> None:  # type: ignore[no-untyped-def]

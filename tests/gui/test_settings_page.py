@@ -87,7 +87,7 @@ def test_units_change_rerenders_the_open_wallet(qtbot, tmp_path: Path) -> None: 
             qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
             qtbot.waitUntil(lambda: overview.confirmed.text() == "50000 mrBTC", timeout=10_000)
             assert overview.table.item(0, 1).text() == "+50000 mrBTC"
-            assert page.status_label.text() == "Saved."
+            assert page.status_label.text() == "Saved and in use."
             assert load_settings(tmp_path).units == "mPKT"
             assert current_unit() == "mPKT"
             assert parse_coins("1.5", REGTEST) == 150_000  # typed amounts are mPKT too
@@ -131,7 +131,7 @@ def test_wrong_fields_block_saving_then_everything_is_written(qtbot, tmp_path: P
     assert not page.peers_error.isVisibleTo(page) and not page.proxy_error.isVisibleTo(page)
     assert page.save_button.isEnabled()
     qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.status_label.text().startswith("Saved."), timeout=10_000)
+    qtbot.waitUntil(lambda: page.status_label.text().startswith("Saved"), timeout=10_000)
     assert "take effect at the next start" in page.status_label.text()
     saved = load_settings(tmp_path)
     assert saved.extra_peers == ["127.0.0.1:64764", "[::1]:64765"]
@@ -247,7 +247,7 @@ def test_proxy_carries_the_steward_requests(
             page.steward_edit.setText("http://steward.invalid")
             page.proxy_edit.setText(relay.url)
             qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
-            qtbot.waitUntil(lambda: page.status_label.text() == "Saved.", timeout=10_000)
+            qtbot.waitUntil(lambda: page.status_label.text() == "Saved and in use.", timeout=10_000)
             steward = StewardPage(MAINNET, tmp_path, GuiCalls())
             qtbot.addWidget(steward)
             steward.refresh()
@@ -256,7 +256,7 @@ def test_proxy_carries_the_steward_requests(
 
             page.proxy_edit.setText("")  # no proxy: the name cannot be reached any more
             qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
-            qtbot.waitUntil(lambda: page.status_label.text() == "Saved.", timeout=10_000)
+            qtbot.waitUntil(lambda: page.status_label.text() == "Saved and in use.", timeout=10_000)
             asked = len(relay.requested)
             steward.refresh()
             qtbot.waitUntil(

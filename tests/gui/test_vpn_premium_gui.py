@@ -161,11 +161,9 @@ def test_vpn_premium_bought_with_the_open_wallet(
             assert "sells premium" in page.premium_button.toolTip()
             page.table.setCurrentCell(names.index("Routie France 1"), 1)
             assert page.table.item(page.table.currentRow(), 4).text() == "premium"
-            assert page.premium_button.isEnabled()
-
-            # not connected to the exit yet: nothing is asked of the wallet
-            qtbot.mouseClick(page.premium_button, Qt.MouseButton.LeftButton)
-            qtbot.waitUntil(lambda: "connect to Routie France 1" in page.premium_status.text())
+            # not connected to the exit yet: the button is off and says why, up front
+            assert not page.premium_button.isEnabled()
+            assert "connect to Routie France 1 first" in page.premium_status.text()
             assert page.premium_dialog is None
 
             qtbot.mouseClick(page.switch, Qt.MouseButton.LeftButton)
@@ -173,6 +171,7 @@ def test_vpn_premium_bought_with_the_open_wallet(
                 lambda: page.state_label.text().startswith("Connected to Routie France 1"),
                 timeout=15_000,
             )
+            assert page.premium_button.isEnabled() and page.premium_status.text() == ""
 
             # the directory refuses the payment: a message, the wallet is unchanged
             directory_server.refusal = "the payment does not cover the price"

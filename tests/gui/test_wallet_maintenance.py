@@ -87,9 +87,7 @@ def test_change_password_and_abandon(
             history = window.history_page
             qtbot.waitUntil(lambda: txid in history.entries, timeout=10_000)
             row = next(
-                r
-                for r in range(history.model.rowCount())
-                if history.model.index(r, 5).data() == txid
+                r for r in range(history.model.rowCount()) if history.model.row(r).txid == txid
             )
             history._open_details(history.model.index(row, 0))
             details = history.dialog
@@ -129,7 +127,7 @@ def test_bump_fee_of_an_rbf_payment(qtbot: Any, tmp_path: Path) -> None:
                 row = next(
                     r
                     for r in range(history.model.rowCount())
-                    if history.model.index(r, 5).data() == wanted
+                    if history.model.row(r).txid == wanted
                 )
                 history._open_details(history.model.index(row, 0))
                 return history.dialog
@@ -151,7 +149,7 @@ def test_bump_fee_of_an_rbf_payment(qtbot: Any, tmp_path: Path) -> None:
             assert [i.prevout for i in replacement.inputs] == [i.prevout for i in original.inputs]
             qtbot.waitUntil(  # the replacement takes the original's place, newest first
                 lambda: (
-                    [history.model.index(r, 5).data() for r in range(history.model.rowCount())][:1]
+                    [history.model.row(r).txid for r in range(history.model.rowCount())][:1]
                     == [replacement.txid_hex]
                     and history.model.rowCount() == 2
                 ),

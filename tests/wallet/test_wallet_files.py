@@ -316,12 +316,28 @@ def test_import_key_is_remembered_with_its_rescan(tmp_path: Path) -> None:
     again.close()
 
 
+def _paying(script: bytes, value: int) -> Any:
+    from spv.tx import OutPoint, Transaction, TxIn, TxOut
+
+    return Transaction(
+        1, (TxIn(OutPoint(b"\x31" * 32, 0), b"", 0xFFFFFFFF),), (TxOut(value, script),), 0
+    )
+
+
 def test_mining_address_is_steady_and_changeable(tmp_path: Path) -> None:
     wallet, _ = make(tmp_path)
     receive = wallet.receive_address()
     mining = wallet.mining_address()
     assert mining != receive and wallet.labels[mining] == "Mining"
     assert wallet.receive_address() == receive  # the Receive page keeps its own address
+    wallet.on_block_transactions(  # once the receive address is paid, the next one is not
+        1,  # the mining address (unused until the pool pays it) but the one after
+        b"",
+        1_700_000_000,
+        [_paying(decode_address(receive, REGTEST).to_script(), 1000)],
+    )
+    after = wallet.receive_address()
+    assert after not in (receive, mining)
     wallet.close()
     again = Wallet.open(tmp_path, "w", REGTEST)
     assert again.mining_address() == mining  # kept across restarts
