@@ -32,6 +32,8 @@ from .keys import is_public_key
 TIMEOUT = (5.0, 15.0)  # connect, read
 MAX_BODY = 4 << 20
 """Largest reply read from the coordinator or an exit (the exit list is ~100 KiB)."""
+MIN_PRICE = Decimal("0.000000001")
+"""The smallest PKT amount a price can be (one unit is 2^-30 PKT; 1e-9 PKT rounds to it)."""
 MAX_NUMBER = 10**15
 """Numbers of the exit list (cost, load, quality, ratings) beyond this are not believed."""
 Signer = Callable[[str], str]  # msgHash (base64 sha256) -> cjdns signature (Sign_sign)
@@ -57,6 +59,13 @@ def _decimal(value: Any) -> Decimal | None:
 def _num(value: Any, default: float = 0.0) -> float:
     number = _decimal(value)
     return default if number is None else float(number)
+
+
+def _price(value: Any) -> float:
+    """An exit's listed price in PKT: 0 (free) unless at least the smallest amount, 1e-9 PKT
+    (a negative, NaN or sub-unit price is no price)."""
+    number = _decimal(value)
+    return float(number) if number is not None and number >= MIN_PRICE else 0.0
 
 
 def _opt_num(value: Any) -> float | None:
@@ -129,7 +138,7 @@ class ExitServer:
             name=name,
             country_code=(_opt_str(_first(obj, "country_code", "countryCode")) or "").upper(),
             is_active=_bool(_first(obj, "is_active", "isActive"), True),
-            cost=max(0.0, _num(_first(obj, "cost"))),
+            cost=_price(_first(obj, "cost")),
             load=_num(_first(obj, "load")),
             quality=_num(_first(obj, "quality")),
             average_rating=_opt_num(_first(obj, "average_rating", "averageRating")),

@@ -70,7 +70,7 @@ class PremiumOffer:
         return asdict(self)
 
 
-def pkt_to_units(amount: Decimal | int | str, units_per_coin: int) -> int:
+def pkt_to_units(amount: Decimal | float | int | str, units_per_coin: int) -> int:
     try:
         value = Fraction(str(amount)) * units_per_coin
     except (ValueError, ZeroDivisionError):

@@ -59,6 +59,10 @@ def test_hostile_numbers_inside_an_exit_entry() -> None:
         assert ex.average_rating is None
     (ex,), _ = parse_exit_list([entry | {"cost": Decimal("-5"), "load": "0.25"}])
     assert ex.cost == 0.0 and ex.load == 0.25  # a negative price is no price
+    (ex,), _ = parse_exit_list([entry | {"cost": "0.0000000001"}])
+    assert ex.cost == 0.0 and not ex.premium  # below the smallest amount: free, not 0 units
+    (ex,), _ = parse_exit_list([entry | {"cost": "0.000000001"}])
+    assert ex.premium and pkt_to_units(ex.cost, MAINNET.units_per_coin) == 1
 
 
 @pytest.mark.parametrize(
