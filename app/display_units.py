@@ -70,7 +70,8 @@ def _explain_bad_amount(text: str) -> str:
 def parse_in_unit(text: str, units_per_coin: int, unit: str) -> int:
     """Atomic units for an amount typed in `unit` (rounded to the nearest unit, half to even).
 
-    Raises AmountError with a message for the user."""
+    Raises AmountError with a message for the user, also for a non-zero amount below half a
+    unit (it would otherwise become 0 without a word)."""
     divisor = UNIT_DIVISORS[check_units(unit)]
     text = text.strip()
     match = _AMOUNT.fullmatch(text)

@@ -18,6 +18,12 @@ _I64 = struct.Struct("<q")
 MAX_COMPACT_SIZE = 0x02000000  # Bitcoin's MAX_SIZE: no count or length may exceed 32 MiB
 
 
+def _cut_short(needed: int, left: int) -> TruncatedError:
+    rest = "none is left" if left == 0 else f"only {left} {'is' if left == 1 else 'are'} left"
+    noun = "byte" if needed == 1 else "bytes"
+    return TruncatedError(f"the data is cut short: {needed} more {noun} expected, {rest}")
+
+
 class ByteReader:
     """Reads structures from an immutable byte buffer, tracking a position."""
 
@@ -48,7 +54,7 @@ class ByteReader:
             raise OversizeError(f"negative read length {n}")
         end = self._pos + n
         if end > self._end:
-            raise TruncatedError(f"needed {n} bytes, only {self._end - self._pos} left")
+            raise _cut_short(n, self._end - self._pos)
         out = self._data[self._pos : end]
         self._pos = end
         return out
@@ -62,7 +68,7 @@ class ByteReader:
 
     def u8(self) -> int:
         if self._pos >= self._end:
-            raise TruncatedError("needed 1 byte, none left")
+            raise _cut_short(1, 0)
         v = self._data[self._pos]
         self._pos += 1
         return v
@@ -70,7 +76,7 @@ class ByteReader:
     def _unpack(self, st: struct.Struct) -> int:
         end = self._pos + st.size
         if end > self._end:
-            raise TruncatedError(f"needed {st.size} bytes, only {self._end - self._pos} left")
+            raise _cut_short(st.size, self._end - self._pos)
         (v,) = st.unpack_from(self._data, self._pos)
         self._pos = end
         return int(v)

@@ -10,7 +10,7 @@ import json
 import os
 from pathlib import Path
 
-from .atomic import atomic_write
+from .atomic import atomic_write, make_private_dir
 from .errors import ChainError
 
 RECORD = 32
@@ -19,7 +19,7 @@ RECORD = 32
 class FilterHeaderStore:
     def __init__(self, directory: Path, network: str) -> None:
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.directory)
         self.network = network
         self._data = self.directory / "filterheaders.dat"
         self._index = self.directory / "filterheaders.idx"

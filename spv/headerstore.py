@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .atomic import atomic_write
+from .atomic import atomic_write, make_private_dir
 from .errors import ChainError
 from .hashes import sha256d
 
@@ -62,7 +62,7 @@ class HeaderStore:
 
     def __init__(self, directory: Path, network: str, anchor: StoreAnchor) -> None:
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.directory)
         self.network = network
         self._data_path = self.directory / "headers.dat"
         self._index_path = self.directory / "headers.idx"

@@ -1,6 +1,7 @@
 """Amounts: integer atomic units in, decimal coin strings out (1 PKT = 2^30 units).
 
-Parsing uses exact rational arithmetic and rounds to the nearest unit (ties to even).
+Parsing uses exact rational arithmetic and rounds to the nearest unit (ties to even); an
+amount that is not zero but less than half a unit is refused rather than silently becoming 0.
 Formatting by default gives the shortest decimal that parses back to the same units.
 """
 
@@ -53,10 +54,24 @@ def _exact_coins(text: str) -> Fraction:
     return Fraction(int(whole or "0") * scale + int(fraction or "0"), scale)
 
 
-def parse_amount(text: str, units_per_coin: int) -> int:
-    """Units for a decimal coin amount such as "1.5"; raises AmountError on anything else."""
+def below_one_unit(text: str, units_per_coin: int, symbol: str = "") -> AmountError:
+    """The error for a non-zero amount that rounds to no unit at all."""
+    smallest = format_amount(1, units_per_coin)
+    unit = f" {symbol}" if symbol else ""
+    return AmountError(
+        f"{text}{unit} is less than the smallest amount, one unit ({smallest}{unit}): "
+        "too many decimal places"
+    )
+
+
+def parse_amount(text: str, units_per_coin: int, symbol: str = "") -> int:
+    """Units for a decimal coin amount such as "1.5"; raises AmountError on anything else,
+    including a non-zero amount below half a unit (`symbol` names the coin in messages)."""
     _check_units_per_coin(units_per_coin)
-    units = round(_exact_coins(text.strip()) * units_per_coin)  # Fraction rounds half to even
+    exact = _exact_coins(text.strip())
+    units = round(exact * units_per_coin)  # Fraction rounds half to even
+    if units == 0 and exact:
+        raise below_one_unit(text.strip(), units_per_coin, symbol)
     if units > max_units(units_per_coin):
         raise AmountError(f"amount is above the maximum supply of {MAX_SUPPLY_COINS} coins")
     return units

@@ -68,7 +68,7 @@ def _parse_query(query: str) -> dict[str, str]:
 
 def _parse_amount_parameter(value: str, params: NetworkParams) -> int:
     try:
-        return parse_amount(value, params.units_per_coin)
+        return parse_amount(value, params.units_per_coin, params.coin_symbol)
     except AmountError as exc:
         raise URIError(f"bad amount in payment URI: {exc}") from None
 

@@ -90,8 +90,12 @@ def test_decode_block_from_file(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     "argv,fragment",
     [
         (["decode-tx", "zz"], "not hexadecimal"),
-        (["decode-tx", "0100"], "needed"),
+        (["decode-tx", "0100"], "not a valid transaction: the data is cut short: 4 more bytes"),
+        (["decode-tx", "0100000001"], "32 more bytes expected, none is left"),
         (["subsidy", "-5"], "negative"),
+        (["subsidy", "10000000000"], "beyond the largest block height (2,147,483,647)"),
+        (["decode-block", "@/"], "'/' is a folder, not a file"),
+        (["parse-uri", f"pkt:{NS_ADDRESS}?amount=0.0000000001"], "less than the smallest"),
         (["parse-uri", "bitcoin:abc"], "pkt:"),
     ],
 )

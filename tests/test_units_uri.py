@@ -60,7 +60,6 @@ def test_units_per_coin_and_max_supply_match_the_parameters() -> None:
         (" 2 ", PKT, 2 * PKT),
         ("0.000000001", PKT, 1),  # 1.07 units
         ("0.0000000005", PKT, 1),  # 0.54 units
-        ("0.0000000004", PKT, 0),  # 0.43 units
         ("0.999999999", PKT, PKT - 1),
         ("0.000000000931322574615478515625", PKT, 1),  # exactly 2^-30 (30 decimals)
         ("4166", PKT, 4473208438784),  # genesis Network Steward payout (spec §1.3)
@@ -68,11 +67,9 @@ def test_units_per_coin_and_max_supply_match_the_parameters() -> None:
         ("6000000000.0000000001", PKT, MAX_PKT_UNITS),  # 0.107 units rounds away
         ("1.23456789", BTC, 123456789),
         # Round half to even, where exact ties exist (10^8 and 2 units per coin).
-        ("0.000000005", BTC, 0),
         ("0.000000015", BTC, 2),
         ("0.000000025", BTC, 2),
         ("0.000000035", BTC, 4),
-        ("0.25", 2, 0),
         ("0.75", 2, 2),
         ("1.25", 2, 2),
     ],
@@ -107,6 +104,10 @@ def test_parse_amount(text: str, units_per_coin: int, units: int) -> None:
         ("6000000001", "maximum supply"),
         ("99999999999", "maximum supply"),
         ("9" * 5000, "maximum supply"),
+        # not zero, but no unit at all: refused instead of becoming 0 (issue 16)
+        ("0.0000000004", "less than the smallest amount, one unit (0.000000001)"),  # 0.43 units
+        ("0.0000000001", "too many decimal places"),
+        ("0.000000000001", "less than the smallest amount"),
     ],
 )
 def test_parse_amount_errors(text: str, message: str) -> None:

@@ -16,7 +16,7 @@ from miner import kernel
 from miner.reference import difficulty
 from miner.reference.announce import ANN_SIZE, MIN_V1_PARENT_HEIGHT
 
-from .common import CLIError, Context
+from .common import CLIError, Context, describe_os_error
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -85,7 +85,7 @@ def _read_input(name: str) -> bytes:
         with open(name, "rb") as fh:
             return fh.read()
     except OSError as exc:
-        raise CLIError(f"cannot read {name}: {exc.strerror}") from None
+        raise CLIError(f"cannot read it: {describe_os_error(exc)}") from None
 
 
 def cmd_ann_check(ctx: Context) -> int:
@@ -179,7 +179,7 @@ def cmd_ann_mine(ctx: Context) -> int:
         try:
             out = open(args.out, "wb")  # noqa: SIM115 - closed in the finally below
         except OSError as exc:
-            raise CLIError(f"cannot write {args.out}: {exc.strerror}") from None
+            raise CLIError(f"cannot write it: {describe_os_error(exc)}") from None
         hex_lines = False
 
     def write(ann: bytes) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from spv.address import address_from_script, decode_address
 from spv.block import Block
 from spv.bytes_io import ByteReader
+from spv.errors import ParseError
 from spv.hashes import hash_to_display
 from spv.header import HEADER_SIZE, BlockHeader
 from spv.node import NoPeersError, SpvNode
@@ -21,7 +22,18 @@ from spv.tasks import within
 from spv.tx import Transaction
 from spv.uri import parse_payment_uri
 
-from .common import CLIError, Context, ProgressPrinter, coins_text, parse_peer
+from .common import (
+    CLIError,
+    Context,
+    ProgressPrinter,
+    coins_text,
+    describe_os_error,
+    parse_peer,
+    seconds,
+)
+
+MAX_BLOCK_HEIGHT = 2**31 - 1
+"""Block heights are signed 32-bit numbers on the wire (the coinbase height, getheaders)."""
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -66,7 +78,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         action="store_true",
         help="exit once caught up with the best peer (otherwise keep following)",
     )
-    p.add_argument("--timeout", type=float, default=None, help="give up after this many seconds")
+    p.add_argument("--timeout", type=seconds, default=None, help="give up after this many seconds")
     p.add_argument("--no-dns", action="store_true", help="do not ask the DNS seeds for peers")
     p.add_argument(
         "--no-proof-checks",
@@ -90,7 +102,7 @@ def _read_hex_arg(text: str) -> bytes:
             with open(text[1:], "rb") as fh:
                 return fh.read()
         except OSError as exc:
-            raise CLIError(f"cannot read {text[1:]}: {exc.strerror}") from None
+            raise CLIError(f"cannot read it: {describe_os_error(exc)}") from None
     if text == "-":
         text = sys.stdin.read()
     cleaned = "".join(text.split())
@@ -141,6 +153,8 @@ def cmd_subsidy(ctx: Context) -> int:
     h = ctx.args.height
     if h < 0:
         raise CLIError("height cannot be negative")
+    if h > MAX_BLOCK_HEIGHT:
+        raise CLIError(f"height {h} is beyond the largest block height ({MAX_BLOCK_HEIGHT:,})")
     p = ctx.params
     data = {
         "height": h,
@@ -254,7 +268,10 @@ def _tx_lines(ctx: Context, tx: Transaction, summary: dict[str, Any]) -> list[st
 
 
 def cmd_decode_tx(ctx: Context) -> int:
-    tx = Transaction.parse(_read_hex_arg(ctx.args.hex))
+    try:
+        tx = Transaction.parse(_read_hex_arg(ctx.args.hex))
+    except ParseError as exc:
+        raise CLIError(f"not a valid transaction: {exc}") from None
     summary = _tx_summary(ctx, tx)
     ctx.emit(summary, _tx_lines(ctx, tx, summary))
     return 0
@@ -267,7 +284,10 @@ def cmd_decode_block(ctx: Context) -> int:
         data = _header_dict(header)
         ctx.emit(data, [f"{k:<12} {v}" for k, v in data.items()])
         return 0
-    block = Block.parse(raw, ctx.params.has_packetcrypt)
+    try:
+        block = Block.parse(raw, ctx.params.has_packetcrypt)
+    except ParseError as exc:
+        raise CLIError(f"not a valid block: {exc}") from None
     merkle_ok = block.computed_merkle_root() == block.header.merkle_root
     data = _header_dict(block.header)
     data["merkle_root_valid"] = merkle_ok

@@ -5,7 +5,9 @@ Nothing here imports a command module; every command module may import this one.
 """
 
 import argparse
+import errno
 import json
+import math
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -16,6 +18,34 @@ from typing import Any
 from spv.node import SyncProgress
 from spv.params import NetworkParams
 from spv.units import format_amount
+
+_OS_ERROR_TEXT = {
+    errno.ENOENT: "{name} does not exist",
+    errno.ENOTDIR: "{name} is not a folder (a file is in the way)",
+    errno.EISDIR: "{name} is a folder, not a file",
+    errno.EACCES: "no permission to use {name}",
+    errno.EPERM: "no permission to use {name}",
+    errno.ENOSPC: "the disk is full (writing {name})",
+    errno.EROFS: "{name} is on a read-only disk",
+    errno.EEXIST: "{name} already exists",
+    errno.ENAMETOOLONG: "the name {name} is too long",
+    errno.EMFILE: "too many files are open",
+}
+
+
+def describe_os_error(exc: OSError) -> str:
+    """A file error as a sentence ("no permission to use /x"), not Python's "[Errno 13] ..."."""
+    if type(exc).__module__ != "builtins" and exc.strerror and not exc.filename:
+        return " ".join(exc.strerror.split())  # ours: the message is already a sentence
+    name = f"'{exc.filename}'" if exc.filename else "a file"
+    template = _OS_ERROR_TEXT.get(exc.errno) if exc.errno is not None else None
+    if template is not None:
+        return template.format(name=name)
+    if exc.strerror:
+        reason = exc.strerror[0].lower() + exc.strerror[1:]
+        return f"{reason} ({exc.filename})" if exc.filename else reason
+    return " ".join((str(exc) or type(exc).__name__).split())
+
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -59,6 +89,32 @@ def parse_peer(text: str) -> Peer:
             raise argparse.ArgumentTypeError(f"bad peer port in {text!r}")
         port = int(port_text)
     return Peer(host, port)
+
+
+def seconds(text: str) -> float:
+    """An argparse type: a positive, finite number of seconds (not -5, 0, nan or inf)."""
+    value = _number(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
+
+
+def seconds_or_zero(text: str) -> float:
+    """An argparse type: zero or a positive, finite number of seconds."""
+    value = _number(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 or more)")
+    return value
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number of seconds")
+    return value
 
 
 @dataclass

@@ -15,7 +15,7 @@ from typing import Any
 from spv.params import NetworkParams
 
 from ..steward.errors import StewardError, format_local_time
-from .common import CLIError, Context, coins_text
+from .common import CLIError, Context, coins_text, seconds
 
 
 def register_count(
@@ -49,7 +49,7 @@ def register_count(
         choices=("fn-pr3", "fn-cjd"),
         help="also compute the vote table hash in this version (reads every address)",
     )
-    p.add_argument("--timeout", type=float, default=30.0, help="seconds per RPC request")
+    p.add_argument("--timeout", type=seconds, default=30.0, help="seconds per RPC request")
     json_flag(p)
     p.set_defaults(handler=cmd_count)
 

@@ -4,12 +4,14 @@ This module holds the root of the argparse tree (the global options) and asks ea
 group module to add its subcommands; `main` turns the options into a `Context` and runs the
 chosen command's handler.
 
-Errors are one line on stderr and a non-zero exit status; `--verbose` shows tracebacks.
+Errors are one line on stderr and a non-zero exit status; `--verbose` shows tracebacks. A
+closed pipe (`pkt-wallet history | head`) ends the command quietly, as other tools do.
 """
 
 import argparse
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,9 +20,21 @@ from spv.errors import ChainError
 from spv.params import NETWORKS, network_by_name
 
 from .. import __version__
-from ..paths import default_datadir
+from ..database_errors import database_error_text
+from ..paths import default_datadir, prepare_datadir
 from . import announcements, chain, mining, steward, vpn, wallet
-from .common import EXIT_ERROR, EXIT_USAGE, CLIError, Command, Context, parse_peer
+from .common import (
+    EXIT_ERROR,
+    EXIT_USAGE,
+    CLIError,
+    Command,
+    Context,
+    describe_os_error,
+    parse_peer,
+)
+
+EXIT_BROKEN_PIPE = 141
+"""128 + SIGPIPE: what a tool killed by a closed pipe returns."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,17 +111,44 @@ def main(argv: Sequence[str] | None = None) -> int:
             verbose=args.verbose,
             args=args,
         )
-        if handler is not _start_desktop_app:  # the window applies its settings itself
+        if handler is not _start_desktop_app:  # the window prepares its data folder itself
+            prepare_datadir(ctx.datadir)
             _apply_saved_proxy(ctx.datadir)
         return handler(ctx)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (CLIError, ChainError, ValueError, OSError) as exc:
+    except BrokenPipeError:
+        return _closed_pipe()
+    except sqlite3.Error as exc:
+        if args.verbose:
+            raise
+        name = getattr(args, "wallet", None)
+        print(f"error: {database_error_text(exc, name if isinstance(name, str) else None)}",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_ERROR
+    except OSError as exc:
+        if args.verbose:
+            raise
+        print(f"error: {describe_os_error(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+    except (CLIError, ChainError, ValueError) as exc:
         if args.verbose:
             raise
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _closed_pipe() -> int:
+    """The reader of our output went away: stop quietly (no "Broken pipe" message, and no
+    second error when Python flushes stdout at exit)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    return EXIT_BROKEN_PIPE
 
 
 def _apply_saved_proxy(datadir: Path) -> None:

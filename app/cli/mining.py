@@ -27,7 +27,7 @@ from ..mining.service import MiningError, MiningService, validate_payout
 from ..mining.settings import DEFAULT_POOLS, KNOWN_POOLS, load_settings
 from ..mining.status_text import format_status, format_summary
 from ..wallet.wallet import Wallet, WalletError, WalletNotFoundError
-from .common import CLIError, Context
+from .common import CLIError, Context, seconds, seconds_or_zero
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,21 +50,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--wallet", default="default", metavar="NAME", help='wallet paid by default ("default")'
     )
-    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    p.add_argument("--duration", type=seconds, metavar="S", help="stop after S seconds")
     p.add_argument(
         "--status-interval",
-        type=float,
+        type=seconds,
         default=10.0,
         metavar="S",
         help="seconds between two status lines (default 10)",
     )
     p.add_argument("--uploaders", type=int, default=10, help="uploads in flight per pool (10)")
     p.add_argument(
-        "--upload-timeout", type=float, default=30.0, metavar="S", help="per upload (30 s)"
+        "--upload-timeout", type=seconds, default=30.0, metavar="S", help="per upload (30 s)"
     )
     p.add_argument(
         "--batch-seconds",
-        type=float,
+        type=seconds_or_zero,
         default=10.0,
         metavar="S",
         help="send a handler's batch once it is S seconds old, or full (10)",
@@ -256,6 +256,10 @@ def cmd_mine(ctx: Context) -> int:
         data = snap.to_json()
         data["payout"] = payout
         ctx.emit(data, format_summary(snap))
+        failures = [p for p in snap.pools if p.last_error]
+        if snap.job_changes == 0 and failures and len(failures) == len(snap.pools):
+            reasons = "; ".join(f"{p.url}: {p.last_error}" for p in failures)
+            raise CLIError(f"no pool gave a job to mine ({reasons})")
     return 0
 
 

@@ -163,7 +163,7 @@ def cmd_send(ctx: Context, wallet: Wallet) -> int:
     if ctx.args.amount.strip().lower() == "max":
         amount = "max"
     else:
-        amount = parse_amount(ctx.args.amount, ctx.params.units_per_coin)
+        amount = parse_amount(ctx.args.amount, ctx.params.units_per_coin, ctx.params.coin_symbol)
     try:
         preview = wallet.create_send(
             [(ctx.args.address, amount)],
@@ -187,7 +187,9 @@ def cmd_consolidate(ctx: Context, wallet: Wallet) -> int:
     round is built, signed and broadcast, so memory stays small."""
     sync_with_peers(ctx, wallet)
     max_value = (
-        parse_amount(ctx.args.max_value, ctx.params.units_per_coin) if ctx.args.max_value else None
+        parse_amount(ctx.args.max_value, ctx.params.units_per_coin, ctx.params.coin_symbol)
+        if ctx.args.max_value
+        else None
     )
     limit = ctx.args.max_transactions
     if limit is not None and limit < 1:

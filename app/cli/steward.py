@@ -22,7 +22,7 @@ from ..steward.errors import RateLimitedError, StewardError, age_text, format_lo
 from ..steward.proposal import SORT_KEYS, STATUSES, Proposal
 from ..steward.store import SETTING_EXPLORER, SETTING_GITHUB_API, SETTING_RAW_BASE
 from ..steward.vote import EPOCH_BLOCKS, VOTE_LIFETIME_EPOCHS, VotePlan
-from .common import CLIError, Context, coins_text
+from .common import CLIError, Context, coins_text, seconds
 from .electorium import register_count
 from .spending import cmd_legacy_vote
 
@@ -76,13 +76,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--api-url", metavar="URL", help="GitHub API base URL (saved as a setting)")
     p.add_argument("--raw-url", metavar="URL", help="raw file host base URL (saved as a setting)")
     p.add_argument("--force", action="store_true", help="try even before a rate-limit reset")
-    p.add_argument("--timeout", type=float, default=20.0, help="seconds per request")
+    p.add_argument("--timeout", type=seconds, default=20.0, help="seconds per request")
     _json_flag(p)
     p.set_defaults(handler=cmd_refresh)
 
     p = ssub.add_parser("election", help="on-chain Network Steward election state (explorer)")
     p.add_argument("--explorer-url", metavar="URL", help="explorer API base (saved)")
-    p.add_argument("--timeout", type=float, default=15.0, help="seconds per request")
+    p.add_argument("--timeout", type=seconds, default=15.0, help="seconds per request")
     _json_flag(p)
     p.set_defaults(handler=cmd_election)
 
@@ -107,7 +107,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--password-stdin", action="store_true", help="with --send: read the password from stdin"
     )
     p.add_argument("--offline", action="store_true", help="with --send: do not sync first")
-    p.add_argument("--timeout", type=float, default=300.0, help="with --send: sync time limit")
+    p.add_argument("--timeout", type=seconds, default=300.0, help="with --send: sync time limit")
     p.add_argument(
         "--legacy-2019",
         action="store_true",

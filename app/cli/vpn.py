@@ -41,7 +41,7 @@ from ..vpn.premium import PaymentSigner, PremiumOffer, SignedPayment
 from ..vpn.service import VpnService, build_service
 from ..vpn.settings import DEFAULT_EXIT_NAME, VpnSettings
 from ..vpn.state import VpnState, VpnStatus
-from .common import CLIError, Context, coins_text
+from .common import CLIError, Context, coins_text, seconds
 
 
 def _common(p: argparse.ArgumentParser, suppress: bool) -> None:
@@ -104,15 +104,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "--timeout",
-        type=float,
+        type=seconds,
         default=20.0,
         help="seconds to wait for peers and for the tunnel address (default 20)",
     )
     p.add_argument(
         "--start-cjdroute", action="store_true", help="start cjdroute if it is not running"
     )
-    p.add_argument("--reauth-interval", type=float, default=REAUTH_INTERVAL, help=argparse.SUPPRESS)
-    p.add_argument("--health-interval", type=float, default=HEALTH_INTERVAL, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--reauth-interval", type=seconds, default=REAUTH_INTERVAL, help=argparse.SUPPRESS
+    )
+    p.add_argument(
+        "--health-interval", type=seconds, default=HEALTH_INTERVAL, help=argparse.SUPPRESS
+    )
     p.set_defaults(handler=cmd_connect)
 
     p = vsub.add_parser("disconnect", help="remove the tunnel and restore routes and DNS")

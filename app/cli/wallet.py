@@ -35,7 +35,7 @@ from ..wallet import unlock_cache
 from ..wallet import wallet as wallet_mod
 from ..wallet.model import HistoryEntry, outpoint_text
 from ..wallet.wallet import Wallet
-from .common import CLIError, Context, coins_text
+from .common import CLIError, Context, coins_text, seconds
 from .spending import cmd_bump, cmd_consolidate, cmd_send, cmd_sweep, spend_options
 from .voting import cmd_vote, vote_options
 from .wallet_session import Secrets, sync_with_peers, with_wallet
@@ -63,7 +63,7 @@ def _common(p: argparse.ArgumentParser, *, password: bool = False, chain: bool =
     if chain:
         p.add_argument("--offline", action="store_true", help="do not sync with the network first")
         p.add_argument(
-            "--timeout", type=float, default=300.0, help="give up syncing after this many seconds"
+            "--timeout", type=seconds, default=300.0, help="give up syncing after this many seconds"
         )
 
 
@@ -344,7 +344,9 @@ def cmd_address(ctx: Context, wallet: Wallet) -> int:
     address = wallet.receive_address(new=ctx.args.new, legacy=ctx.args.legacy)
     if ctx.args.uri:
         amount = (
-            parse_amount(ctx.args.amount, ctx.params.units_per_coin) if ctx.args.amount else None
+            parse_amount(ctx.args.amount, ctx.params.units_per_coin, ctx.params.coin_symbol)
+            if ctx.args.amount
+            else None
         )
         address = wallet.payment_uri(address, amount, ctx.args.label)
     if ctx.json_output:

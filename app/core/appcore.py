@@ -25,6 +25,7 @@ from spv.params import NetworkParams
 from spv.peer import PeerError
 from spv.tasks import cancel_and_wait
 
+from ..paths import prepare_datadir
 from ..steward.my_vote import my_vote
 from ..wallet.keystore import WalletSecrets
 from ..wallet.sync import sync_wallet
@@ -91,6 +92,7 @@ class AppCore(WalletCalls, VoteCalls):
         self._loop = loop
         asyncio.set_event_loop(loop)
         try:
+            prepare_datadir(self.datadir)  # a file instead of a folder, modes, temporaries
             self.node = self._new_node()
             loop.run_until_complete(self.node.start())
             self._run_task = loop.create_task(self._follow_chain())

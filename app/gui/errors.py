@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import logging
 import socket
+import sqlite3
 import sys
 import threading
 import traceback
@@ -24,6 +25,7 @@ import requests
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
+from app.database_errors import BUSY, DAMAGED, database_problem
 from app.mining.service import MiningError
 from app.steward.errors import StewardError
 from app.threadguard import GuiThreadViolation
@@ -56,6 +58,19 @@ def describe_error(exc: BaseException) -> HumanError:
             "The password does not open this wallet. Check Caps Lock and the keyboard layout, "
             "then try again.",
         )
+    if isinstance(exc, sqlite3.Error):
+        kind = database_problem(exc)
+        if kind == BUSY:
+            return HumanError(
+                "The wallet is in use",
+                "Another program has the wallet database open. Close it, then try again.",
+            )
+        if kind == DAMAGED:
+            return HumanError(
+                "The wallet database is damaged",
+                "Close the app and rebuild the database from the key file (your password is "
+                "needed): pkt-wallet repair --wallet NAME, with the wallet's name.",
+            )
     if isinstance(exc, GuiThreadViolation):
         return HumanError(
             "Internal error",

@@ -4,6 +4,7 @@ names as the window shows them."""
 from __future__ import annotations
 
 from miner.annmine import MiningSnapshot
+from miner.pool.upload import UploadCounters
 
 
 def human_rate(value: float, unit: str) -> str:
@@ -15,6 +16,14 @@ def human_rate(value: float, unit: str) -> str:
 
 def short_url(url: str) -> str:
     return url.split("://", 1)[-1]
+
+
+def goodrate_text(counters: UploadCounters, digits: int) -> str:
+    """The goodrate as a percentage; a dash before the pool has judged any announcement."""
+    c = counters
+    if not c.accepted + c.rejected + c.overload + c.lost:
+        return "-"
+    return f"{c.goodrate * 100:.{digits}f}%"
 
 
 def format_status(snap: MiningSnapshot) -> str:
@@ -35,7 +44,7 @@ def format_status(snap: MiningSnapshot) -> str:
         state = "" if p.state == "up" else f" {p.state.upper()}"
         pools.append(
             f"{short_url(p.url)}{state} acc/rej/ovl {c.accepted}/{c.rejected}/{c.overload} "
-            f"good {c.goodrate * 100:.0f}% up {c.inflight}" + (f" lost {c.lost}" if c.lost else "")
+            f"good {goodrate_text(c, 0)} up {c.inflight}" + (f" lost {c.lost}" if c.lost else "")
         )
     return "  ".join(parts) + " | " + " | ".join(pools)
 
@@ -52,7 +61,7 @@ def format_summary(snap: MiningSnapshot) -> list[str]:
         lines.append(
             f"{short_url(p.url)}: accepted {c.accepted:,} rejected {c.rejected:,} "
             f"overload {c.overload:,} lost {c.lost:,} stale {c.stale:,} unsent {c.unsent:,} "
-            f"goodrate {c.goodrate * 100:.1f}% sent {c.bytes_sent / 1e6:.1f} MB"
+            f"goodrate {goodrate_text(c, 1)} sent {c.bytes_sent / 1e6:.1f} MB"
             + (f" last error: {error}" if (error := p.last_error or c.last_error) else "")
         )
     if snap.watchdog_restarts:

@@ -13,11 +13,14 @@ from urllib.parse import urlsplit
 
 import requests
 
+from miner import safejson
+
 from .errors import MalformedResponseError, UnreachableError
 from .http import USER_AGENT, describe_connection_error, normalise_base_url
 
 DEFAULT_EXPLORER_API = "https://explorer.pkt.cash/api/v1/PKT/pkt"
 MAX_CANDIDATE_PAGES = 20
+MAX_REPLY_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -61,11 +64,20 @@ class ElectionState:
         )
 
 
+MAX_UNITS = 1 << 64
+"""No amount of PKT in units comes near 2**64 (all coins ever: about 2**63)."""
+
+
 def _units(value: Any, what: str) -> int:
-    text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
-    if not text.isdigit():
-        raise MalformedResponseError(f"explorer sent a bad amount for {what}: {value!r}")
-    return int(text)
+    """An amount in units, sent as a JSON integer or as decimal ASCII digits."""
+    try:
+        if isinstance(value, str):
+            return safejson.parse_int_text(value, what, lo=0, hi=MAX_UNITS)
+        return safejson.expect_int(value, what, lo=0, hi=MAX_UNITS)
+    except safejson.JsonError:
+        raise MalformedResponseError(
+            f"the explorer sent an invalid amount for {what}: {str(value)[:40]!r}"
+        ) from None
 
 
 class ExplorerClient:
@@ -96,11 +108,15 @@ class ExplorerClient:
             raise UnreachableError(
                 f"explorer API at {host} answered HTTP {resp.status_code} for {path}"
             )
-        try:
-            return resp.json()
-        except ValueError:
+        if len(resp.content) > MAX_REPLY_BYTES:
             raise MalformedResponseError(
-                f"malformed JSON from the explorer API at {host} for {path}"
+                f"the explorer API at {host} sent a reply larger than 4 MiB for {path}"
+            )
+        try:
+            return safejson.loads(resp.content, max_bytes=MAX_REPLY_BYTES)
+        except safejson.JsonError as exc:
+            raise MalformedResponseError(
+                f"the explorer API at {host} sent an invalid reply for {path}: {exc}"
             ) from None
 
     def election(self, now: float) -> ElectionState:

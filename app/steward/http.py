@@ -10,7 +10,6 @@ time; other failures raise `UnreachableError` (with the HTTP status when there w
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -18,6 +17,8 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import requests
+
+from miner import safejson
 
 from .errors import MalformedResponseError, RateLimitedError, UnreachableError
 from .store import Store
@@ -30,6 +31,9 @@ USER_AGENT = "pkt-wallet-steward (+https://github.com/pkt-cash/ns-projects viewe
 ACCEPT_JSON = "application/vnd.github+json"
 ACCEPT_RAW = "application/vnd.github.raw+json"
 MAX_BODY = 16 * 1024 * 1024
+MAX_WAIT = 7 * 86400
+"""A ``Retry-After`` longer than a week is not believed."""
+MAX_UNIX_TIME = 1 << 40
 
 
 class HttpStatusError(UnreachableError):
@@ -137,11 +141,11 @@ class GitHubClient:
     def _raise_for_status(self, url: str, resp: requests.Response) -> None:
         if resp.status_code in (403, 429):
             rate = _rate_of(resp)
-            retry_after = resp.headers.get("retry-after", "")
-            if rate.remaining == 0 or retry_after.isdigit():
+            retry_after = safejson.header_int(resp.headers.get("retry-after"), hi=MAX_WAIT)
+            if rate.remaining == 0 or retry_after is not None:
                 reset = rate.reset_at
-                if retry_after.isdigit():
-                    reset = max(reset or 0.0, time.time() + int(retry_after))
+                if retry_after is not None:
+                    reset = max(reset or 0.0, time.time() + retry_after)
                 resource = resp.headers.get("x-ratelimit-resource", "core")
                 raise RateLimitedError(
                     reset, "" if resource == "core" else f" (the {resource} limit)"
@@ -149,10 +153,10 @@ class GitHubClient:
         if resp.status_code >= 400:
             detail = ""
             try:
-                body = resp.json()
+                body = safejson.loads(resp.content, max_bytes=MAX_BODY)
                 if isinstance(body, dict) and isinstance(body.get("message"), str):
-                    detail = f": {body['message']}"
-            except ValueError:
+                    detail = ": " + " ".join(body["message"].split())[:200]
+            except safejson.JsonError:
                 pass
             host = urlsplit(url).netloc
             raise HttpStatusError(
@@ -199,25 +203,21 @@ class GitHubClient:
 
 
 def _rate_of(resp: requests.Response) -> RateLimit:
+    """The rate-limit headers; a value that is not ASCII digits in range is ignored."""
     h = resp.headers
-    rate = RateLimit()
-    try:
-        if "x-ratelimit-limit" in h:
-            rate.limit = int(h["x-ratelimit-limit"])
-        if "x-ratelimit-remaining" in h:
-            rate.remaining = int(h["x-ratelimit-remaining"])
-        if "x-ratelimit-reset" in h:
-            rate.reset_at = float(int(h["x-ratelimit-reset"]))
-    except ValueError:
-        log.debug("ignoring unparsable rate-limit headers %s", dict(h))
-    return rate
+    reset = safejson.header_int(h.get("x-ratelimit-reset"), hi=MAX_UNIX_TIME)
+    return RateLimit(
+        limit=safejson.header_int(h.get("x-ratelimit-limit"), hi=1 << 40),
+        remaining=safejson.header_int(h.get("x-ratelimit-remaining"), hi=1 << 40),
+        reset_at=None if reset is None else float(reset),
+    )
 
 
 def _decode_json(url: str, body: bytes) -> Any:
     try:
-        return json.loads(body.decode("utf-8-sig"))
-    except (ValueError, UnicodeDecodeError) as exc:
+        return safejson.loads(body, max_bytes=MAX_BODY)
+    except safejson.JsonError as exc:
         where = urlsplit(url)
         raise MalformedResponseError(
-            f"malformed JSON from {where.netloc}{where.path}: {exc}"
+            f"{where.netloc} sent an invalid reply for {where.path}: {exc}"
         ) from None

@@ -70,7 +70,9 @@ _ADDRESS = re.compile(
     r"\b(?:pkt1|tpk1|pkr1)[02-9ac-hj-np-z]{8,90}\b|\bp[1-9A-HJ-NP-Za-km-z]{25,34}\b"
 )
 _TX_LINK = re.compile(r"(?:explorer\.pkt\.cash|packetscan\.io)[^\s)\]]*?/tx/([0-9a-fA-F]{64})\b")
-_NUMBER_WORD = re.compile(r"(\d[\d,]*(?:\.\d+)?)[ \t]*([A-Za-z$]*)")
+_NUMBER_WORD = re.compile(r"([0-9][0-9,]*(?:\.[0-9]+)?)[ \t]*([A-Za-z$]*)")
+MAX_REQUESTED_PKT = 10**12
+"""More PKT than will ever exist (about 6 billion): such a "request" is not an amount."""
 _MULTIPLIERS = {
     "k": 1_000,
     "thousand": 1_000,
@@ -262,8 +264,8 @@ def _canonical(key: str) -> str | None:
 def parse_amount(text: str | None) -> int | None:
     """Whole PKT in a free-text amount: `40mn`, `25 million PKT`, `PKT50,015,000`, `3.5M …`.
 
-    The first number counts. None when there is no number, or the amount is in another
-    currency (`10,080 USDC`).
+    The first number (ASCII digits) counts. None when there is no number, the amount is in
+    another currency (`10,080 USDC`) or beyond :data:`MAX_REQUESTED_PKT`.
     """
     if not text:
         return None
@@ -276,12 +278,14 @@ def parse_amount(text: str | None) -> int | None:
     if "pkt" not in lowered and re.search(r"usdc?\b|\$|eur\b", lowered):
         return None
     digits = m.group(1).replace(",", "")
+    if len(digits) > 40:
+        return None
     try:
         value = Decimal(digits)
     except InvalidOperation:
         return None
     value *= _MULTIPLIERS.get(word, 1)
-    return int(value)
+    return int(value) if value <= MAX_REQUESTED_PKT else None
 
 
 def file_date(filename: str) -> str | None:

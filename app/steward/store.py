@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from spv.atomic import make_private_dir
+
 from .errors import StewardError
 from .proposal import Proposal
 
@@ -81,7 +83,7 @@ class Store:
     def __init__(self, datadir: Path) -> None:
         self.path = Path(datadir) / DB_NAME
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(self.path.parent)
             self._db = sqlite3.connect(self.path, timeout=10.0)
         except (OSError, sqlite3.Error) as exc:
             raise StewardError(f"cannot open the steward cache {self.path}: {exc}") from None

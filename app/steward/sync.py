@@ -18,9 +18,6 @@ it ends the refresh early with what was gathered, marked incomplete.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -29,6 +26,17 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from .errors import MalformedResponseError, RateLimitedError, StewardError
+from .github_answers import (
+    PrFile,
+    RepoFile,
+    is_proposal_path,
+    parse_contents,
+    parse_pr_files,
+    parse_pulls_page,
+    parse_search_page,
+    parse_tree,
+    unwrap_contents_json,
+)
 from .http import (
     ACCEPT_RAW,
     DEFAULT_GITHUB_API,
@@ -50,26 +58,8 @@ log = logging.getLogger(__name__)
 DEFAULT_REPO = "pkt-cash/ns-projects"
 DEFAULT_BRANCH = "master"
 PROJECT_LABEL = "project"
-NOT_PROPOSALS = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".pdf", ".py", ".json")
 MAX_PAGES = 10
 PER_PAGE = 100
-
-
-@dataclass(frozen=True)
-class RepoFile:
-    path: str
-    sha: str
-    size: int | None = None
-    download_url: str | None = None
-    html_url: str | None = None
-
-
-@dataclass
-class PrFile:
-    path: str
-    sha: str | None
-    raw_url: str | None
-    status: str
 
 
 @dataclass
@@ -102,17 +92,6 @@ class RefreshReport:
         }
 
 
-def is_proposal_path(path: str) -> bool:
-    """A proposal file: directly in `projects/` or `projects/complete/`, not the template."""
-    parts = path.split("/")
-    if parts[0] != "projects" or len(parts) not in (2, 3):
-        return False
-    if len(parts) == 3 and parts[1] != "complete":
-        return False
-    name = parts[-1].lower()
-    return bool(name) and name != "template.md" and not name.endswith(NOT_PROPOSALS)
-
-
 def _basename_key(path: str) -> str:
     return path.rsplit("/", 1)[-1].casefold()
 
@@ -120,11 +99,6 @@ def _basename_key(path: str) -> str:
 def _stem(path: str) -> str:
     name = path.rsplit("/", 1)[-1]
     return name[:-3] if name.lower().endswith(".md") else name
-
-
-def _expect(cond: bool, what: str) -> None:
-    if not cond:
-        raise MalformedResponseError(f"unexpected GitHub answer: {what}")
 
 
 class Refresher:
@@ -166,20 +140,8 @@ class Refresher:
                 raise
             log.info("tree unavailable (%s); listing the folders instead", exc)
             return self._list_contents()
-        _expect(isinstance(data, dict) and isinstance(data.get("tree"), list), "tree listing")
-        if data.get("truncated"):
-            return self._list_contents()
-        files = []
-        for entry in data["tree"]:
-            _expect(isinstance(entry, dict), "tree entry")
-            path, sha = entry.get("path"), entry.get("sha")
-            if entry.get("type") != "blob" or not isinstance(path, str):
-                continue
-            _expect(isinstance(sha, str), f"tree entry {path} without sha")
-            if is_proposal_path(path):
-                size = entry.get("size")
-                files.append(RepoFile(path, sha, size if isinstance(size, int) else None))
-        return files
+        files = parse_tree(data)
+        return self._list_contents() if files is None else files
 
     def _list_contents(self) -> list[RepoFile]:
         files: list[RepoFile] = []
@@ -187,24 +149,7 @@ class Refresher:
             data = self.client.get_json(
                 f"/repos/{self.repo}/contents/{folder}", {"ref": self.branch}
             )
-            _expect(isinstance(data, list), f"contents of {folder}")
-            for entry in data:
-                _expect(isinstance(entry, dict), f"entry of {folder}")
-                path, sha = entry.get("path"), entry.get("sha")
-                if entry.get("type") != "file" or not isinstance(path, str):
-                    continue
-                _expect(isinstance(sha, str), f"file {path} without sha")
-                if is_proposal_path(path):
-                    dl, html = entry.get("download_url"), entry.get("html_url")
-                    files.append(
-                        RepoFile(
-                            path,
-                            sha,
-                            entry.get("size") if isinstance(entry.get("size"), int) else None,
-                            dl if isinstance(dl, str) else None,
-                            html if isinstance(html, str) else None,
-                        )
-                    )
+            files.extend(parse_contents(data, folder))
         return files
 
     def list_pull_requests(self) -> list[PullRequestInfo]:
@@ -225,16 +170,11 @@ class Refresher:
                     "page": page,
                 },
             )
-            _expect(isinstance(data, dict) and isinstance(data.get("items"), list), "search")
-            for item in data["items"]:
-                marker = item.get("pull_request") if isinstance(item, dict) else None
-                if not isinstance(marker, dict) or "merged_at" not in marker:
-                    # older API versions do not say whether a pull request was merged
-                    raise HttpStatusError(200, "issue search without merge state")
-                pr = _pr_from_item(item, search=True)
-                prs[pr.number] = pr
-            total = data.get("total_count")
-            if len(data["items"]) < PER_PAGE or (isinstance(total, int) and len(prs) >= total):
+            page_prs, items, total = parse_search_page(data)
+            if page_prs is None:  # older API versions do not say whether a PR was merged
+                raise HttpStatusError(200, "issue search without merge state")
+            prs.update((pr.number, pr) for pr in page_prs)
+            if items < PER_PAGE or (total is not None and len(prs) >= total):
                 break
         return sorted(prs.values(), key=lambda p: p.number)
 
@@ -245,18 +185,9 @@ class Refresher:
                 f"/repos/{self.repo}/pulls",
                 {"state": "all", "per_page": PER_PAGE, "page": page},
             )
-            _expect(isinstance(data, list), "pull request list")
-            for item in data:
-                labels = item.get("labels") if isinstance(item, dict) else None
-                names = {
-                    str(lb.get("name", "")).casefold()
-                    for lb in (labels if isinstance(labels, list) else [])
-                    if isinstance(lb, dict)
-                }
-                if self.label.casefold() in names:
-                    pr = _pr_from_item(item, search=False)
-                    prs[pr.number] = pr
-            if len(data) < PER_PAGE:
+            page_prs, items = parse_pulls_page(data, self.label)
+            prs.update((pr.number, pr) for pr in page_prs)
+            if items < PER_PAGE:
                 break
         return sorted(prs.values(), key=lambda p: p.number)
 
@@ -264,23 +195,7 @@ class Refresher:
         data = self.client.get_json(
             f"/repos/{self.repo}/pulls/{number}/files", {"per_page": PER_PAGE}
         )
-        _expect(isinstance(data, list), f"files of pull request {number}")
-        out = []
-        for entry in data:
-            _expect(isinstance(entry, dict), f"file entry of pull request {number}")
-            name = entry.get("filename")
-            if not isinstance(name, str):
-                continue
-            sha, raw = entry.get("sha"), entry.get("raw_url")
-            out.append(
-                PrFile(
-                    name,
-                    sha if isinstance(sha, str) else None,
-                    raw if isinstance(raw, str) else None,
-                    str(entry.get("status", "")),
-                )
-            )
-        return out
+        return parse_pr_files(data, number)
 
     # --- contents -------------------------------------------------------------------------
 
@@ -323,7 +238,7 @@ class Refresher:
             self.report.warnings.append(f"{path}: {exc}")
             self.report.pending.append(path)
             return None
-        content = _unwrap_contents_json(content, ctype)
+        content = unwrap_contents_json(content, ctype)
         if sha and git_blob_sha(content) != sha:
             self.report.warnings.append(f"{path}: downloaded content does not match blob {sha}")
             self.report.pending.append(path)
@@ -452,48 +367,3 @@ def _pr_entry(pr: PullRequestInfo) -> Proposal:
         html_url=pr.html_url,
         pull_requests=[pr],
     )
-
-
-def _opt_str(item: dict[str, Any], key: str) -> str | None:
-    value = item.get(key)
-    return value if isinstance(value, str) else None
-
-
-def _pr_from_item(item: Any, search: bool) -> PullRequestInfo:
-    _expect(isinstance(item, dict) and isinstance(item.get("number"), int), "pull request item")
-    user = item.get("user")
-    merged_at: str | None
-    if search:
-        marker = item.get("pull_request")
-        merged_at = _opt_str(marker, "merged_at") if isinstance(marker, dict) else None
-    else:
-        merged_at = _opt_str(item, "merged_at")
-    state = _opt_str(item, "state") or "closed"
-    return PullRequestInfo(
-        number=int(item["number"]),
-        title=_opt_str(item, "title") or f"pull request #{item['number']}",
-        state="open" if state == "open" else "closed",
-        merged=merged_at is not None,
-        user=_opt_str(user, "login") if isinstance(user, dict) else None,
-        created_at=_opt_str(item, "created_at"),
-        closed_at=_opt_str(item, "closed_at"),
-        merged_at=merged_at,
-        html_url=_opt_str(item, "html_url"),
-        body=_opt_str(item, "body"),
-    )
-
-
-def _unwrap_contents_json(content: bytes, content_type: str) -> bytes:
-    """The file bytes when a contents endpoint answered with its JSON object instead of raw."""
-    if "json" not in content_type.lower():
-        return content
-    try:
-        obj = json.loads(content)
-    except ValueError:
-        return content
-    if isinstance(obj, dict) and obj.get("encoding") == "base64" and "content" in obj:
-        try:
-            return base64.b64decode(str(obj["content"]), validate=False)
-        except (binascii.Error, ValueError):
-            raise MalformedResponseError("bad base64 file content from GitHub") from None
-    return content

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from spv.atomic import make_private_dir
+
 from .admin import DEFAULT_HOST, DEFAULT_PASSWORD, DEFAULT_PORT, AdminClient
 from .errors import AdminError, CjdrouteNotFound, ConfigError
 
@@ -356,8 +358,12 @@ def start_cjdroute(
     except OSError as exc:
         raise ConfigError(f"cannot read {conf}: {exc.strerror or exc}") from None
     if log_path:
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-    log_fh = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+        make_private_dir(log_path.parent)
+    log_fh = (
+        os.fdopen(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
+        if log_path
+        else subprocess.DEVNULL
+    )
     try:
         proc = subprocess.Popen(
             [str(binary)],

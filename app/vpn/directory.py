@@ -3,6 +3,10 @@
 All URLs derive from one base (a setting). The exit list and peering lines are cached in the
 data directory so the app stays usable when the coordinator is down; field names are accepted in
 snake_case and the older camelCase, and numbers may arrive as strings.
+
+Every body is read with a size cap and decoded by :mod:`miner.safejson` (depth and number
+limits); whatever the coordinator or an exit sends, the caller gets a :class:`DirectoryError`
+in the user's terms ("the coordinator sent an invalid exit list: ...") and nothing else.
 """
 
 import base64
@@ -12,39 +16,61 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import requests
 
+from miner import safejson
 from spv.atomic import atomic_write
 
 from .errors import AuthorizationError, DirectoryError, DirectoryUnreachable
 from .keys import is_public_key
 
 TIMEOUT = (5.0, 15.0)  # connect, read
+MAX_BODY = 4 << 20
+"""Largest reply read from the coordinator or an exit (the exit list is ~100 KiB)."""
+MIN_PRICE = Decimal("0.000000001")
+"""The smallest PKT amount a price can be (one unit is 2^-30 PKT; 1e-9 PKT rounds to it)."""
+MAX_NUMBER = 10**15
+"""Numbers of the exit list (cost, load, quality, ratings) beyond this are not believed."""
 Signer = Callable[[str], str]  # msgHash (base64 sha256) -> cjdns signature (Sign_sign)
 
 
-def _num(value: Any, default: float = 0.0) -> float:
+def _decimal(value: Any) -> Decimal | None:
+    """A number given as a JSON number or as ASCII text ("12.5"), within +-MAX_NUMBER; None
+    for anything else (NaN, "inf", "1e400", Unicode digits, objects...)."""
     if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
+        return Decimal(int(value))
+    if isinstance(value, int | Decimal):
+        number = Decimal(value)
+    elif isinstance(value, str):
         try:
-            return float(value.strip())
-        except ValueError:
-            return default
-    return default
+            number = safejson.parse_decimal_text(value, "number")
+        except safejson.JsonError:
+            return None
+    else:
+        return None
+    return number if abs(number) <= MAX_NUMBER else None
+
+
+def _num(value: Any, default: float = 0.0) -> float:
+    number = _decimal(value)
+    return default if number is None else float(number)
+
+
+def _price(value: Any) -> float:
+    """An exit's listed price in PKT: 0 (free) unless at least the smallest amount, 1e-9 PKT
+    (a negative, NaN or sub-unit price is no price)."""
+    number = _decimal(value)
+    return float(number) if number is not None and number >= MIN_PRICE else 0.0
 
 
 def _opt_num(value: Any) -> float | None:
-    if value is None or value == "":
-        return None
-    result = _num(value, float("nan"))
-    return None if result != result else result
+    number = _decimal(value)
+    return None if number is None else float(number)
 
 
 def _bool(value: Any, default: bool) -> bool:
@@ -112,7 +138,7 @@ class ExitServer:
             name=name,
             country_code=(_opt_str(_first(obj, "country_code", "countryCode")) or "").upper(),
             is_active=_bool(_first(obj, "is_active", "isActive"), True),
-            cost=_num(_first(obj, "cost")),
+            cost=_price(_first(obj, "cost")),
             load=_num(_first(obj, "load")),
             quality=_num(_first(obj, "quality")),
             average_rating=_opt_num(_first(obj, "average_rating", "averageRating")),
@@ -237,18 +263,47 @@ class AuthResult:
 class PaymentRequest:
     exit_key: str
     address: str
-    amount: float  # PKT, as the exit states it
+    amount: Decimal  # PKT, exactly as the exit states it
 
 
-def decode_json(text: str, what: str) -> Any:
-    """Parse JSON; a JSON string holding JSON (the exit status endpoint) is decoded again."""
+def decode_json(body: bytes | str, what: str, sender: str = "the coordinator") -> Any:
+    """Parse a reply with :mod:`miner.safejson`; a JSON string holding JSON (the exit status
+    endpoint) is decoded again. Raises DirectoryError ("the coordinator sent an invalid ...")."""
     try:
-        value = json.loads(text)
+        value = safejson.loads(body, max_bytes=MAX_BODY)
         if isinstance(value, str) and value.strip()[:1] in ("{", "["):
-            value = json.loads(value)
-    except json.JSONDecodeError as exc:
-        raise DirectoryError(f"{what}: malformed JSON ({exc.msg} at line {exc.lineno})") from None
+            value = safejson.loads(value, max_bytes=MAX_BODY)
+    except safejson.JsonError as exc:
+        raise DirectoryError(f"{sender} sent an invalid {what}: {exc}") from None
     return value
+
+
+def _plain_number(value: object) -> float:
+    """json.dumps' fallback: the Decimals safejson decodes are written back as numbers."""
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def read_body(resp: requests.Response, limit: int = MAX_BODY) -> bytes:
+    """A streamed response's body, refused beyond `limit` bytes (raises DirectoryError)."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in resp.iter_content(64 * 1024):
+            size += len(chunk)
+            if size > limit:
+                raise DirectoryError(f"{resp.url} sent a reply larger than {limit >> 20} MiB")
+            chunks.append(chunk)
+    except requests.RequestException as exc:
+        raise DirectoryUnreachable(f"{resp.url} stopped answering: {_reason(exc)}") from None
+    finally:
+        resp.close()
+    return b"".join(chunks)
+
+
+def _snippet(body: bytes, limit: int = 200) -> str:
+    return " ".join(body[:limit].decode("utf-8", "replace").split())
 
 
 def signed_body(payload: dict[str, Any], sign: Signer) -> tuple[bytes, str]:
@@ -256,6 +311,13 @@ def signed_body(payload: dict[str, Any], sign: Signer) -> tuple[bytes, str]:
     body = json.dumps(payload, separators=(",", ":")).encode()
     msg_hash = base64.b64encode(hashlib.sha256(body).digest()).decode()
     return body, sign(msg_hash)
+
+
+def _message(reply: dict[str, Any]) -> str:
+    """The ``message`` of a reply as one line of at most 200 characters."""
+    value = reply.get("message", "")
+    text = value if isinstance(value, str) else repr(value)
+    return " ".join(text.split())[:200]
 
 
 _AUTH_HINTS = {
@@ -344,18 +406,19 @@ class Directory:
     ) -> requests.Response:
         try:
             return self.session.request(
-                method, url, data=body, headers=headers, timeout=self.timeout
+                method, url, data=body, headers=headers, timeout=self.timeout, stream=True
             )
         except requests.Timeout:
             raise DirectoryUnreachable(f"{url} did not answer in time") from None
         except requests.RequestException as exc:
             raise DirectoryUnreachable(f"cannot reach {url}: {_reason(exc)}") from None
 
-    def _get_json(self, url: str, what: str) -> Any:
+    def _get_json(self, url: str, what: str, sender: str = "the coordinator") -> Any:
         resp = self._request("GET", url)
+        body = read_body(resp)
         if resp.status_code != 200:
             raise DirectoryError(f"{what}: {url} answered HTTP {resp.status_code}")
-        return decode_json(resp.text, what)
+        return decode_json(body, what, sender)
 
     # -- cache -------------------------------------------------------------------------------
 
@@ -367,16 +430,17 @@ class Directory:
         if p is None:
             return
         payload = {"fetched_at": self.clock(), "url": self.base_url, "data": data}
-        atomic_write(p, json.dumps(payload, indent=1).encode(), mode=0o600)
+        text = json.dumps(payload, indent=1, default=_plain_number)
+        atomic_write(p, text.encode(), mode=0o600)
 
     def _load_cache(self, name: str) -> tuple[Any, float] | None:
         p = self._cache_path(name)
         if p is None or not p.exists():
             return None
         try:
-            payload = json.loads(p.read_text(encoding="utf-8"))
+            payload = safejson.loads(p.read_bytes(), max_bytes=2 * MAX_BODY)
             return payload["data"], float(payload["fetched_at"])
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError):  # safejson.JsonError is a ValueError
             return None
 
     # -- exit list ---------------------------------------------------------------------------
@@ -468,27 +532,28 @@ class Directory:
             "Content-Type": "application/json; charset=utf-8",
         }
         resp = self._request("POST", url, body=body, headers=headers)
+        raw = read_body(resp)
         try:
-            reply = decode_json(resp.text, "authorization reply")
+            reply = decode_json(raw, "authorization reply")
         except DirectoryError:
             reply = None
         message = ""
         expires: int | None = None
         nameservers: tuple[str, ...] = ()
         if isinstance(reply, dict):
-            message = str(reply.get("message", ""))
-            exp = reply.get("expiresAt")
-            if isinstance(exp, int | float) or (isinstance(exp, str) and exp.isdigit()):
+            message = _message(reply)
+            exp = _decimal(reply.get("expiresAt"))
+            if exp is not None and 0 <= exp < 1 << 40:
                 expires = int(exp)
             ns = reply.get("nameservers")
             if isinstance(ns, list):
-                nameservers = tuple(str(x) for x in ns if isinstance(x, str))
+                nameservers = tuple(x[:100] for x in ns[:16] if isinstance(x, str))
         ok = resp.status_code in (200, 201) and (
             not isinstance(reply, dict) or reply.get("status", "success") == "success"
         )
         if not ok:
             hint = _AUTH_HINTS.get(resp.status_code, "authorization failed")
-            detail = message or resp.text.strip()[:200] or "(empty reply)"
+            detail = message or _snippet(raw) or "(empty reply)"
             raise AuthorizationError(
                 f"{hint}: HTTP {resp.status_code} {detail} ({via} {url})", resp.status_code
             )
@@ -498,13 +563,18 @@ class Directory:
 
     def premium_address(self, exit_key: str) -> PaymentRequest:
         url = self.url(f"api/0.4/vpn/server/{quote(exit_key, safe='.')}/premium/address/")
-        data = self._get_json(url, "premium address")
-        if not isinstance(data, dict) or not _opt_str(data.get("address")):
-            raise DirectoryError(f"premium address: no address in the reply ({str(data)[:120]})")
-        amount = _num(data.get("amount"), -1)
-        if amount <= 0:
-            raise DirectoryError(f"premium address: bad amount {data.get('amount')!r}")
-        return PaymentRequest(exit_key, str(data["address"]).strip(), amount)
+        data = self._get_json(url, "premium offer", "the exit")
+        if not isinstance(data, dict) or not isinstance(data.get("address"), str):
+            raise DirectoryError("the exit sent an invalid premium offer: no address in it")
+        address = data["address"].strip()
+        if not address or len(address) > 200:
+            raise DirectoryError("the exit sent an invalid premium offer: no address in it")
+        amount = _decimal(data.get("amount"))
+        if amount is None or amount <= 0:
+            raise DirectoryError(
+                f"the exit sent an invalid premium price: {str(data.get('amount'))[:40]!r}"
+            )
+        return PaymentRequest(exit_key, address, amount)
 
     def post_premium(self, exit_key: str, ip: str, transaction_hex: str, address: str) -> str:
         url = self.url(f"api/0.4/vpn/server/{quote(exit_key, safe='.')}/premium/")
@@ -512,11 +582,12 @@ class Directory:
         resp = self._request(
             "POST", url, body=body, headers={"Content-Type": "application/json; charset=utf-8"}
         )
+        raw = read_body(resp)
         try:
-            reply = decode_json(resp.text, "premium reply")
+            reply = decode_json(raw, "premium reply", "the exit")
         except DirectoryError:
             reply = None
-        message = str(reply.get("message", "")) if isinstance(reply, dict) else resp.text[:200]
+        message = _message(reply) if isinstance(reply, dict) else _snippet(raw)
         if resp.status_code != 200 or (
             isinstance(reply, dict) and reply.get("status") not in (None, "success")
         ):
@@ -526,10 +597,11 @@ class Directory:
     # -- public IP ---------------------------------------------------------------------------
 
     def public_ip(self, url: str) -> str:
-        data = self._get_json(url, "public IP")
+        data = self._get_json(url, "public IP reply", "the public IP service")
         if not isinstance(data, dict) or not isinstance(data.get("ipAddress"), str):
             raise DirectoryError("public IP: no ipAddress in the reply")
-        return str(data["ipAddress"])
+        address: str = data["ipAddress"]
+        return address[:100]
 
 
 # -- sorting and filtering -------------------------------------------------------------------

@@ -19,9 +19,10 @@ allowed this node's key (``IpTunnel_allowConnection`` / ``ipTunnel.allowedConnec
 """
 
 import ipaddress
-import json
 from dataclasses import dataclass
 from urllib.parse import parse_qs, quote, urlsplit
+
+from miner import safejson
 
 from .directory import ExitServer, PeeringLine
 from .errors import InviteError
@@ -119,9 +120,9 @@ def parse_invite(text: str) -> Invite:
     t = text.strip()
     if t.startswith("{"):
         try:
-            obj = json.loads(t)
-        except json.JSONDecodeError as exc:
-            raise InviteError(f"invite JSON does not parse: {exc.msg}") from None
+            obj = safejson.loads(t, max_bytes=64 << 10)
+        except safejson.JsonError as exc:
+            raise InviteError(f"invite JSON does not parse: {exc}") from None
         if not isinstance(obj, dict):
             raise InviteError("an invite is a JSON object")
         try:

@@ -14,6 +14,7 @@ caller's ``confirm`` callback has explicitly returned True for the offer it was 
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -69,10 +70,17 @@ class PremiumOffer:
         return asdict(self)
 
 
-def pkt_to_units(amount: float | int | str, units_per_coin: int) -> int:
-    value = Fraction(str(amount)) * units_per_coin
+def pkt_to_units(amount: Decimal | float | int | str, units_per_coin: int) -> int:
+    try:
+        value = Fraction(str(amount)) * units_per_coin
+    except (ValueError, ZeroDivisionError):
+        raise PremiumError(
+            f"the exit asks for an amount that is not a number: {amount!s:.40}"
+        ) from None
     if value <= 0:
-        raise PremiumError(f"bad premium amount {amount!r}")
+        raise PremiumError(f"the exit asks for a price that is not positive: {amount!s:.40}")
+    if value < 1:
+        raise PremiumError(f"the exit asks for {amount!s:.40} PKT, less than one unit")
     return int(value)  # whole units; sub-unit fractions cannot be paid
 
 

@@ -13,6 +13,8 @@ import os
 import re
 from pathlib import Path
 
+from spv.atomic import make_private_dir
+
 from .errors import WalletError, WalletLockedError
 
 WALLETS_DIR = "wallets"
@@ -71,7 +73,7 @@ class WalletLock:
             import fcntl
         except ImportError:  # pragma: no cover - Windows
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.path.parent)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -12,8 +12,8 @@ The file is a JSON envelope::
       "ciphertext": "<hex>"
     }
 
-The password goes through the KDF (scrypt or Argon2id, parameters stored in the file) to a
-32-byte root key. Two values are derived from the root key with HMAC-SHA256 and distinct
+The password goes through the KDF (Argon2id by default, 64 MiB and 3 passes, or scrypt as
+older files have it; the parameters are stored in the file) to a 32-byte root key. Two values are derived from the root key with HMAC-SHA256 and distinct
 labels: the AEAD key and a 16-byte key-check value. On open, a key-check mismatch means a wrong
 password (:class:`WrongPasswordError`); a matching key check followed by an AEAD failure means
 the file was damaged or tampered with (:class:`CorruptWalletError`). The AEAD's associated data
@@ -23,7 +23,11 @@ indistinguishable from a wrong password.)
 
 The plaintext is the JSON form of :class:`WalletSecrets`. Every write goes through
 ``spv.atomic.atomic_write`` (temporary file, fsync, rename), so a crash leaves either the old or
-the new file. Secrets never appear in exception messages or ``repr``. Passwords are NFKD
+the new file; a temporary a kill left behind is removed when the application next starts
+(``app.paths.prepare_datadir``). After a password change nothing on disk opens with the old
+password: the new file replaces the old one, and any ``<name>.bak`` (a copy under an older
+password) is deleted first; no backup is kept, since the atomic replace already guarantees the
+old or the new file, and the seed words are the way back from a forgotten password. Secrets never appear in exception messages or ``repr``. Passwords are NFKD
 normalized before the KDF.
 
 ``open`` is an alias of :func:`open_wallet` (use it as ``keystore.open``; it is left out of
@@ -48,7 +52,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from spv.atomic import atomic_write
+from miner import safejson
+from spv.atomic import atomic_write, fsync_directory
 
 __all__ = [
     "CIPHER_NAMES",
@@ -360,8 +365,8 @@ def _parse_envelope(raw: bytes) -> _Envelope:
     if len(raw) > MAX_FILE_SIZE:
         raise CorruptWalletError("the file is too large to be a wallet file")
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        data = safejson.loads(raw, max_bytes=MAX_FILE_SIZE)
+    except safejson.JsonError:
         raise CorruptWalletError(
             "the wallet file is not valid JSON (truncated or damaged)"
         ) from None
@@ -419,8 +424,8 @@ def _decrypt(raw: bytes, password: str) -> WalletSecrets:
             "the wallet file has been damaged or modified (authentication failed)"
         ) from None
     try:
-        data = json.loads(plaintext.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        data = safejson.loads(plaintext, max_bytes=MAX_FILE_SIZE)
+    except safejson.JsonError:
         raise CorruptWalletError("the decrypted wallet data is not valid JSON") from None
     if not isinstance(data, dict):
         raise CorruptWalletError("the decrypted wallet data is not a JSON object")
@@ -443,24 +448,41 @@ def _read(path: Path) -> bytes:
 # --- public API ---------------------------------------------------------------------------------
 
 
+def _kdf_for(kdf: str | None, kdf_params: Mapping[str, int] | None) -> str:
+    """The KDF asked for; when not named, the one `kdf_params` are for (``n``/``r``/``p``:
+    scrypt), else Argon2id (the default for new and re-encrypted files)."""
+    if kdf is not None:
+        return kdf
+    if kdf_params is not None and set(kdf_params) == set(DEFAULT_SCRYPT_PARAMS):
+        return "scrypt"
+    return "argon2id"
+
+
+def _as_strong_as_default(kdf: str, params: Mapping[str, int]) -> bool:
+    defaults = _kdf_defaults(kdf)
+    return all(params.get(k, 0) >= v for k, v in defaults.items() if k != "lanes")
+
+
 def create(
     path: Path | str,
     secrets: WalletSecrets,
     password: str,
     *,
-    kdf: KdfName = "scrypt",
+    kdf: KdfName | None = None,
     kdf_params: Mapping[str, int] | None = None,
     cipher: CipherName = "chacha20poly1305",
     overwrite: bool = False,
 ) -> None:
     """Write a new wallet file (mode 0600). Refuses to replace an existing file unless
-    `overwrite` (the replaced file is then kept as ``<name>.bak``). `kdf_params` defaults to :data:`DEFAULT_SCRYPT_PARAMS` /
-    :data:`DEFAULT_ARGON2ID_PARAMS`."""
+    `overwrite` (the replaced file, under the same password, is then kept as ``<name>.bak``).
+    The KDF is Argon2id with :data:`DEFAULT_ARGON2ID_PARAMS` unless `kdf` / `kdf_params` say
+    otherwise (scrypt parameters alone choose scrypt)."""
     target = Path(path)
     if target.exists() and not overwrite:
         raise FileExistsError(f"a wallet file already exists at {target}")
-    params = dict(kdf_params) if kdf_params is not None else _kdf_defaults(kdf)
-    atomic_write(target, _encrypt(secrets, password, kdf, params, cipher), keep_backup=overwrite)
+    name = _kdf_for(kdf, kdf_params)
+    params = dict(kdf_params) if kdf_params is not None else _kdf_defaults(name)
+    atomic_write(target, _encrypt(secrets, password, name, params, cipher), keep_backup=overwrite)
 
 
 def open_wallet(path: Path | str, password: str) -> WalletSecrets:
@@ -488,21 +510,28 @@ def change_password(
 ) -> None:
     """Re-encrypt the wallet under `new_password` with a fresh salt and nonce.
 
-    The old file is checked first (a wrong `old_password` changes nothing on disk), then the new
-    content replaces it atomically and the previous file is kept as ``<name>.bak``. The KDF and
-    cipher stay as they were unless given.
+    The old file is checked first (a wrong `old_password` changes nothing on disk). Then any
+    ``<name>.bak`` is deleted and the new content replaces the file atomically: whenever the
+    process stops, the key file opens with the old password or the new one, and once this
+    returns nothing opens with the old one. The KDF becomes Argon2id with its defaults unless
+    given (a file already under Argon2id at least as strong keeps its settings); the cipher
+    stays as it was unless given.
     """
     target = Path(path)
     raw = _read(target)
     envelope = _parse_envelope(raw)
     secrets = _decrypt(raw, old_password)
-    new_kdf = kdf if kdf is not None else envelope.kdf
+    new_kdf = _kdf_for(kdf, kdf_params)
     if kdf_params is not None:
         params = dict(kdf_params)
-    elif kdf is None or kdf == envelope.kdf:
+    elif new_kdf == envelope.kdf and _as_strong_as_default(new_kdf, envelope.kdf_params):
         params = dict(envelope.kdf_params)
     else:
         params = _kdf_defaults(new_kdf)
     new_cipher = cipher if cipher is not None else envelope.cipher
     data = _encrypt(secrets, new_password, new_kdf, params, new_cipher)
-    atomic_write(target, data, keep_backup=True)
+    backup = target.with_name(target.name + ".bak")
+    if backup.exists():
+        backup.unlink()
+        fsync_directory(target.parent)
+    atomic_write(target, data)

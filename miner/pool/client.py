@@ -296,6 +296,10 @@ class PoolClient:
                 except (requests.RequestException, PoolProtocolError, TimeoutError) as exc:
                     failed = True
                     delay = self._failed(token, exc)
+                except Exception as exc:  # a bug must cost this pool a retry, not the thread
+                    log.exception("pool %s: polling failed", self.url)
+                    failed = True
+                    delay = self._failed(token, exc)
                 with self._lock:
                     if token != self._token:
                         return
@@ -465,5 +469,7 @@ def _describe(exc: BaseException) -> str:
         return "timed out"
     if isinstance(exc, requests.ConnectionError):
         return "cannot connect"
+    if not isinstance(exc, PoolProtocolError | TimeoutError | requests.RequestException):
+        return f"the pool client failed ({type(exc).__name__}); see the log"
     text = str(exc) or type(exc).__name__
     return " ".join(text.split())[:200]

@@ -1,18 +1,21 @@
 """The announcement pool protocol as data: config.json, blkinfo files, routing and replies.
 
 Spec ``packetcrypt.md`` section 13. Nothing here does I/O; :mod:`miner.pool.client` does the
-HTTP. Every parser raises :class:`PoolProtocolError` (a ``ValueError``) on bad input.
+HTTP. Every parser reads the body with :mod:`miner.safejson` (size, depth and number limits)
+and raises only :class:`PoolProtocolError` (a ``ValueError``) on bad input, worded as "the pool
+sent an invalid ...".
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from .. import safejson
 
 ANN_SIZE = 1024
 MAX_BATCH_ANNS = 1024
@@ -24,6 +27,8 @@ HISTORY_DEPTH = 6
 """Blocks of history fetched behind the tip (packetcrypt_rs ``PREFETCH_HISTORY_DEPTH``)."""
 MAX_REPLY_BYTES = 1 << 20
 MAX_CONFIG_BYTES = 1 << 20
+MAX_REPLY_NOTES = 20
+"""Warnings or errors of one handler reply kept (each cut to 200 characters)."""
 
 _PAYTO = re.compile(r"^[a-zA-Z0-9]+$")
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -70,14 +75,10 @@ class MasterConfig:
 
 
 def _int(data: Mapping[str, Any], key: str, *, required: bool = True, default: int = 0) -> int:
-    value = data.get(key)
-    if value is None:
-        if required:
-            raise PoolProtocolError(f"config.json has no {key!r}")
-        return default
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise PoolProtocolError(f"config.json {key!r} is not an integer")
-    return value
+    try:
+        return safejson.get_int(data, key, "config.json", default=None if required else default)
+    except safejson.JsonError as exc:
+        raise PoolProtocolError(f"the pool sent an invalid config.json: {exc}") from None
 
 
 def _url_list(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
@@ -90,15 +91,19 @@ def _url_list(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _load(raw: bytes | str, what: str, max_bytes: int) -> Any:
+    try:
+        return safejson.loads(raw, max_bytes=max_bytes)
+    except safejson.JsonError as exc:
+        raise PoolProtocolError(f"the pool sent an invalid {what} ({exc})") from None
+
+
 def parse_master_config(raw: bytes | str) -> MasterConfig:
     """Parse config.json. Pools without ``tipHash`` or ``annTarget`` cannot be mined with (the
     Rust miner refuses them too)."""
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise PoolProtocolError(f"config.json is not JSON ({exc})") from None
+    data = _load(raw, "config.json", MAX_CONFIG_BYTES)
     if not isinstance(data, dict):
-        raise PoolProtocolError("config.json is not a JSON object")
+        raise PoolProtocolError("the pool sent an invalid config.json (not a JSON object)")
     tip = data.get("tipHash")
     if tip is None:
         raise PoolProtocolError("config.json has no tipHash (the pool is too old to mine with)")
@@ -163,10 +168,7 @@ class BlockInfo:
 
 
 def parse_blkinfo(raw: bytes | str, expected_hash: str) -> BlockInfo:
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise PoolProtocolError(f"blkinfo is not JSON ({exc})") from None
+    data = _load(raw, "blkinfo", MAX_CONFIG_BYTES)
     if not isinstance(data, dict) or not isinstance(data.get("header"), dict):
         raise PoolProtocolError("blkinfo has no header object")
     header = data["header"]
@@ -298,9 +300,8 @@ class SubmitReply:
 def _str_list(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
-    if isinstance(value, list):
-        return tuple(str(v) for v in value)
-    return (str(value),)
+    items = value[:MAX_REPLY_NOTES] if isinstance(value, list) else [value]
+    return tuple((v if isinstance(v, str) else repr(v))[:200] for v in items)
 
 
 def parse_submit_reply(status: int, body: bytes, count: int) -> SubmitReply:
@@ -311,12 +312,14 @@ def parse_submit_reply(status: int, body: bytes, count: int) -> SubmitReply:
     the handler's JSON raises :class:`PoolProtocolError` (the anns are lost, not rejected).
     """
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        snippet = body[:120].decode("utf-8", "replace")
-        raise PoolProtocolError(f"HTTP {status}, reply is not JSON: {snippet!r}") from None
+        data = safejson.loads(body, max_bytes=MAX_REPLY_BYTES)
+    except safejson.JsonError as exc:
+        snippet = body[:80].decode("utf-8", "replace")
+        raise PoolProtocolError(
+            f"the pool sent an invalid reply (HTTP {status}, {exc}: {snippet!r})"
+        ) from None
     if not isinstance(data, dict):
-        raise PoolProtocolError(f"HTTP {status}, reply is not a JSON object")
+        raise PoolProtocolError(f"the pool sent an invalid reply (HTTP {status}, not an object)")
     warnings = _str_list(data.get("warn"))
     errors = _str_list(data.get("error"))
     result = data.get("result")
@@ -325,8 +328,15 @@ def parse_submit_reply(status: int, body: bytes, count: int) -> SubmitReply:
     if isinstance(result, dict):
         accepted = result.get("accepted", 0)
         dup = result.get("dup", 0)
-        if not isinstance(accepted, int) or not isinstance(dup, int):
-            raise PoolProtocolError(f"HTTP {status}, result counts are not integers")
+        if (
+            isinstance(accepted, bool)
+            or not isinstance(accepted, int)
+            or isinstance(dup, bool)
+            or not isinstance(dup, int)
+        ):
+            raise PoolProtocolError(
+                f"the pool sent an invalid reply (HTTP {status}, counts are not integers)"
+            )
         accepted = max(0, min(count, accepted))
         return SubmitReply(
             status,
@@ -349,23 +359,18 @@ def freshness_seconds(headers: Mapping[str, str]) -> float | None:
     """Seconds the response stays fresh (``max-age`` minus ``Age``); None when not given, 0
     for ``no-cache`` / ``no-store``."""
     cache_control = headers.get("Cache-Control") or headers.get("cache-control") or ""
-    max_age: float | None = None
+    max_age: int | None = None
     for part in cache_control.replace(" ", ",").split(","):
         token = part.strip().lower()
         if token in ("no-cache", "no-store"):
             return 0.0
         if token.startswith("max-age="):
-            try:
-                max_age = float(token[8:].strip('"'))
-            except ValueError:
-                continue
+            value = safejson.header_int(token[8:].strip('"'), hi=1 << 31)
+            max_age = max_age if value is None else value
     if max_age is None:
         return None
-    try:
-        age = float(headers.get("Age") or headers.get("age") or 0)
-    except ValueError:
-        age = 0.0
-    return max(0.0, max_age - max(0.0, age))
+    age = safejson.header_int(headers.get("Age") or headers.get("age"), hi=1 << 31) or 0
+    return float(max(0, max_age - age))
 
 
 def join_url(base: str, name: str) -> str:

@@ -433,6 +433,9 @@ class Uploader:
             return parse_submit_reply(resp.status_code, raw, len(batch.anns))
         except (requests.RequestException, PoolProtocolError, TimeoutError) as exc:
             return exc
+        except Exception as exc:  # a bug must cost this batch, not the uploader thread
+            log.exception("upload to %s failed", batch.handler)
+            return exc
 
     def _account(self, batch: _Batch, outcome: SubmitReply | Exception) -> None:
         c = self.counters
@@ -483,7 +486,7 @@ def read_limited(resp: requests.Response, limit: int, deadline: float) -> bytes:
     for chunk in resp.iter_content(chunk_size=16384):
         size += len(chunk)
         if size > limit:
-            raise PoolProtocolError(f"reply larger than {limit} bytes")
+            raise PoolProtocolError(f"the pool sent a reply larger than {limit >> 10} KiB")
         chunks.append(chunk)
         if time.monotonic() > deadline:
             raise TimeoutError("the reply took too long")

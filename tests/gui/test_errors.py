@@ -1,6 +1,7 @@
 """Errors as human messages with details on demand (app/gui/errors.py)."""
 
 import errno
+import sqlite3
 import sys
 import threading
 from pathlib import Path
@@ -47,6 +48,13 @@ def _close_all() -> None:
             "No wallet named 'x' in /d (create or restore one)",
         ),
         (KeyError("boom"), "Something went wrong", "unexpected"),
+        (
+            sqlite3.DatabaseError("database disk image is malformed"),
+            "The wallet database is damaged",
+            "pkt-wallet repair --wallet NAME",
+        ),
+        (sqlite3.DatabaseError("file is not a database"), "The wallet database is damaged", "key"),
+        (sqlite3.OperationalError("database is locked"), "The wallet is in use", "Another"),
     ],
 )
 def test_each_kind_of_error_gets_a_human_summary(

@@ -90,7 +90,8 @@ class TestPool:
         for _ in range(chain_length):
             self._add_block()
         # failure modes
-        self.config_mode = "ok"  # ok, error, garbage, slow, missing-tip
+        self.config_mode = "ok"  # ok, error, garbage, slow, missing-tip, body
+        self.config_body = b""  # what config_mode "body" serves (hostile JSON)
         self.submit_mode = "ok"  # ok, error, garbage, slow, overload
         self.delay = 0.0
         # what happened
@@ -243,6 +244,8 @@ class TestPool:
                 return self._send(req, 500, b"internal error", "text/plain")
             if mode == "garbage":
                 return self._send(req, 200, b"{not json at all")
+            if mode == "body":
+                return self._send(req, 200, self.config_body)
             body = json.dumps(self.config()).encode()
             etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
             headers = {"Cache-Control": self.cache_control, "ETag": etag}

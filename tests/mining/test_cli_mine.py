@@ -185,3 +185,60 @@ def test_mining_earnings_from_the_wallet(
     assert code == 0 and "(2 blocks)" in out
     code, _, err = run(capsys, "--datadir", str(tmp_path / "none"), "mining-earnings")
     assert code == 1 and "no wallet" in err
+
+
+def test_hostile_config_is_a_pool_error_not_a_thread_crash(tmp_path: Path, pool: TestPool) -> None:
+    """A pool serving `[` x 100000 as config.json (RecursionError in json.loads before) is
+    reported as an invalid reply; the poller keeps retrying, and `mine` says no pool gave a
+    job and exits 1 instead of printing a thread traceback and exiting 0 with 0 hashes."""
+    pool.config_mode = "body"
+    pool.config_body = b"[" * 100_000
+    argv = ["--datadir", str(tmp_path), "mine", "--pool", pool.url, "--payout", PAYTO,
+            "--threads", "1", "--duration", "2.5", "--status-interval", "1"]  # fmt: skip
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-m", "app", *argv], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, timeout=60)  # fmt: skip
+    assert "Traceback" not in proc.stderr and "Exception in thread" not in proc.stderr
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "the pool sent an invalid config.json (nested deeper than 32 levels)" in proc.stderr
+    assert proc.stderr.rstrip().splitlines()[-1].startswith("error: no pool gave a job to mine")
+    assert "DOWN" in proc.stdout and "good -" in proc.stdout  # no "goodrate 100%" for nothing
+
+
+@native
+@pytest.mark.parametrize(
+    "body", [b"[" * 100_000, b'{"currentHeight": 1e400}', b'{"annTarget": NaN}', b"1" * 5000]
+)
+def test_mining_moves_on_from_a_hostile_pool(tmp_path: Path, pool: TestPool, body: bytes) -> None:
+    """The first pool's config.json is hostile: it is reported down with the reason and the
+    job comes from the second pool (waited for as an event, then Ctrl-C)."""
+    pool.config_mode = "body"
+    pool.config_body = body
+    with TestPool() as good:
+        argv = ["--datadir", str(tmp_path), "mine", "--pool", pool.url, "--pool", good.url,
+                "--payout", PAYTO, "--threads", "1", "--status-interval", "5"]  # fmt: skip
+        proc = subprocess.Popen([sys.executable, "-m", "app", *argv], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                                env=dict(os.environ, PYTHONPATH=str(ROOT)))  # fmt: skip
+        assert proc.stderr is not None
+        seen: list[str] = []
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                line = proc.stderr.readline()
+                if not line:
+                    break
+                seen.append(line)
+                if "new job" in line:
+                    break
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    err = "".join(seen) + err
+    job = f"new job: parent {good.job_block().height} from {good.url}"
+    assert any(job in line for line in seen), err
+    assert f"pool {pool.url} is down: the pool sent an invalid config.json" in err
+    assert proc.returncode == 0 and "Traceback" not in err

@@ -164,3 +164,35 @@ def test_freshness() -> None:
     assert freshness_seconds({"Cache-Control": "no-cache"}) == 0
     assert freshness_seconds({}) is None
     assert freshness_seconds({"Cache-Control": "max-age=abc"}) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"[" * 100_000, "nested deeper than 32 levels"),
+        (b'{"currentHeight": 1e400}', "out of range"),
+        (b'{"annTarget": NaN}', "NaN is not a number"),
+        (b"1" * 4301, "4301 digits"),
+        (b'{"x": "\\ud800"}', "surrogate"),
+    ],
+)
+def test_hostile_json_is_an_invalid_reply(raw: bytes, reason: str) -> None:
+    """Regressions: RecursionError, OverflowError and ValueError escaped from json.loads."""
+    for parse in (
+        parse_master_config,
+        lambda b: parse_blkinfo(b, TIP),
+        lambda b: parse_submit_reply(200, b, 1),
+    ):
+        with pytest.raises(PoolProtocolError, match="the pool sent an invalid") as info:
+            parse(raw)
+        assert reason in str(info.value)
+    with pytest.raises(PoolProtocolError, match="currentHeight"):
+        parse_master_config(config(currentHeight=True))
+    with pytest.raises(PoolProtocolError, match="counts are not integers"):
+        parse_submit_reply(200, reply(result={"accepted": 1.5}), 3)
+
+
+def test_hostile_headers_are_ignored() -> None:
+    for value in ("\u00b2", "\u0663", "1e400", "nan", "inf", "9" * 5000):
+        assert freshness_seconds({"Cache-Control": f"max-age={value}"}) is None
+        assert freshness_seconds({"Cache-Control": "max-age=8", "Age": value}) == 8

@@ -92,6 +92,8 @@ class FakeServers:
         self.candidates_page_size: int | None = None
         self.explorer_status: int | None = None
         self.explorer_malformed = False
+        self.raw: dict[str, tuple[int, bytes, dict[str, str]]] = {}
+        """path -> (status, body, headers) served as is (hostile answers)."""
         # observations
         self.hits: Counter[str] = Counter()
         self.statuses: Counter[int] = Counter()
@@ -214,6 +216,9 @@ class FakeServers:
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         with self._lock:
             self.hits[path] += 1
+        if path in self.raw:
+            status, body, headers = self.raw[path]
+            return self._send(h, status, body, headers=headers)
         if path.startswith(EXPLORER_PREFIX + "/"):
             return self._explorer(h, path[len(EXPLORER_PREFIX) :])
         if path.startswith("/raw/pr/"):

@@ -225,6 +225,11 @@ def test_never_fails_on_odd_text() -> None:
         ("to be decided", None),
         ("", None),
         (None, None),
+        # hostile text (issue 16): no int of 4,307 digits the cache and the list cannot print
+        ("9" * 4301 + " million PKT", None),
+        ("2,000,000,000,000 PKT", None),
+        ("\u0663\u0663 million PKT", None),  # Arabic-Indic digits are not an amount
+        ("\u00b2 million PKT", None),
     ],
 )
 def test_amounts(text: str | None, units: int | None) -> None:

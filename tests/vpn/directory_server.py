@@ -85,6 +85,7 @@ class FakeDirectory:
     premium_address: str = NS_ADDRESS
     premium_amount: Any = 10
     coordinator_key: str | None = None
+    raw: dict[str, bytes] = field(default_factory=dict)  # path -> body served as is (hostile)
 
     def __post_init__(self) -> None:
         self.authorizations: list[dict[str, Any]] = []
@@ -108,6 +109,8 @@ class FakeDirectory:
 
             def do_GET(self) -> None:
                 owner.requests.append(("GET", self.path))
+                if self.path in owner.raw:
+                    return self._send(200, None, owner.raw[self.path])
                 status, body, raw = owner.handle_get(self.path)
                 self._send(status, body, raw)
 
@@ -115,6 +118,8 @@ class FakeDirectory:
                 owner.requests.append(("POST", self.path))
                 length = int(self.headers.get("Content-Length", "0"))
                 payload = self.rfile.read(length)
+                if self.path in owner.raw:
+                    return self._send(200, None, owner.raw[self.path])
                 status, body = owner.handle_post(self.path, dict(self.headers.items()), payload)
                 self._send(status, body)
 

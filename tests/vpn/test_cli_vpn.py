@@ -152,7 +152,7 @@ def test_malformed_directory(
     conf = conf_file(tmp_path, cjdns.port)
     directory.raw_exit_list = b"{not json"
     code, out, err = run_in_process(capsys, in_process_args(tmp_path, directory, conf, "list"))
-    assert code == 1 and "malformed JSON" in err and out == ""
+    assert code == 1 and "the coordinator sent an invalid exit list" in err and out == ""
     assert err.count("\n") == 1
 
 

@@ -101,14 +101,14 @@ def test_peering_lines_from_published_lists() -> None:
 
 def test_double_encoded_json() -> None:
     assert decode_json(json.dumps(json.dumps({"a": 1})), "status") == {"a": 1}
-    with pytest.raises(DirectoryError, match="malformed JSON"):
+    with pytest.raises(DirectoryError, match="sent an invalid exit list"):
         decode_json("[{", "exit list")
 
 
 def test_malformed_directory_json_and_cache(directory: FakeDirectory, tmp_path: Path) -> None:
     d = Directory(directory.url, tmp_path / "cache", timeout=(1, 2))
     directory.raw_exit_list = b'[{"public_key": '
-    with pytest.raises(DirectoryError, match="malformed JSON"):
+    with pytest.raises(DirectoryError, match="sent an invalid exit list"):
         d.list_exits()
     directory.raw_exit_list = None
     fresh = d.list_exits()
@@ -116,7 +116,7 @@ def test_malformed_directory_json_and_cache(directory: FakeDirectory, tmp_path: 
     directory.raw_exit_list = b"<html>502 Bad Gateway</html>"
     cached = d.list_exits()
     assert cached.from_cache and len(cached.exits) == 2
-    assert "malformed JSON" in cached.warnings[0] and "cached at" in cached.warnings[0]
+    assert "sent an invalid exit list" in cached.warnings[0] and "cached at" in cached.warnings[0]
     directory.raw_exit_list = b'[{"public_key": "junk"}]'
     with pytest.raises(DirectoryError, match="no usable entry"):
         d.fetch_exits()

@@ -54,16 +54,26 @@ def _create(path: Path, **kwargs: Any) -> None:
     create(path, _secrets(), PASSWORD, **kwargs)
 
 
-def test_round_trip_default_scrypt(tmp_path: Path) -> None:
+def test_round_trip_default_argon2id(tmp_path: Path) -> None:
+    """New key files use Argon2id, 64 MiB and 3 passes (issue 16: scrypt N=2^15 was ~79 ms a
+    guess); files written with the old scrypt default still open."""
     path = tmp_path / "wallet.json"
     create(path, _secrets(), PASSWORD)
     assert open_wallet(path, PASSWORD) == _secrets()
     header = read_header(path)
-    assert header["kdf"]["name"] == "scrypt"
-    assert header["kdf"]["params"] == {"n": 32768, "r": 8, "p": 1}
+    assert header["kdf"]["name"] == "argon2id"
+    assert header["kdf"]["params"] == {"iterations": 3, "memory_kib": 65536, "lanes": 4}
+    assert header["kdf"]["params"]["memory_kib"] >= 64 * 1024
     assert header["cipher"] == "chacha20poly1305" and header["version"] == 1
     assert (path.stat().st_mode & 0o777) == 0o600
     assert keystore.open(path, PASSWORD) == _secrets()
+    old = tmp_path / "old.json"
+    create(old, _secrets(), PASSWORD, kdf="scrypt")
+    assert read_header(old)["kdf"] == read_header(old)["kdf"] | {
+        "name": "scrypt",
+        "params": {"n": 32768, "r": 8, "p": 1},
+    }
+    assert open_wallet(old, PASSWORD) == _secrets()
 
 
 @pytest.mark.parametrize("cipher", ["chacha20poly1305", "aes-256-gcm"])
@@ -190,6 +200,11 @@ def test_malformed_envelopes(tmp_path: Path) -> None:
     path.write_bytes(b"\xff\xfe not utf-8")
     with pytest.raises(CorruptWalletError):
         open_wallet(path, PASSWORD)
+    # hostile JSON: RecursionError / OverflowError escaped json.loads before (issue 16)
+    for raw in (b"[" * 100_000, b'{"version": 1e400}', b'{"version": NaN}', b"9" * 5000):
+        path.write_bytes(raw)
+        with pytest.raises(CorruptWalletError, match="not valid JSON"):
+            open_wallet(path, PASSWORD)
     path.write_bytes(b" " * (keystore.MAX_FILE_SIZE + 10))
     with pytest.raises(CorruptWalletError, match="too large"):
         open_wallet(path, PASSWORD)
@@ -215,24 +230,48 @@ def test_unsupported_versions(tmp_path: Path) -> None:
         create(tmp_path / "y.json", _secrets(), PASSWORD, kdf_params={"n": 3, "r": 8, "p": 1})
 
 
-def test_change_password_keeps_backup(tmp_path: Path) -> None:
+def _opens_with(folder: Path, password: str) -> list[str]:
+    """Every file in `folder` that opens with `password`."""
+    found = []
+    for p in folder.iterdir():
+        try:
+            open_wallet(p, password)
+        except (keystore.KeystoreError, OSError):
+            continue
+        found.append(p.name)
+    return found
+
+
+def test_change_password_leaves_nothing_for_the_old_password(tmp_path: Path) -> None:
+    """Issue 16: `NAME.wallet.bak` kept the seed under the old password. The backup is now
+    deleted (also one an older version left), and the file is re-encrypted with Argon2id."""
     path = tmp_path / "wallet.json"
     _create(path)
     old_bytes = path.read_bytes()
+    create(path, _secrets(), PASSWORD, kdf_params=FAST_SCRYPT, overwrite=True)  # makes a .bak
+    assert sorted(_opens_with(tmp_path, PASSWORD)) == ["wallet.json", "wallet.json.bak"]
     change_password(path, PASSWORD, "new password")
     assert open_wallet(path, "new password") == _secrets()
     with pytest.raises(WrongPasswordError):
         open_wallet(path, PASSWORD)
-    backup = tmp_path / "wallet.json.bak"
-    assert backup.read_bytes() == old_bytes
-    assert open_wallet(backup, PASSWORD) == _secrets()
+    assert _opens_with(tmp_path, PASSWORD) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["wallet.json"]
     new_header, old_header = read_header(path), json.loads(old_bytes)
     assert new_header["kdf"]["salt"] != old_header["kdf"]["salt"]
     assert new_header["nonce"] != old_header["nonce"]
-    assert new_header["kdf"]["params"] == FAST_SCRYPT  # settings kept
+    assert new_header["kdf"] | {"salt": ""} == {
+        "name": "argon2id",
+        "params": keystore.DEFAULT_ARGON2ID_PARAMS,
+        "salt": "",
+    }
+    # An Argon2id file at least as strong as the default keeps its settings.
+    strong = dict(keystore.DEFAULT_ARGON2ID_PARAMS, iterations=4)
+    change_password(path, "new password", "newer", kdf_params=strong)
+    change_password(path, "newer", "newest")
+    assert read_header(path)["kdf"]["params"] == strong
     # Switching algorithms while changing the password.
     change_password(
-        path, "new password", "third", kdf="argon2id", kdf_params=FAST_ARGON2, cipher="aes-256-gcm"
+        path, "newest", "third", kdf="argon2id", kdf_params=FAST_ARGON2, cipher="aes-256-gcm"
     )
     header = read_header(path)
     assert header["kdf"]["name"] == "argon2id" and header["cipher"] == "aes-256-gcm"
@@ -261,7 +300,7 @@ def test_crash_before_rename_keeps_old_file(
     with pytest.raises(WrongPasswordError):
         open_wallet(path, "new password")
     # A temporary file left by a real crash (no cleanup) does not disturb anything.
-    (tmp_path / ".wallet.json.abc123.tmp").write_bytes(b"half a wallet")
+    (tmp_path / ".wallet.json.abc12345.tmp").write_bytes(b"half a wallet")
     assert open_wallet(path, PASSWORD) == _secrets()
     change_password(path, PASSWORD, "new password")
     assert open_wallet(path, "new password") == _secrets()

@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from miner import safejson
 from spv.address import script_for_address
 from spv.errors import ParseError
 from spv.params import NetworkParams
 
 from ..errors import StewardError
-from . import jsonguard
 from .vote_list import MAX_BALANCE, AddressRecord
 
 MAX_FILE_BYTES = 256 << 20  # about 1.7 million addresses
@@ -185,8 +185,8 @@ def parse_address_list(data: bytes | str, params: NetworkParams, source: str) ->
     """An address list from JSON text (see the module docstring for the accepted shapes)."""
     builder = AddressListBuilder(params, source)
     try:
-        docs = list(jsonguard.iter_documents(data, MAX_FILE_BYTES))
-    except jsonguard.JsonGuardError as exc:
+        docs = list(safejson.iter_documents(data, max_bytes=MAX_FILE_BYTES))
+    except safejson.JsonError as exc:
         raise AddressListError(f"{source}: not valid JSON: {exc}") from None
     if not docs:
         raise AddressListError(f"{source}: empty; expected listaddresses JSON")

@@ -18,9 +18,10 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import requests
 
+from miner import safejson
+
 from ..errors import StewardError
 from ..http import describe_connection_error
-from . import jsonguard
 
 log = logging.getLogger(__name__)
 
@@ -168,8 +169,8 @@ class NodeRpcClient:
         if resp.status_code == 404:
             raise NodeAnswerError(f"{self.where} has no JSON-RPC service at that path")
         try:
-            answer = jsonguard.loads(content, MAX_ANSWER_BYTES)
-        except jsonguard.JsonGuardError as exc:
+            answer = safejson.loads(content, max_bytes=MAX_ANSWER_BYTES)
+        except safejson.JsonError as exc:
             status = f"HTTP {resp.status_code}, " if resp.status_code != 200 else ""
             raise NodeAnswerError(
                 f"{self.where} answered {method} with something that is not JSON-RPC "
