@@ -103,6 +103,8 @@ def test_clear_errors_for_bad_input() -> None:
     assert "no 'sbalance'" in msg and ok["address"] in msg
     assert "not a balance" in _error(json.dumps({"addresses": [{**ok, "sbalance": "1.5"}]}))
     assert "not a balance" in _error(json.dumps({"addresses": [{**ok, "sbalance": "-3"}]}))
+    huge = {**ok, "sbalance": "9" * 4301}  # int() of it raises ValueError: found by bench/fuzz.py
+    assert "not a balance" in _error(json.dumps({"addresses": [huge]}))
     assert "is_candidate" in _error(json.dumps({"addresses": [{**ok, "is_candidate": "yes"}]}))
     testnet = "tpk1qtu5y64ln9n9mw3e88ydt28jgmu327ygmeqqqqq"
     assert "not a mainnet address" in _error(

@@ -109,7 +109,12 @@ class AddressListBuilder:
             raise AddressListError(
                 f"{where}: no 'sbalance' (the balance in units); exact balances are needed"
             )
-        if not sbalance.isascii() or not sbalance.isdigit() or int(sbalance) > MAX_BALANCE:
+        if (  # length first: int() of a 4,301-digit text raises ValueError
+            len(sbalance) > len(str(MAX_BALANCE))
+            or not sbalance.isascii()
+            or not sbalance.isdigit()
+            or int(sbalance) > MAX_BALANCE
+        ):
             raise AddressListError(f"{where}: sbalance {sbalance[:40]!r} is not a balance in units")
         is_candidate = item.get("is_candidate", False)
         if not isinstance(is_candidate, bool):
